@@ -1,0 +1,1 @@
+"""The ward domain: entities, services and renderers, free of Telegram and SQLAlchemy."""

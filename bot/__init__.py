@@ -1,0 +1,1 @@
+"""WardBoard Telegram adapter: handlers, jobs, config and CLI."""
