@@ -1,0 +1,288 @@
+"""The ward whiteboard: today's census and lists, computed from stays and rendered as HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from boards.i18n import Texts
+from boards.masking import mask_name
+from boards.model import (
+    BoardItem,
+    Critical,
+    ItemKind,
+    NursingLevel,
+    Stay,
+    StayStatus,
+    Surgery,
+    SurgeryState,
+    Ward,
+)
+from boards.parsing import bed_sort_key
+
+__all__ = [
+    "TELEGRAM_TEXT_LIMIT",
+    "BoardData",
+    "Census",
+    "census",
+    "day_bounds",
+    "plain_length",
+    "post_op_day",
+    "render_board",
+]
+
+TELEGRAM_TEXT_LIMIT = 4096
+# Room for the header and the condensing notes, so a full board never meets the limit.
+_BUDGET = TELEGRAM_TEXT_LIMIT - 96
+POST_OP_DAYS_SHOWN = 7
+
+
+@dataclass(frozen=True, slots=True)
+class BoardData:
+    """Everything the board shows, loaded in one go by a service."""
+
+    ward: Ward
+    now: datetime
+    active: tuple[Stay, ...]
+    ended_today: tuple[Stay, ...]
+    surgeries: tuple[Surgery, ...]
+    items_today: tuple[BoardItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    start: int
+    admitted: int
+    discharged: int
+    transferred_in: int
+    transferred_out: int
+    current: int
+    critical: int
+    serious: int
+    surgeries: int
+    levels: dict[NursingLevel, int]
+
+
+def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of the ward-local calendar day containing `now`."""
+    day = now.astimezone(tz).date()
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+def _admitted_today(stays: Sequence[Stay], start: datetime) -> list[Stay]:
+    return [s for s in stays if s.admitted_at >= start]
+
+
+def census(data: BoardData) -> Census:
+    tz = ZoneInfo(data.ward.timezone)
+    start, end = day_bounds(data.now, tz)
+    everyone = (*data.active, *data.ended_today)
+    arrived = _admitted_today(everyone, start)
+    admitted = sum(1 for s in arrived if s.transferred_from is None)
+    moved_in = len(arrived) - admitted
+    discharged = sum(1 for s in data.ended_today if s.status is StayStatus.DISCHARGED)
+    moved_out = sum(1 for s in data.ended_today if s.status is StayStatus.TRANSFERRED)
+    current = len(data.active)
+    levels = {level: 0 for level in NursingLevel}
+    for stay in data.active:
+        if stay.level is not None:
+            levels[stay.level] += 1
+    return Census(
+        start=current - admitted - moved_in + discharged + moved_out,
+        admitted=admitted,
+        discharged=discharged,
+        transferred_in=moved_in,
+        transferred_out=moved_out,
+        current=current,
+        critical=sum(1 for s in data.active if s.critical is Critical.CRITICAL),
+        serious=sum(1 for s in data.active if s.critical is Critical.SERIOUS),
+        surgeries=sum(
+            1
+            for op in data.surgeries
+            if op.state is not SurgeryState.CANCELLED and start <= op.scheduled_at < end
+        ),
+        levels=levels,
+    )
+
+
+def post_op_day(surgery: Surgery, now: datetime, tz: ZoneInfo) -> int | None:
+    """Days since the operation (0 on the day itself), once the patient has gone to theatre."""
+    if surgery.state not in (SurgeryState.IN_THEATRE, SurgeryState.BACK):
+        return None
+    days = (now.astimezone(tz).date() - surgery.scheduled_at.astimezone(tz).date()).days
+    return days if days >= 0 else None
+
+
+def _who(stay: Stay, t: Texts, *, private: bool) -> str:
+    name = stay.name if private else mask_name(stay.name)
+    return f"<b>{html.escape(t.bed(stay.bed))}</b> {html.escape(name)}"
+
+
+def _level_text(level: NursingLevel | None, t: Texts) -> str:
+    return t(f"level.{level.value}") if level is not None else ""
+
+
+def _census_lines(c: Census, t: Texts) -> list[str]:
+    first = t(
+        "board.census",
+        start=c.start, admitted=c.admitted, discharged=c.discharged,
+        tin=c.transferred_in, tout=c.transferred_out, current=c.current,
+    )
+    second = t(
+        "board.census2",
+        critical=c.critical, serious=c.serious, surgeries=c.surgeries,
+        special=c.levels[NursingLevel.SPECIAL], one=c.levels[NursingLevel.ONE],
+        two=c.levels[NursingLevel.TWO], three=c.levels[NursingLevel.THREE],
+    )
+    return [first, second]
+
+
+def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, list[str]]]:
+    tz = ZoneInfo(data.ward.timezone)
+    start, _ = day_bounds(data.now, tz)
+    tomorrow_end = start + timedelta(days=2)
+    by_id = {s.id: s for s in (*data.active, *data.ended_today)}
+    order = sorted(data.active, key=lambda s: bed_sort_key(s.bed))
+
+    admissions = []
+    for stay in sorted(_admitted_today((*data.active, *data.ended_today), start),
+                       key=lambda s: bed_sort_key(s.bed)):
+        parts = [_who(stay, t, private=private), t(f"sex.{stay.sex.value}"),
+                 t(f"age.{stay.age.unit}", n=stay.age.value)]
+        if private and stay.diagnosis:
+            parts.append(html.escape(stay.diagnosis))
+        if stay.level is not None:
+            parts.append(_level_text(stay.level, t))
+        if stay.transferred_from:
+            parts.append(t("board.from_ward", ward=html.escape(stay.transferred_from)))
+        if not stay.active:
+            parts.append(t("board.left_today"))
+        admissions.append(" ".join(parts))
+
+    departures = []
+    for stay in sorted(data.ended_today, key=lambda s: bed_sort_key(s.bed)):
+        if stay.status is StayStatus.TRANSFERRED:
+            what = t("board.to_ward", ward=html.escape(stay.transferred_to or "?"))
+        else:
+            what = t("board.discharged")
+        departures.append(f"{_who(stay, t, private=private)} {what}")
+
+    surgeries = []
+    post_op = []
+    latest: dict[int, Surgery] = {}
+    for op in sorted(data.surgeries, key=lambda o: o.scheduled_at):
+        patient = by_id.get(op.stay_id)
+        if patient is None or op.state is SurgeryState.CANCELLED:
+            continue
+        latest[op.stay_id] = op
+        if start <= op.scheduled_at < tomorrow_end and patient.active:
+            when = t.date_hm(op.scheduled_at, now=data.now)
+            surgeries.append(
+                f"{_who(patient, t, private=private)} {when} {html.escape(op.procedure)}"
+                f" · {t('surgery.' + op.state.value)}"
+            )
+    for stay in order:
+        last = latest.get(stay.id)
+        if last is None or last.scheduled_at >= start:
+            continue
+        day = post_op_day(last, data.now, tz)
+        if day is not None and 1 <= day <= POST_OP_DAYS_SHOWN:
+            post_op.append(f"{_who(stay, t, private=private)} {t('board.post_op_day', n=day)}")
+
+    critical = [
+        f"{_who(s, t, private=private)} <b>{t('critical.' + s.critical.value)}</b>"
+        for s in sorted(order, key=lambda s: (s.critical is not Critical.CRITICAL,
+                                              bed_sort_key(s.bed)))
+        if s.critical is not None
+    ]
+
+    def items(kind: ItemKind) -> list[str]:
+        lines = []
+        chosen = [i for i in data.items_today if i.kind is kind and i.stay_id in by_id]
+        for item in sorted(chosen, key=lambda i: (bed_sort_key(by_id[i.stay_id].bed), i.at)):
+            stay = by_id[item.stay_id]
+            when = f"{t.hm(item.at)} " if kind is ItemKind.EXAM else ""
+            lines.append(f"{_who(stay, t, private=private)} {when}{html.escape(item.text)}")
+        return lines
+
+    return [
+        ("board.sec.admissions", admissions),
+        ("board.sec.discharges", departures),
+        ("board.sec.surgeries", surgeries),
+        ("board.sec.post_op", post_op),
+        ("board.sec.critical", critical),
+        ("board.sec.operations", items(ItemKind.OPERATION)),
+        ("board.sec.exams", items(ItemKind.EXAM)),
+        ("board.sec.notes", items(ItemKind.NOTE)),
+    ]
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_length(markup: str) -> int:
+    """Length of an HTML message as Telegram counts it: after tags and entities are parsed."""
+    return len(html.unescape(_TAG.sub("", markup)))
+
+
+def _condense(
+    sections: list[tuple[str, list[str]]], fixed: int, t: Texts
+) -> list[tuple[str, list[str]]]:
+    """Shorten the longest lists, whole lines at a time, until the board fits one message."""
+    kept = [list(lines) for _, lines in sections]
+    hidden = [0] * len(sections)
+
+    def size() -> int:
+        total = fixed
+        for i, (title, _) in enumerate(sections):
+            if kept[i] or hidden[i]:
+                total += plain_length(t(title)) + 1
+                total += sum(plain_length(line) + 1 for line in kept[i])
+                if hidden[i]:
+                    total += plain_length(t("board.more", n=hidden[i])) + 1
+        return total
+
+    while size() > _BUDGET:
+        longest = max(range(len(kept)), key=lambda i: len(kept[i]))
+        if not kept[longest]:
+            break
+        kept[longest].pop()
+        hidden[longest] += 1
+    result = []
+    for i, (title, _) in enumerate(sections):
+        lines = kept[i]
+        if hidden[i]:
+            lines = [*lines, t("board.more", n=hidden[i])]
+        result.append((title, lines))
+    return result
+
+
+def render_board(data: BoardData, t: Texts, *, private: bool) -> str:
+    """The board as Telegram HTML, never longer than one message.
+
+    The group copy (`private=False`) shows masked names and no diagnoses.
+    """
+    head = [
+        t("board.title", ward=html.escape(data.ward.name), date=t.date(data.now),
+          weekday=t.weekday(data.now)),
+        *_census_lines(census(data), t),
+    ]
+    foot = [t("board.updated", time=t.hm(data.now))]
+    fixed = sum(plain_length(line) + 1 for line in (*head, *foot)) + 2
+    sections = _condense(_sections(data, t, private=private), fixed, t)
+    body: list[str] = []
+    for title, lines in sections:
+        if lines:
+            body.append("")
+            body.append(t(title))
+            body.extend(lines)
+    if not body:
+        body = ["", t("board.empty")]
+    return "\n".join([*head, *body, "", *foot])
+

@@ -1,0 +1,189 @@
+"""Argument parsing for the ward commands: words in, typed requests out, or a BadInput."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from boards.errors import BadInput
+from boards.model import Age, Critical, ItemKind, NursingLevel, Sex, SurgeryState
+from boards.parsing import (
+    MAX_TEXT,
+    check_text,
+    parse_age,
+    parse_bed,
+    parse_critical,
+    parse_level,
+    parse_name,
+    parse_sex,
+    parse_when,
+)
+
+__all__ = [
+    "AdmitArgs",
+    "ItemArgs",
+    "SurgeryArgs",
+    "SurgeryStateArgs",
+    "TransferArgs",
+    "parse_admit",
+    "parse_bed_only",
+    "parse_critical_args",
+    "parse_item",
+    "parse_move",
+    "parse_surgery",
+    "parse_transfer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitArgs:
+    bed: str
+    name: str
+    sex: Sex
+    age: Age
+    diagnosis: str | None
+    level: NursingLevel | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferArgs:
+    bed: str
+    ward: str
+    target_bed: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeryArgs:
+    bed: str
+    at: datetime
+    procedure: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeryStateArgs:
+    bed: str
+    state: SurgeryState
+
+
+@dataclass(frozen=True, slots=True)
+class ItemArgs:
+    bed: str
+    kind: ItemKind
+    text: str
+    at: datetime | None
+
+
+def _need(args: Sequence[str], count: int) -> None:
+    if len(args) < count:
+        raise BadInput("err.missing_args")
+
+
+def parse_bed_only(args: Sequence[str], *, bed_count: int | None) -> str:
+    _need(args, 1)
+    if len(args) > 1:
+        raise BadInput("err.extra_args")
+    return parse_bed(args[0], bed_count=bed_count)
+
+
+def parse_admit(args: Sequence[str], *, bed_count: int | None) -> AdmitArgs:
+    """`床号 姓名 性别 年龄 [诊断…] [护理级别]`: the level, if any, is the last word."""
+    _need(args, 4)
+    bed = parse_bed(args[0], bed_count=bed_count)
+    name = parse_name(args[1])
+    sex = parse_sex(args[2])
+    age = parse_age(args[3])
+    rest = list(args[4:])
+    level = parse_level(rest[-1]) if rest else None
+    if level is not None:
+        rest.pop()
+    diagnosis = check_text(" ".join(rest), limit=MAX_TEXT) if rest else None
+    return AdmitArgs(bed, name, sex, age, diagnosis, level)
+
+
+def parse_move(args: Sequence[str], *, bed_count: int | None) -> tuple[str, str]:
+    _need(args, 2)
+    if len(args) > 2:
+        raise BadInput("err.extra_args")
+    return parse_bed(args[0], bed_count=bed_count), parse_bed(args[1], bed_count=bed_count)
+
+
+def parse_transfer(args: Sequence[str], *, bed_count: int | None) -> TransferArgs:
+    """`床号 病区 [目标床号]`: a last word that is a bed is the bed in the other ward."""
+    _need(args, 2)
+    bed = parse_bed(args[0], bed_count=bed_count)
+    words = list(args[1:])
+    target_bed = None
+    if len(words) > 1:
+        try:
+            target_bed = parse_bed(words[-1])
+        except BadInput:
+            target_bed = None
+        else:
+            words.pop()
+    return TransferArgs(bed, check_text(" ".join(words), limit=60), target_bed)
+
+
+def _split_when(
+    args: Sequence[str], *, now: datetime, tz: ZoneInfo
+) -> tuple[datetime, list[str]]:
+    """The time at the front of the words: two words (`明天 9:00`) or one (`14:30`)."""
+    if len(args) >= 2:
+        when = parse_when(f"{args[0]} {args[1]}", now=now, tz=tz)
+        if when is not None:
+            return when, list(args[2:])
+    if args:
+        when = parse_when(args[0], now=now, tz=tz)
+        if when is not None:
+            return when, list(args[1:])
+    raise BadInput("err.time_form", value=(args[0] if args else "")[:16])
+
+
+_SURGERY_WORDS = {
+    "in": SurgeryState.IN_THEATRE, "入室": SurgeryState.IN_THEATRE,
+    "接走": SurgeryState.IN_THEATRE, "进手术室": SurgeryState.IN_THEATRE,
+    "back": SurgeryState.BACK, "返回": SurgeryState.BACK, "回室": SurgeryState.BACK,
+    "返室": SurgeryState.BACK, "回病房": SurgeryState.BACK,
+    "cancel": SurgeryState.CANCELLED, "取消": SurgeryState.CANCELLED,
+}
+
+
+def parse_surgery(
+    args: Sequence[str], *, bed_count: int | None, now: datetime, tz: ZoneInfo
+) -> SurgeryArgs | SurgeryStateArgs:
+    """`床号 时间 术式` books a surgery; `床号 入室|返回|取消` moves it along."""
+    _need(args, 2)
+    bed = parse_bed(args[0], bed_count=bed_count)
+    state = _SURGERY_WORDS.get(args[1].strip().lower())
+    if state is not None:
+        if len(args) > 2:
+            raise BadInput("err.extra_args")
+        return SurgeryStateArgs(bed, state)
+    when, rest = _split_when(args[1:], now=now, tz=tz)
+    if not rest:
+        raise BadInput("err.missing_args")
+    return SurgeryArgs(bed, when, check_text(" ".join(rest)))
+
+
+def parse_critical_args(
+    args: Sequence[str], *, bed_count: int | None
+) -> tuple[str, Critical | None]:
+    _need(args, 2)
+    if len(args) > 2:
+        raise BadInput("err.extra_args")
+    return parse_bed(args[0], bed_count=bed_count), parse_critical(args[1])
+
+
+def parse_item(
+    args: Sequence[str], kind: ItemKind, *, bed_count: int | None, now: datetime, tz: ZoneInfo
+) -> ItemArgs:
+    """`床号 内容` for operations and notes; `床号 时间 检查` for off-ward examinations."""
+    _need(args, 2)
+    bed = parse_bed(args[0], bed_count=bed_count)
+    if kind is ItemKind.EXAM:
+        when, rest = _split_when(args[1:], now=now, tz=tz)
+        if not rest:
+            raise BadInput("err.missing_args")
+        return ItemArgs(bed, kind, check_text(" ".join(rest)), when)
+    return ItemArgs(bed, kind, check_text(" ".join(args[1:])), None)

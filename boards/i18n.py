@@ -1,0 +1,111 @@
+"""Message catalogues (gettext .po, read with Babel) and ward-local formatting of beds and times."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LOCALES",
+    "Texts",
+    "catalogue",
+    "normalise_locale",
+    "texts",
+]
+
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+_ALIASES = {
+    "zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "cn": "zh_CN",
+    "中文": "zh_CN", "简体": "zh_CN", "en": "en", "en_us": "en", "en-us": "en", "en_gb": "en",
+    "en-gb": "en", "english": "en", "英文": "en",
+}
+
+
+def normalise_locale(text: str | None) -> str | None:
+    """A supported locale for a user's choice or Telegram language code, else None."""
+    if not text:
+        return None
+    return _ALIASES.get(text.strip().lower())
+
+
+@functools.cache
+def catalogue(locale: str) -> dict[str, str]:
+    """The key → text table of one locale, loaded once from its .po file."""
+    resource = importlib.resources.files("boards").joinpath(
+        "locales", locale, "LC_MESSAGES", "wardboard.po"
+    )
+    with resource.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    table: dict[str, str] = {}
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str):
+            table[message.id] = message.string or message.id
+    return table
+
+
+class Texts:
+    """Everything a reply needs in one locale: catalogue lookups and formatting."""
+
+    def __init__(self, locale: str, tz: ZoneInfo | None = None) -> None:
+        self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        self.tz = tz or ZoneInfo("Asia/Shanghai")
+        self._table = catalogue(self.locale)
+        self._babel = Locale.parse(self.locale)
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        text = self._table.get(key)
+        if text is None:
+            # A missing key must not crash a reply; the catalogue test catches it.
+            fallback = catalogue(DEFAULT_LOCALE).get(key, key)
+            text = fallback
+        return text.format(**params) if params else text
+
+    def has(self, key: str) -> bool:
+        return key in self._table
+
+    def bed(self, bed: str) -> str:
+        if bed.startswith("+"):
+            return self("fmt.extra_bed", n=bed[1:])
+        return self("fmt.bed", bed=bed)
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    def hm(self, when: datetime) -> str:
+        return self.local(when).strftime("%H:%M")
+
+    def date(self, when: datetime) -> str:
+        return format_date(self.local(when).date(), self("fmt.date_pattern"), locale=self._babel)
+
+    def weekday(self, when: datetime) -> str:
+        return format_date(self.local(when).date(), "EEE", locale=self._babel)
+
+    def date_hm(self, when: datetime, *, now: datetime) -> str:
+        """`14:30` today, `明天 14:30` / `tomorrow 14:30`, else `11月25日 14:30`."""
+        days = (self.local(when).date() - self.local(now).date()).days
+        if days == 0:
+            return self.hm(when)
+        if days == 1:
+            return self("fmt.tomorrow_at", time=self.hm(when))
+        if days == -1:
+            return self("fmt.yesterday_at", time=self.hm(when))
+        return f"{self.date(when)} {self.hm(when)}"
+
+
+@functools.cache
+def _texts(locale: str, tz_name: str) -> Texts:
+    return Texts(locale, ZoneInfo(tz_name))
+
+
+def texts(locale: str | None, tz_name: str = "Asia/Shanghai") -> Texts:
+    """Cached `Texts` for a locale (falling back to the default) and a timezone."""
+    return _texts(normalise_locale(locale) or DEFAULT_LOCALE, tz_name)

@@ -1,0 +1,54 @@
+"""Patient-name masking for group messages and printed signs: 张*, 张*三, 欧**华, J. S***."""
+
+from __future__ import annotations
+
+__all__ = ["MASK", "mask_name"]
+
+MASK = "*"
+
+# Stars stand for hidden characters, but a 40-character transliterated name must still fit
+# a sign, and the exact length says little worth keeping: more than four are shown as four.
+_MAX_STARS = 4
+
+
+def _is_syllabic(ch: str) -> bool:
+    """Scripts where each character is a syllable of the name (Han, kana, Hangul), so
+    masking goes character by character rather than word by word."""
+    cp = ord(ch)
+    return (
+        0x3400 <= cp <= 0x4DBF  # CJK Extension A
+        or 0x4E00 <= cp <= 0x9FFF  # CJK Unified Ideographs
+        or 0xF900 <= cp <= 0xFAFF  # CJK Compatibility Ideographs
+        or 0x20000 <= cp <= 0x3FFFF  # Extensions B onwards
+        or 0x3040 <= cp <= 0x30FF  # Hiragana, Katakana
+        or 0xAC00 <= cp <= 0xD7AF  # Hangul syllables
+    )
+
+
+def mask_name(name: str) -> str:
+    """Mask a patient's name, keeping its first character.
+
+    - Chinese (and other syllabic) names: first character, one star per hidden character
+      (at most four), and for three or more characters the last: 张三 → 张*, 张小三 → 张*三,
+      欧阳娜华 → 欧**华. Spaces inside are dropped (张 三 is 张三).
+    - Other names, word by word: initials, the last word's initial followed by ***:
+      John Smith → J. S***, Madonna → M***.
+    - A single character keeps it and adds a star (李 → 李*), so the output always shows
+      it was masked. Empty or blank input gives "".
+
+    The full name is never returned: the output always holds a star, so only a name that
+    already is a masked form comes back unchanged (masking is idempotent).
+    """
+    text = " ".join(name.split())
+    if not text:
+        return ""
+    # A one-word text holding a star is already masked (it may be a mixed-script name,
+    # "A一B" → "A*B"): the character rule leaves such forms as they are.
+    if any(_is_syllabic(ch) for ch in text) or (MASK in text and " " not in text):
+        chars = text.replace(" ", "")
+        if len(chars) <= 2:
+            return chars[0] + MASK
+        return chars[0] + MASK * min(len(chars) - 2, _MAX_STARS) + chars[-1]
+    words = text.split(" ")
+    initials = [f"{w[0]}." for w in words[:-1]]
+    return " ".join([*initials, words[-1][0] + MASK * 3])

@@ -1,0 +1,198 @@
+"""Parsers for what nurses type: beds, sex, age, nursing level, critical status and times."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from boards.errors import BadInput
+from boards.model import Age, Critical, NursingLevel, Sex
+
+__all__ = [
+    "MAX_NAME",
+    "MAX_TEXT",
+    "bed_sort_key",
+    "check_text",
+    "parse_age",
+    "parse_bed",
+    "parse_clock",
+    "parse_critical",
+    "parse_level",
+    "parse_name",
+    "parse_sex",
+    "parse_when",
+]
+
+MAX_NAME = 30
+MAX_TEXT = 200
+
+_BED = re.compile(r"^(?:(\d{1,3})|(?:\+|加床?)(\d{1,2}))(?:床|号床|號床)?$")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋：", "0123456789+:")
+
+
+def parse_bed(text: str, *, bed_count: int | None = None) -> str:
+    """Normalise `12`, `12床`, `+1`, `加1`, `加床1` to `12` / `+1`."""
+    raw = text.strip().translate(_FULLWIDTH)
+    m = _BED.match(raw)
+    if not m:
+        raise BadInput("err.bed_form", bed=text[:12])
+    if m.group(1) is not None:
+        number = int(m.group(1))
+        if number == 0 or (bed_count is not None and number > bed_count):
+            raise BadInput("err.bed_range", bed=str(number), count=bed_count or 999)
+        return str(number)
+    extra = int(m.group(2))
+    if extra == 0:
+        raise BadInput("err.bed_form", bed=text[:12])
+    return f"+{extra}"
+
+
+def bed_sort_key(bed: str) -> tuple[int, int]:
+    """Numbered beds in order, extra beds after them."""
+    if bed.startswith("+"):
+        return (1, int(bed[1:]))
+    return (0, int(bed)) if bed.isdigit() else (2, 0)
+
+
+_SEX = {
+    "男": Sex.MALE, "m": Sex.MALE, "male": Sex.MALE, "男性": Sex.MALE,
+    "女": Sex.FEMALE, "f": Sex.FEMALE, "female": Sex.FEMALE, "女性": Sex.FEMALE,
+}
+
+
+def parse_sex(text: str) -> Sex:
+    sex = _SEX.get(text.strip().lower())
+    if sex is None:
+        raise BadInput("err.sex_form", value=text[:12])
+    return sex
+
+
+_AGE = re.compile(r"^(\d{1,3})(岁|歲|y|yrs?|月|个月|個月|m|mo|天|d)?$", re.IGNORECASE)
+_AGE_UNIT = {"月": "m", "个月": "m", "個月": "m", "m": "m", "mo": "m", "天": "d", "d": "d"}
+_AGE_MAX = {"y": 130, "m": 35, "d": 60}
+
+
+def parse_age(text: str) -> Age:
+    m = _AGE.match(text.strip().translate(_FULLWIDTH))
+    if not m:
+        raise BadInput("err.age_form", value=text[:12])
+    unit = _AGE_UNIT.get((m.group(2) or "").lower(), "y")
+    value = int(m.group(1))
+    if value > _AGE_MAX[unit] or (value == 0 and unit != "d"):
+        raise BadInput("err.age_form", value=text[:12])
+    return Age(value, unit)
+
+
+_LEVELS: dict[str, NursingLevel] = {}
+for _level, _words in {
+    NursingLevel.SPECIAL: ("特级护理", "特级", "特", "特級護理", "特級", "special", "s", "0"),
+    NursingLevel.ONE: ("一级护理", "一级", "一", "一級護理", "一級", "1", "i", "1级", "level1", "l1"),
+    NursingLevel.TWO: ("二级护理", "二级", "二", "二級護理", "二級", "2", "ii", "2级", "level2", "l2"),
+    NursingLevel.THREE: ("三级护理", "三级", "三", "三級護理", "三級", "3", "iii", "3级", "level3",
+                         "l3"),
+}.items():
+    for _word in _words:
+        _LEVELS[_word] = _level
+
+
+def parse_level(text: str) -> NursingLevel | None:
+    """A nursing level, or None when the text is not one (so it can be a diagnosis)."""
+    return _LEVELS.get(text.strip().lower())
+
+
+_CRITICAL: dict[str, Critical | None] = {
+    "病危": Critical.CRITICAL, "危": Critical.CRITICAL, "critical": Critical.CRITICAL,
+    "病重": Critical.SERIOUS, "重": Critical.SERIOUS, "serious": Critical.SERIOUS,
+    "off": None, "取消": None, "解除": None, "无": None, "none": None, "clear": None,
+}
+
+
+def parse_critical(text: str) -> Critical | None:
+    key = text.strip().lower()
+    if key not in _CRITICAL:
+        raise BadInput("err.critical_form", value=text[:12])
+    return _CRITICAL[key]
+
+
+def parse_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise BadInput("err.name_form")
+    if len(name) > MAX_NAME:
+        raise BadInput("err.too_long", limit=MAX_NAME)
+    return name
+
+
+def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
+    clean = " ".join(text.split())
+    if not clean:
+        raise BadInput("err.text_empty")
+    if len(clean) > limit:
+        raise BadInput("err.too_long", limit=limit)
+    return clean
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:：.](\d{2})|点(半|(\d{1,2})分?)?|時|时)?$")
+_CLOCK_COMPACT = re.compile(r"^(\d{2})(\d{2})$")
+
+
+def parse_clock(text: str) -> time | None:
+    """`8:00`, `08:00`, `0800`, `8点`, `8点半`, `14:30` → a wall-clock time."""
+    raw = text.strip().translate(_FULLWIDTH)
+    compact = _CLOCK_COMPACT.match(raw)
+    if compact:
+        hour, minute = int(compact.group(1)), int(compact.group(2))
+    else:
+        m = _CLOCK.match(raw)
+        if not m:
+            return None
+        hour = int(m.group(1))
+        if m.group(2) is not None:
+            minute = int(m.group(2))
+        elif m.group(3) == "半":
+            minute = 30
+        elif m.group(4) is not None:
+            minute = int(m.group(4))
+        else:
+            minute = 0
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+_DAY_WORDS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2, "後天": 2}
+_DATE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """A time of day (today), optionally preceded by a day word or a date.
+
+    Returns an aware UTC datetime, or None when the text is not a time. The text is
+    one or two words: `14:30`, `明天 9:00`, `明天9点`, `11-24 09:00`, `11月24日 9:00`.
+    """
+    raw = text.strip().translate(_FULLWIDTH)
+    local_now = now.astimezone(tz)
+    day: date = local_now.date()
+    clock_text = raw
+    for word, offset in _DAY_WORDS.items():
+        if raw.lower().startswith(word):
+            day = day + timedelta(days=offset)
+            clock_text = raw[len(word):].strip()
+            break
+    else:
+        parts = raw.split(maxsplit=1)
+        if len(parts) == 2:
+            m = _DATE.match(parts[0])
+            if not m:
+                return None
+            year = int(m.group(1)) if m.group(1) else local_now.year
+            try:
+                day = date(year, int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+            clock_text = parts[1]
+    clock = parse_clock(clock_text)
+    if clock is None:
+        return None
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(ZoneInfo("UTC"))

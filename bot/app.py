@@ -1,0 +1,129 @@
+"""Builds the PTB Application: every handler registered here, in order, as one readable table."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.dialogue import Dialogues
+from bot.handlers import COMMANDS, command_handler, on_callback, on_error, on_text
+from bot.publisher import BoardPublisher
+from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
+from boards.clock import SystemClock
+from boards.i18n import LOCALES, texts
+from boards.ports import Clock
+from storage.uow import Database
+
+__all__ = ["MENU", "build_application", "quiet_noisy_loggers"]
+
+log = logging.getLogger(__name__)
+
+# The command menu, in the order a nurse needs it.
+MENU = ("board", "admit", "discharge", "move", "transfer", "surgery", "critical", "op", "exam",
+        "note", "card", "members", "invite", "ward", "bind", "lang", "help")
+_DAY_CHECK_SECONDS = 300
+
+
+def quiet_noisy_loggers() -> None:
+    # httpx logs every request URL, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def build_application(
+    settings: Settings, *, database: Database, clock: Clock | None = None,
+    own_database: bool = False,
+) -> WardApplication:
+    """The real bot. `database` must already be migrated; `own_database` disposes it at stop."""
+    if settings.token is None:
+        raise ValueError("WARDBOARD_TOKEN is not set")
+    quiet_noisy_loggers()
+    root = settings.bot_api_url
+    application: WardApplication = (
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=WardContext))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    clock = clock or SystemClock()
+    application.bot_data[RUNTIME_KEY] = Runtime(
+        settings=settings,
+        uow_factory=database.uow,
+        clock=clock,
+        publisher=BoardPublisher(
+            uow_factory=database.uow, clock=clock, bot=lambda: application.bot,
+            delay=settings.board_delay, min_interval=settings.board_min_interval,
+        ),
+        dialogues=Dialogues(),
+        extras={"database": database, "own_database": own_database},
+    )
+    for name in COMMANDS:
+        application.add_handler(CommandHandler(name, command_handler(name)))
+    application.add_handler(CallbackQueryHandler(on_callback))
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text)
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
+    runtime = application.bot_data[RUNTIME_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    runtime = _runtime(application)
+    default = texts(runtime.settings.locale)
+    await application.bot.set_my_commands(
+        [BotCommand(name, default(f"menu.{name}")) for name in MENU]
+    )
+    for locale in LOCALES:
+        t = texts(locale)
+        await application.bot.set_my_commands(
+            [BotCommand(name, t(f"menu.{name}")) for name in MENU],
+            language_code=locale.split("_")[0],
+        )
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _refresh_boards, interval=_DAY_CHECK_SECONDS, first=_DAY_CHECK_SECONDS,
+            name="board-day-check",
+        )
+    # After a restart every board is posted or edited once: a board deleted while the
+    # bot was down comes back.
+    await runtime.publisher.refresh_stale_days()
+
+
+async def _refresh_boards(context: WardContext) -> None:
+    await context.runtime.publisher.refresh_stale_days()
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    runtime = _runtime(application)
+    await runtime.publisher.close()
+    if runtime.extras.get("own_database"):
+        database = runtime.extras["database"]
+        assert isinstance(database, Database)
+        await database.dispose()
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

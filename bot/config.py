@@ -1,0 +1,50 @@
+"""Settings from the environment: the names operators rely on are WARDBOARD_*."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boards.i18n import normalise_locale
+from storage import default_sqlite_url
+
+__all__ = ["Settings", "default_database_url"]
+
+
+def default_database_url() -> str:
+    """A SQLite file in the working directory: nothing to install for a first ward."""
+    return default_sqlite_url(Path.cwd())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARDBOARD_", extra="ignore")
+
+    token: SecretStr | None = None
+    database_url: str = ""
+    bot_api_url: str = "https://api.telegram.org"
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh_CN"
+    # Seconds to wait after a change before editing the pinned board, so a burst of
+    # changes becomes one edit; and the least time between two edits of one board
+    # (Telegram allows about 20 messages a minute in a group).
+    board_delay: float = 2.0
+    board_min_interval: float = 3.0
+    log_level: str = "INFO"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        locale = normalise_locale(value)
+        if locale is None:
+            raise ValueError("WARDBOARD_LOCALE must be zh_CN or en")
+        return locale
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()

@@ -1,0 +1,178 @@
+"""`wardboard demo`: the real bot against the local Bot API emulator, playing one scripted shift."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.config import Settings
+from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
+from bot.runtime import RUNTIME_KEY, Runtime, WardApplication
+from boards.clock import ManualClock
+from storage.migrate import upgrade
+from storage.uow import Database
+
+__all__ = ["DEMO_TOKEN", "Transcript", "running_bot", "run_demo"]
+
+DEMO_TOKEN = "123456789:DEMO-wardboard-offline-token"
+_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Transcript:
+    """The shift as a nurse would read it in her chats, written as plain text."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.lines: list[str] = []
+
+    def _stamp(self) -> str:
+        return self.clock.now().astimezone(_TZ).strftime("%H:%M")
+
+    def heading(self, text: str) -> None:
+        self.lines += ["", f"── {text} ──"]
+
+    def said(self, who: str, where: str, text: str) -> None:
+        self.lines.append(f"[{self._stamp()}] {who} @ {where}: {text}")
+
+    def bot(self, messages: list[EmuMessage], names: dict[int, str]) -> None:
+        for message in messages:
+            where = names.get(message.chat_id, str(message.chat_id))
+            body = message.text.replace("\n", "\n        ")
+            self.lines.append(f"        WardBoard → {where}: {body}")
+            for row in message.buttons():
+                self.lines.append("        " + "  ".join(f"[{label}]" for label, _ in row))
+
+    def board(self, title: str, text: str) -> None:
+        self.lines += ["", f"📌 {title}", *("    " + line for line in text.splitlines())]
+
+    def text(self) -> str:
+        return "\n".join(self.lines).strip() + "\n"
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    emu: BotApiEmulator, database: Database, clock: ManualClock, **settings: object
+) -> AsyncIterator[WardApplication]:
+    """The real Application polling the emulator, stopped cleanly on exit."""
+    config = Settings.model_validate({"token": DEMO_TOKEN, "bot_api_url": emu.api_root,
+                                      **settings})
+    application = build_application(config, database=database, clock=clock)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1,
+                                                allowed_updates=ALLOWED_UPDATES)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    db_file = out / "wardboard-demo.db"
+    db_file.unlink(missing_ok=True)
+    url = f"sqlite+aiosqlite:///{db_file}"
+    await upgrade(url)
+    database = Database(url)
+    day = datetime.now(_TZ).date()
+    clock = ManualClock(datetime.combine(day, time(7, 50), tzinfo=_TZ))
+    transcript = Transcript(clock)
+    try:
+        async with (
+            BotApiEmulator(token=DEMO_TOKEN, bot_username="wardboard_demo_bot") as emu,
+            running_bot(emu, database, clock, locale=locale, board_delay=0.2,
+                        board_min_interval=0.3) as application,
+        ):
+            await _shift(emu, application, clock, transcript)
+    finally:
+        await database.dispose()
+    (out / "transcript.txt").write_text(transcript.text(), encoding="utf-8")
+    print(transcript.text())
+    print(f"Transcript written to {out / 'transcript.txt'}")
+    return 0
+
+
+async def _shift(emu: BotApiEmulator, application: WardApplication, clock: ManualClock,
+                 log: Transcript) -> None:
+    runtime = application.bot_data[RUNTIME_KEY]
+    assert isinstance(runtime, Runtime)
+    head = emu.add_user(1001, "王芳", language_code="zh-hans")
+    nurse = emu.add_user(1002, "李娜", language_code="zh-hans")
+    stranger = emu.add_user(1009, "路人", language_code="zh-hans")
+    group = emu.add_group(-1001001, "普外一病区群", members=[head, nurse])
+    names = {head.id: "王芳 (私聊)", nurse.id: "李娜 (私聊)", stranger.id: "路人 (私聊)",
+             group.id: "病区群"}
+
+    async def say(user: EmuUser, text: str, *, in_group: bool = False,
+                  minutes: int = 0) -> list[EmuMessage]:
+        clock.advance(timedelta(minutes=minutes))
+        log.said(user.first_name, "病区群" if in_group else "私聊", text)
+        sent = await user.say(text, chat=group if in_group else None)
+        log.bot(sent, names)
+        return sent
+
+    async def press(user: EmuUser, message: EmuMessage, label: str) -> list[EmuMessage]:
+        log.said(user.first_name, names.get(message.chat_id, "?"), f"（点击「{label}」）")
+        sent = await user.press(message, label)
+        log.bot(sent, names)
+        return sent
+
+    async def show_board(title: str) -> None:
+        await runtime.publisher.flush()
+        await emu.settle()
+        chat = emu.chat(group.id)
+        pinned = next((m for m in chat.messages if m.message_id == chat.pinned_message_id), None)
+        if pinned is not None:
+            log.board(f"{title}（置顶消息，已编辑 {pinned.edit_count} 次）", pinned.text)
+
+    log.heading("护士长建病区、邀请护士")
+    await say(head, "/start")
+    await say(head, "/newward 普外科一病区 40")
+    invite = await say(head, "/invite")
+    link = next(word for word in invite[0].text.split() if "?start=" in word)
+    payload = link.split("?start=", 1)[1]
+    asked = await say(nurse, f"/start {payload}", minutes=2)
+    request = next(m for m in asked if m.chat_id == head.id)
+    await press(head, request, "批准")
+
+    log.heading("在病区群绑定白板")
+    await say(head, "/bind", in_group=True, minutes=1)
+    await show_board("白板已发布")
+
+    log.heading("白班：入院、手术、病危")
+    await say(nurse, "/admit 12 张三 男 45 急性阑尾炎 二级", minutes=5)
+    await say(nurse, "/admit 13 李四 女 40 胆囊结石 二级", minutes=3)
+    await say(nurse, "/admit 5 欧阳明华 男 78 肠梗阻 一级", minutes=3)
+    await say(nurse, "/admit 12 王五 男 50", minutes=1)
+    await say(nurse, "/surgery 12 10:30 腹腔镜阑尾切除术", minutes=2)
+    await say(nurse, "/surgery 13 明天 9:00 腹腔镜胆囊切除术", minutes=1)
+    await say(nurse, "/critical 5 病危", minutes=2)
+    await say(nurse, "/exam 13 15:00 上腹部CT", minutes=2)
+    await say(nurse, "/op 5 胃肠减压", minutes=2)
+    await say(nurse, "/note 13 明晨空腹抽血", minutes=1)
+    await show_board("上午的白板")
+
+    log.heading("手术进展与出院")
+    await say(nurse, "/surgery 12 入室", minutes=30)
+    await say(nurse, "/surgery 12 返回", minutes=90)
+    await say(nurse, "/discharge 99", minutes=5)
+    await say(nurse, "/exam 13 25:00 CT", minutes=1)
+    await say(nurse, "/admit 20 赵六 男 33 肺炎 三级", minutes=20)
+    first = await say(nurse, "/discharge", minutes=60)
+    await press(nurse, first[-1], "20床")
+    await say(nurse, "/card 12", minutes=5)
+    await say(nurse, "/admit 3 孙七 女 五十", in_group=True, minutes=2)
+
+    log.heading("病区外的人什么也看不到")
+    await say(stranger, "/board", minutes=1)
+    await say(stranger, f"/start {payload}x")
+
+    log.heading("护士在私聊查看完整白板")
+    await say(nurse, "/board", minutes=5)
+    await show_board("下午的白板（群里只显示隐去部分的姓名）")

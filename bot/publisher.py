@@ -1,0 +1,142 @@
+"""Keeps each ward group's pinned whiteboard message current, coalescing bursts of changes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from boards import services
+from boards.board import render_board
+from boards.i18n import texts
+from boards.ports import Clock, UnitOfWorkFactory
+
+__all__ = ["BoardPublisher"]
+
+log = logging.getLogger(__name__)
+
+
+class BoardPublisher:
+    """One pending refresh per ward: the first change schedules it, later ones ride along."""
+
+    def __init__(
+        self, *, uow_factory: UnitOfWorkFactory, clock: Clock, bot: Callable[[], Bot],
+        delay: float, min_interval: float,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._bot = bot
+        self._delay = delay
+        self._min_interval = min_interval
+        self._pending: dict[int, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._last: dict[int, float] = {}
+        self._shown_day: dict[int, date] = {}
+        self.edits = 0
+
+    def request(self, ward_id: int) -> None:
+        if ward_id in self._pending:
+            return
+        task = asyncio.get_running_loop().create_task(self._later(ward_id), name="board")
+        self._pending[ward_id] = task
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _later(self, ward_id: int) -> None:
+        wait = self._delay
+        last = self._last.get(ward_id)
+        if last is not None:
+            wait = max(wait, last + self._min_interval - time.monotonic())
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            # Changes committed from here on need a fresh refresh of their own.
+            self._pending.pop(ward_id, None)
+        try:
+            await self.publish(ward_id)
+        except Exception:
+            log.exception("board refresh failed for ward %s", ward_id)
+
+    async def publish(self, ward_id: int) -> None:
+        """Render the group copy and edit it in place; re-post and re-pin when it is gone."""
+        lock = self._locks.setdefault(ward_id, asyncio.Lock())
+        async with lock:
+            await self._publish(ward_id)
+
+    async def _publish(self, ward_id: int) -> None:
+        async with self._uow() as uow:
+            ward = await uow.wards.get(ward_id)
+            if ward is None or ward.group_chat_id is None:
+                return
+            data = await services.board_data(uow, self._clock, ward=ward)
+        t = texts(ward.locale, ward.timezone)
+        text = render_board(data, t, private=False)
+        bot = self._bot()
+        self._last[ward_id] = time.monotonic()
+        self._shown_day[ward_id] = data.now.astimezone(ZoneInfo(ward.timezone)).date()
+        if ward.board_message_id is not None:
+            try:
+                await bot.edit_message_text(
+                    text, chat_id=ward.group_chat_id, message_id=ward.board_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+                self.edits += 1
+                return
+            except RetryAfter as exc:
+                # Come back when Telegram allows; the board is eventually right.
+                await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int)
+                                          else exc.retry_after.total_seconds()))
+                self.request(ward_id)
+                return
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return
+                log.info("board message of ward %s is gone; posting it again", ward_id)
+        try:
+            message = await bot.send_message(ward.group_chat_id, text, parse_mode=ParseMode.HTML)
+        except Forbidden:
+            log.warning("the bot can no longer post in the group of ward %s", ward_id)
+            return
+        self.edits += 1
+        try:
+            await bot.pin_chat_message(ward.group_chat_id, message.message_id,
+                                       disable_notification=True)
+        except TelegramError:
+            log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
+        async with self._uow() as uow:
+            current = await uow.wards.get(ward_id)
+            if current is not None and current.group_chat_id == ward.group_chat_id:
+                await uow.wards.update(dataclasses.replace(current,
+                                                           board_message_id=message.message_id))
+                await uow.commit()
+
+    async def refresh_stale_days(self) -> None:
+        """After midnight the census starts again: refresh boards still showing yesterday."""
+        async with self._uow() as uow:
+            wards = await uow.wards.with_group()
+        now = self._clock.now()
+        for ward in wards:
+            today = now.astimezone(ZoneInfo(ward.timezone)).date()
+            if self._shown_day.get(ward.id) != today:
+                self.request(ward.id)
+
+    async def flush(self) -> None:
+        """Wait for every pending refresh (used at shutdown and by the demo)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def close(self) -> None:
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        self._pending.clear()

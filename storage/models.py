@@ -1,0 +1,203 @@
+"""Tables of the ward store as typed SQLAlchemy declarative models (Alembic owns the schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ACTIVE_BED_INDEX",
+    "NAMING_CONVENTION",
+    "AuditRow",
+    "Base",
+    "BoardItemRow",
+    "InviteRow",
+    "MemberRow",
+    "StayRow",
+    "SurgeryRow",
+    "UserPrefsRow",
+    "UtcDateTime",
+    "WardRow",
+]
+
+# Alembic can only drop or alter a constraint it can name: every constraint gets a
+# deterministic name here, identical on SQLite and PostgreSQL.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ACTIVE_BED_INDEX = "uq_stays_ward_id_bed_active"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that always comes back as aware UTC.
+
+    PostgreSQL keeps the instant in `timestamptz`; SQLite has no timezone type and drops
+    tzinfo, so values are stored there as naive UTC and UTC is attached again on the way
+    out. Naive values are refused: their meaning depends on the server's clock setting.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: store aware datetimes only")
+        utc = value.astimezone(UTC)
+        # SQLite compares timestamps as text, so every value must be in the same zone.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class WardRow(Base):
+    __tablename__ = "wards"
+    __table_args__ = (
+        UniqueConstraint("name"),
+        UniqueConstraint("group_chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    bed_count: Mapped[int | None] = mapped_column(Integer)
+    # Telegram chat and user ids exceed 32 bits.
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    board_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    __table_args__ = (Index(None, "user_id"),)
+
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    display_name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UserPrefsRow(Base):
+    __tablename__ = "user_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    current_ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    locale: Mapped[str | None] = mapped_column(String(16))
+
+
+class StayRow(Base):
+    __tablename__ = "stays"
+    __table_args__ = (
+        UniqueConstraint("token"),
+        # Two active patients in one bed is the mix-up the board exists to prevent: the
+        # database refuses it even if two nurses admit at the same moment.
+        Index(
+            ACTIVE_BED_INDEX,
+            "ward_id",
+            "bed",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(None, "ward_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    bed: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(8))
+    age: Mapped[str] = mapped_column(String(8))
+    diagnosis: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(16))
+    admitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    token: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    critical: Mapped[str | None] = mapped_column(String(16))
+    transferred_from: Mapped[str | None] = mapped_column(String(64))
+    transferred_to: Mapped[str | None] = mapped_column(String(64))
+
+
+class SurgeryRow(Base):
+    __tablename__ = "surgeries"
+    __table_args__ = (Index(None, "stay_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    procedure: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BoardItemRow(Base):
+    __tablename__ = "board_items"
+    __table_args__ = (Index(None, "stay_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "ward_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    # none_as_null: "no before-state" is SQL NULL, not the JSON text 'null'.
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -1,0 +1,156 @@
+"""The database engine and the unit of work: one session, one transaction per update or job."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from boards.ports import (
+    AuditLog,
+    BoardItems,
+    Invites,
+    Members,
+    Stays,
+    Surgeries,
+    UnitOfWorkFactory,
+    Users,
+    Wards,
+)
+from storage.repositories import (
+    SqlAuditLog,
+    SqlBoardItems,
+    SqlInvites,
+    SqlMembers,
+    SqlStays,
+    SqlSurgeries,
+    SqlUsers,
+    SqlWards,
+)
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "SqlUnitOfWork",
+    "default_sqlite_url",
+    "make_engine",
+]
+
+# How long an SQLite writer waits for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def default_sqlite_url(cwd: str | os.PathLike[str]) -> str:
+    """The embedded default: `wardboard.db` in the given directory."""
+    return f"sqlite+aiosqlite:///{Path(cwd).absolute().as_posix()}/wardboard.db"
+
+
+def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine set up for the ward store; never echoes SQL (it carries patient data).
+
+    `enforce_foreign_keys=False` is for migrations only: SQLite's batch ALTER rebuilds
+    tables, which foreign key enforcement would turn into cascades or refusals.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        # A bot idles for hours between shifts: test pooled connections before use.
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
+    return engine
+
+
+def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver (see _on_begin); this also makes
+        # DDL transactional, so a failed migration leaves the schema as it was.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if enforce_foreign_keys else 'OFF'}")
+            # WAL: readers never block the writer nor the writer the readers.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock up front. A deferred transaction that read first and then
+        # writes after another writer committed fails at once with SQLITE_BUSY, whatever
+        # the busy timeout; an immediate one waits its turn instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SqlUnitOfWork:
+    """One transaction over the repositories; leaving without `commit()` rolls it back."""
+
+    wards: Wards
+    members: Members
+    invites: Invites
+    users: Users
+    stays: Stays
+    surgeries: Surgeries
+    items: BoardItems
+    audit: AuditLog
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        # A session does not touch the database until first used: creating it here is free.
+        self._session = sessions()
+        self.wards = SqlWards(self._session)
+        self.members = SqlMembers(self._session)
+        self.invites = SqlInvites(self._session)
+        self.users = SqlUsers(self._session)
+        self.stays = SqlStays(self._session)
+        self.surgeries = SqlSurgeries(self._session)
+        self.items = SqlBoardItems(self._session)
+        self.audit = SqlAuditLog(self._session)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # After commit() this is a no-op; otherwise (forgotten commit, exception, or work
+        # done after the commit) nothing half-done reaches the database.
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+
+class Database:
+    """The engine and session factory; `Database.uow` is the domain's UnitOfWorkFactory."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = make_engine(url)
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the storage fits the domain's ports.
+    def _fits_ports(database: Database) -> UnitOfWorkFactory:
+        return database.uow

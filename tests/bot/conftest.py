@@ -1,0 +1,88 @@
+"""End-to-end harness: the real Application over HTTP against the Bot API emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.demo import running_bot
+from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
+from bot.runtime import RUNTIME_KEY, Runtime, WardApplication
+from boards.clock import ManualClock
+from storage.uow import Database
+
+TOKEN = "123456789:TEST-wardboard-token"
+GROUP_ID = -1009001
+
+
+@dataclass
+class Ward:
+    """A running bot plus the people of one ward, as the tests play them."""
+
+    emu: BotApiEmulator
+    app: WardApplication
+    clock: ManualClock
+    database: Database
+    head: EmuUser
+    nurse: EmuUser
+    stranger: EmuUser
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime = self.app.bot_data[RUNTIME_KEY]
+        assert isinstance(runtime, Runtime)
+        return runtime
+
+    async def say(self, user: EmuUser, text: str, *, group: bool = False) -> list[EmuMessage]:
+        return await user.say(text, chat=self.emu.chat(GROUP_ID) if group else None)
+
+    async def reply(self, user: EmuUser, text: str, *, group: bool = False) -> str:
+        """The text of the bot's answer in the chat the user typed in."""
+        chat_id = GROUP_ID if group else user.id
+        sent = [m for m in await self.say(user, text, group=group) if m.chat_id == chat_id]
+        assert sent, f"no reply to {text!r}"
+        return "\n".join(m.text for m in sent)
+
+    async def board(self) -> EmuMessage:
+        """The pinned board in the ward group, once pending refreshes have run."""
+        await self.runtime.publisher.flush()
+        await self.emu.settle()
+        chat = self.emu.chat(GROUP_ID)
+        pinned = [m for m in chat.messages if m.message_id == chat.pinned_message_id]
+        assert pinned, "no pinned board"
+        return pinned[0]
+
+    async def create_ward(self) -> None:
+        assert "已创建病区" in await self.reply(self.head, "/newward 普外科一病区 40")
+
+    async def join_nurse(self) -> None:
+        invite = await self.reply(self.head, "/invite")
+        payload = invite.split("?start=", 1)[1].split()[0]
+        sent = await self.say(self.nurse, f"/start {payload}")
+        request = next(m for m in sent if m.chat_id == self.head.id)
+        await self.head.press(request, "批准")
+
+    async def bind_group(self) -> None:
+        await self.say(self.head, "/bind", group=True)
+
+    async def ready(self) -> None:
+        await self.create_ward()
+        await self.join_nurse()
+        await self.bind_group()
+
+
+@pytest.fixture
+async def ward(database: Database) -> AsyncIterator[Ward]:
+    # 08:00 on a Monday in Shanghai.
+    clock = ManualClock(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
+    async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
+        head = emu.add_user(501, "王芳", language_code="zh-hans")
+        nurse = emu.add_user(502, "李娜", language_code="zh-hans")
+        stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
+        emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
+        async with running_bot(emu, database, clock, board_delay=0.05,
+                               board_min_interval=0.05) as app:
+            yield Ward(emu, app, clock, database, head, nurse, stranger)
