@@ -131,14 +131,22 @@ def _level_text(level: NursingLevel | None, t: Texts) -> str:
 def _census_lines(c: Census, t: Texts) -> list[str]:
     first = t(
         "board.census",
-        start=c.start, admitted=c.admitted, discharged=c.discharged,
-        tin=c.transferred_in, tout=c.transferred_out, current=c.current,
+        start=c.start,
+        admitted=c.admitted,
+        discharged=c.discharged,
+        tin=c.transferred_in,
+        tout=c.transferred_out,
+        current=c.current,
     )
     second = t(
         "board.census2",
-        critical=c.critical, serious=c.serious, surgeries=c.surgeries,
-        special=c.levels[NursingLevel.SPECIAL], one=c.levels[NursingLevel.ONE],
-        two=c.levels[NursingLevel.TWO], three=c.levels[NursingLevel.THREE],
+        critical=c.critical,
+        serious=c.serious,
+        surgeries=c.surgeries,
+        special=c.levels[NursingLevel.SPECIAL],
+        one=c.levels[NursingLevel.ONE],
+        two=c.levels[NursingLevel.TWO],
+        three=c.levels[NursingLevel.THREE],
     )
     return [first, second]
 
@@ -151,10 +159,15 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
     order = sorted(data.active, key=lambda s: bed_sort_key(s.bed))
 
     admissions = []
-    for stay in sorted(_admitted_today((*data.active, *data.ended_today), start),
-                       key=lambda s: bed_sort_key(s.bed)):
-        parts = [_who(stay, t, private=private), t(f"sex.{stay.sex.value}"),
-                 t(f"age.{stay.age.unit}", n=stay.age.value)]
+    for stay in sorted(
+        _admitted_today((*data.active, *data.ended_today), start),
+        key=lambda s: bed_sort_key(s.bed),
+    ):
+        parts = [
+            _who(stay, t, private=private),
+            t(f"sex.{stay.sex.value}"),
+            t(f"age.{stay.age.unit}", n=stay.age.value),
+        ]
         if private and stay.diagnosis:
             parts.append(html.escape(stay.diagnosis))
         if stay.level is not None:
@@ -197,8 +210,9 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
 
     critical = [
         f"{_who(s, t, private=private)} <b>{t('critical.' + s.critical.value)}</b>"
-        for s in sorted(order, key=lambda s: (s.critical is not Critical.CRITICAL,
-                                              bed_sort_key(s.bed)))
+        for s in sorted(
+            order, key=lambda s: (s.critical is not Critical.CRITICAL, bed_sort_key(s.bed))
+        )
         if s.critical is not None
     ]
 
@@ -269,8 +283,12 @@ def render_board(data: BoardData, t: Texts, *, private: bool) -> str:
     The group copy (`private=False`) shows masked names and no diagnoses.
     """
     head = [
-        t("board.title", ward=html.escape(data.ward.name), date=t.date(data.now),
-          weekday=t.weekday(data.now)),
+        t(
+            "board.title",
+            ward=html.escape(data.ward.name),
+            date=t.date(data.now),
+            weekday=t.weekday(data.now),
+        ),
         *_census_lines(census(data), t),
     ]
     foot = [t("board.updated", time=t.hm(data.now))]
@@ -285,4 +303,3 @@ def render_board(data: BoardData, t: Texts, *, private: bool) -> str:
     if not body:
         body = ["", t("board.empty")]
     return "\n".join([*head, *body, "", *foot])
-

@@ -125,9 +125,7 @@ def parse_transfer(args: Sequence[str], *, bed_count: int | None) -> TransferArg
     return TransferArgs(bed, check_text(" ".join(words), limit=60), target_bed)
 
 
-def _split_when(
-    args: Sequence[str], *, now: datetime, tz: ZoneInfo
-) -> tuple[datetime, list[str]]:
+def _split_when(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> tuple[datetime, list[str]]:
     """The time at the front of the words: two words (`明天 9:00`) or one (`14:30`)."""
     if len(args) >= 2:
         when = parse_when(f"{args[0]} {args[1]}", now=now, tz=tz)
@@ -141,11 +139,17 @@ def _split_when(
 
 
 _SURGERY_WORDS = {
-    "in": SurgeryState.IN_THEATRE, "入室": SurgeryState.IN_THEATRE,
-    "接走": SurgeryState.IN_THEATRE, "进手术室": SurgeryState.IN_THEATRE,
-    "back": SurgeryState.BACK, "返回": SurgeryState.BACK, "回室": SurgeryState.BACK,
-    "返室": SurgeryState.BACK, "回病房": SurgeryState.BACK,
-    "cancel": SurgeryState.CANCELLED, "取消": SurgeryState.CANCELLED,
+    "in": SurgeryState.IN_THEATRE,
+    "入室": SurgeryState.IN_THEATRE,
+    "接走": SurgeryState.IN_THEATRE,
+    "进手术室": SurgeryState.IN_THEATRE,
+    "back": SurgeryState.BACK,
+    "返回": SurgeryState.BACK,
+    "回室": SurgeryState.BACK,
+    "返室": SurgeryState.BACK,
+    "回病房": SurgeryState.BACK,
+    "cancel": SurgeryState.CANCELLED,
+    "取消": SurgeryState.CANCELLED,
 }
 
 

@@ -1,4 +1,4 @@
-"""Message catalogues (gettext .po, read with Babel) and ward-local formatting of beds and times."""
+"""Message catalogues (gettext .po, read with Babel) and ward-local formatting of beds, times."""
 
 from __future__ import annotations
 
@@ -24,9 +24,20 @@ __all__ = [
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 _ALIASES = {
-    "zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "cn": "zh_CN",
-    "中文": "zh_CN", "简体": "zh_CN", "en": "en", "en_us": "en", "en-us": "en", "en_gb": "en",
-    "en-gb": "en", "english": "en", "英文": "en",
+    "zh": "zh_CN",
+    "zh_cn": "zh_CN",
+    "zh-cn": "zh_CN",
+    "zh-hans": "zh_CN",
+    "cn": "zh_CN",
+    "中文": "zh_CN",
+    "简体": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en-us": "en",
+    "en_gb": "en",
+    "en-gb": "en",
+    "english": "en",
+    "英文": "en",
 }
 
 

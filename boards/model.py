@@ -17,14 +17,18 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NursingLevel",
+    "PatientLine",
+    "PatientTag",
     "Role",
     "Sex",
+    "SignPrint",
     "Stay",
     "StayStatus",
     "Surgery",
     "SurgeryState",
     "UserPrefs",
     "Ward",
+    "WardTagSetting",
 ]
 
 
@@ -196,3 +200,83 @@ class AuditEntry:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     id: int | None = field(default=None, compare=False)
+
+
+# --- bedside: warning tags, lines, printed signs ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PatientTag:
+    """A warning tag (警示标识) on a stay. `code` names a TagKind of the ward's catalogue.
+
+    Removing a tag keeps its row (removed_at set): "was the fall tag up when she fell?"
+    must be answerable afterwards.
+    """
+
+    id: int
+    stay_id: int
+    code: str
+    detail: str | None
+    added_at: datetime
+    added_by: int
+    removed_at: datetime | None = None
+    removed_by: int | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.removed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientLine:
+    """A line, tube or drain (导管) in place on a stay; `code` names a LineKind.
+
+    `inserted_at` is when it went in (often before admission: ED, theatre); removal keeps
+    the row, so dwell times and device-days can be reviewed later.
+    """
+
+    id: int
+    stay_id: int
+    code: str
+    site: str | None
+    inserted_at: datetime
+    purpose: str | None
+    added_by: int
+    removed_at: datetime | None = None
+    removed_by: int | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.removed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class WardTagSetting:
+    """A ward's choice about one tag kind: a default kind switched off (enabled False, no
+    names), or a kind the ward added itself (names, colour and badges all set)."""
+
+    ward_id: int
+    code: str
+    enabled: bool
+    created_at: datetime
+    name_zh: str | None = None
+    name_en: str | None = None
+    colour: str | None = None
+    badge_zh: str | None = None
+    badge_en: str | None = None
+    has_detail: bool = False
+
+    @property
+    def custom(self) -> bool:
+        return self.name_zh is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SignPrint:
+    """The last bedside sign printed for a stay: when, by whom, and a fingerprint of what
+    it showed, so the board can tell when the sign on the bed no longer matches."""
+
+    stay_id: int
+    printed_at: datetime
+    printed_by: int
+    fingerprint: str

@@ -56,8 +56,14 @@ def bed_sort_key(bed: str) -> tuple[int, int]:
 
 
 _SEX = {
-    "男": Sex.MALE, "m": Sex.MALE, "male": Sex.MALE, "男性": Sex.MALE,
-    "女": Sex.FEMALE, "f": Sex.FEMALE, "female": Sex.FEMALE, "女性": Sex.FEMALE,
+    "男": Sex.MALE,
+    "m": Sex.MALE,
+    "male": Sex.MALE,
+    "男性": Sex.MALE,
+    "女": Sex.FEMALE,
+    "f": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "女性": Sex.FEMALE,
 }
 
 
@@ -87,10 +93,42 @@ def parse_age(text: str) -> Age:
 _LEVELS: dict[str, NursingLevel] = {}
 for _level, _words in {
     NursingLevel.SPECIAL: ("特级护理", "特级", "特", "特級護理", "特級", "special", "s", "0"),
-    NursingLevel.ONE: ("一级护理", "一级", "一", "一級護理", "一級", "1", "i", "1级", "level1", "l1"),
-    NursingLevel.TWO: ("二级护理", "二级", "二", "二級護理", "二級", "2", "ii", "2级", "level2", "l2"),
-    NursingLevel.THREE: ("三级护理", "三级", "三", "三級護理", "三級", "3", "iii", "3级", "level3",
-                         "l3"),
+    NursingLevel.ONE: (
+        "一级护理",
+        "一级",
+        "一",
+        "一級護理",
+        "一級",
+        "1",
+        "i",
+        "1级",
+        "level1",
+        "l1",
+    ),
+    NursingLevel.TWO: (
+        "二级护理",
+        "二级",
+        "二",
+        "二級護理",
+        "二級",
+        "2",
+        "ii",
+        "2级",
+        "level2",
+        "l2",
+    ),
+    NursingLevel.THREE: (
+        "三级护理",
+        "三级",
+        "三",
+        "三級護理",
+        "三級",
+        "3",
+        "iii",
+        "3级",
+        "level3",
+        "l3",
+    ),
 }.items():
     for _word in _words:
         _LEVELS[_word] = _level
@@ -102,9 +140,18 @@ def parse_level(text: str) -> NursingLevel | None:
 
 
 _CRITICAL: dict[str, Critical | None] = {
-    "病危": Critical.CRITICAL, "危": Critical.CRITICAL, "critical": Critical.CRITICAL,
-    "病重": Critical.SERIOUS, "重": Critical.SERIOUS, "serious": Critical.SERIOUS,
-    "off": None, "取消": None, "解除": None, "无": None, "none": None, "clear": None,
+    "病危": Critical.CRITICAL,
+    "危": Critical.CRITICAL,
+    "critical": Critical.CRITICAL,
+    "病重": Critical.SERIOUS,
+    "重": Critical.SERIOUS,
+    "serious": Critical.SERIOUS,
+    "off": None,
+    "取消": None,
+    "解除": None,
+    "无": None,
+    "none": None,
+    "clear": None,
 }
 
 
@@ -178,7 +225,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     for word, offset in _DAY_WORDS.items():
         if raw.lower().startswith(word):
             day = day + timedelta(days=offset)
-            clock_text = raw[len(word):].strip()
+            clock_text = raw[len(word) :].strip()
             break
     else:
         parts = raw.split(maxsplit=1)

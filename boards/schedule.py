@@ -1291,6 +1291,9 @@ def line_care_occurrences(
     return [(rule, instant) for instant, _, rule in found]
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def slot_of(due: datetime, tz: ZoneInfo, slot_minutes: int = DEFAULT_SLOT_MINUTES) -> datetime:
     """The grouping key for "one message per ward per time slot": the slot's start, aware UTC.
 
@@ -1309,4 +1312,12 @@ def slot_of(due: datetime, tz: ZoneInfo, slot_minutes: int = DEFAULT_SLOT_MINUTE
     floor = local.replace(
         minute=local.minute - local.minute % slot_minutes, second=0, microsecond=0
     )
-    return floor.astimezone(UTC)
+    start = floor.astimezone(UTC)
+    if start > due:
+        # The floor fell into a DST gap (Lord Howe moves by half an hour): the slot opens
+        # at the instant the clock jumped, the earliest minute whose wall time is past it.
+        start = due.astimezone(UTC).replace(second=0, microsecond=0)
+        wall_floor = floor.replace(tzinfo=None)
+        while (start - _MINUTE).astimezone(tz).replace(tzinfo=None) >= wall_floor:
+            start -= _MINUTE
+    return start

@@ -86,27 +86,51 @@ class PatientCard:
 
 def _stay_audit(stay: Stay) -> dict[str, Any]:
     return {
-        "bed": stay.bed, "name": stay.name, "sex": stay.sex.value, "age": str(stay.age),
-        "diagnosis": stay.diagnosis, "level": stay.level.value if stay.level else None,
-        "status": stay.status.value, "critical": stay.critical.value if stay.critical else None,
+        "bed": stay.bed,
+        "name": stay.name,
+        "sex": stay.sex.value,
+        "age": str(stay.age),
+        "diagnosis": stay.diagnosis,
+        "level": stay.level.value if stay.level else None,
+        "status": stay.status.value,
+        "critical": stay.critical.value if stay.critical else None,
     }
 
 
 async def _audit(
-    uow: UnitOfWork, clock: Clock, actor: Actor, ward_id: int | None, action: str,
-    target: str, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    ward_id: int | None,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
-    await uow.audit.add(AuditEntry(
-        ward_id=ward_id, actor_id=actor.user_id, at=clock.now(), action=action,
-        target=target, before=before, after=after,
-    ))
+    await uow.audit.add(
+        AuditEntry(
+            ward_id=ward_id,
+            actor_id=actor.user_id,
+            at=clock.now(),
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+        )
+    )
 
 
 # --- wards and people -------------------------------------------------------------------
 
 
 async def create_ward(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, name: str, timezone: str, locale: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    name: str,
+    timezone: str,
+    locale: str,
     bed_count: int | None = None,
 ) -> Ward:
     name = " ".join(name.split())
@@ -123,14 +147,17 @@ async def create_ward(
     if await uow.wards.by_name(name) is not None:
         raise Conflict("err.ward_exists", ward=name)
     now = clock.now()
-    ward = await uow.wards.add(name=name, timezone=timezone, locale=locale, created_at=now,
-                               bed_count=bed_count)
-    await uow.members.put(Member(ward.id, actor.user_id, actor.name, Role.HEAD,
-                                 MemberStatus.APPROVED, now))
+    ward = await uow.wards.add(
+        name=name, timezone=timezone, locale=locale, created_at=now, bed_count=bed_count
+    )
+    await uow.members.put(
+        Member(ward.id, actor.user_id, actor.name, Role.HEAD, MemberStatus.APPROVED, now)
+    )
     prefs = await uow.users.get(actor.user_id) or UserPrefs(actor.user_id)
     await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward.id))
-    await _audit(uow, clock, actor, ward.id, "ward:create", name,
-                 after={"name": name, "beds": bed_count})
+    await _audit(
+        uow, clock, actor, ward.id, "ward:create", name, after={"name": name, "beds": bed_count}
+    )
     return ward
 
 
@@ -197,12 +224,24 @@ async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:
 async def create_invite(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward) -> Invite:
     await require_head(uow, ward.id, actor.user_id)
     now = clock.now()
-    invite = await uow.invites.add(Invite(
-        code=secrets.token_urlsafe(12), ward_id=ward.id, created_by=actor.user_id,
-        created_at=now, expires_at=now + INVITE_TTL,
-    ))
-    await _audit(uow, clock, actor, ward.id, "invite:create", invite.code[:4] + "…",
-                 after={"expires_at": invite.expires_at.isoformat()})
+    invite = await uow.invites.add(
+        Invite(
+            code=secrets.token_urlsafe(12),
+            ward_id=ward.id,
+            created_by=actor.user_id,
+            created_at=now,
+            expires_at=now + INVITE_TTL,
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "invite:create",
+        invite.code[:4] + "…",
+        after={"expires_at": invite.expires_at.isoformat()},
+    )
     return invite
 
 
@@ -220,11 +259,19 @@ async def request_join(
     existing = await uow.members.get(ward.id, actor.user_id)
     if existing is not None and existing.approved:
         raise Conflict("err.already_member", ward=ward.name)
-    member = await uow.members.put(Member(ward.id, actor.user_id, actor.name, Role.NURSE,
-                                          MemberStatus.PENDING, now))
-    await _audit(uow, clock, actor, ward.id, "member:request", str(actor.user_id),
-                 before={"status": existing.status.value} if existing else None,
-                 after={"status": "pending", "name": actor.name})
+    member = await uow.members.put(
+        Member(ward.id, actor.user_id, actor.name, Role.NURSE, MemberStatus.PENDING, now)
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "member:request",
+        str(actor.user_id),
+        before={"status": existing.status.value} if existing else None,
+        after={"status": "pending", "name": actor.name},
+    )
     heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head]
     return ward, member, heads
 
@@ -241,14 +288,23 @@ async def acknowledge_join(
     if member.status is not MemberStatus.PENDING:
         raise Conflict("err.request_decided")
     status = MemberStatus.APPROVED if approve else MemberStatus.DECLINED
-    updated = await uow.members.put(dataclasses.replace(member, status=status,
-                                                        updated_at=clock.now()))
+    updated = await uow.members.put(
+        dataclasses.replace(member, status=status, updated_at=clock.now())
+    )
     if approve:
         prefs = await uow.users.get(user_id) or UserPrefs(user_id)
         if prefs.current_ward_id is None:
             await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward_id))
-    await _audit(uow, clock, actor, ward_id, "member:approve" if approve else "member:decline",
-                 str(user_id), before={"status": "pending"}, after={"status": status.value})
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward_id,
+        "member:approve" if approve else "member:decline",
+        str(user_id),
+        before={"status": "pending"},
+        after={"status": status.value},
+    )
     return ward, updated
 
 
@@ -261,10 +317,21 @@ async def remove_member(
     member = await uow.members.get(ward.id, user_id)
     if member is None or member.status is MemberStatus.REMOVED:
         raise NotFound("err.member_unknown")
-    updated = await uow.members.put(dataclasses.replace(
-        member, status=MemberStatus.REMOVED, role=Role.NURSE, updated_at=clock.now()))
-    await _audit(uow, clock, actor, ward.id, "member:remove", str(user_id),
-                 before={"status": member.status.value}, after={"status": "removed"})
+    updated = await uow.members.put(
+        dataclasses.replace(
+            member, status=MemberStatus.REMOVED, role=Role.NURSE, updated_at=clock.now()
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "member:remove",
+        str(user_id),
+        before={"status": member.status.value},
+        after={"status": "removed"},
+    )
     return updated
 
 
@@ -278,8 +345,16 @@ async def hand_over_head(
     now = clock.now()
     promoted = await uow.members.put(dataclasses.replace(target, role=Role.HEAD, updated_at=now))
     await uow.members.put(dataclasses.replace(head, role=Role.NURSE, updated_at=now))
-    await _audit(uow, clock, actor, ward.id, "member:head", str(user_id),
-                 before={"head": actor.user_id}, after={"head": user_id})
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "member:head",
+        str(user_id),
+        before={"head": actor.user_id},
+        after={"head": user_id},
+    )
     return promoted
 
 
@@ -290,10 +365,19 @@ async def bind_group(
     other = await uow.wards.by_group(chat_id)
     if other is not None and other.id != ward.id:
         raise Conflict("err.group_taken")
-    bound = await uow.wards.update(dataclasses.replace(ward, group_chat_id=chat_id,
-                                                       board_message_id=None))
-    await _audit(uow, clock, actor, ward.id, "ward:bind", str(chat_id),
-                 before={"group": ward.group_chat_id}, after={"group": chat_id})
+    bound = await uow.wards.update(
+        dataclasses.replace(ward, group_chat_id=chat_id, board_message_id=None)
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "ward:bind",
+        str(chat_id),
+        before={"group": ward.group_chat_id},
+        after={"group": chat_id},
+    )
     return bound
 
 
@@ -301,10 +385,19 @@ async def unbind_group(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: War
     await require_head(uow, ward.id, actor.user_id)
     if ward.group_chat_id is None:
         raise Conflict("err.not_bound")
-    unbound = await uow.wards.update(dataclasses.replace(ward, group_chat_id=None,
-                                                         board_message_id=None))
-    await _audit(uow, clock, actor, ward.id, "ward:unbind", str(ward.group_chat_id),
-                 before={"group": ward.group_chat_id}, after={"group": None})
+    unbound = await uow.wards.update(
+        dataclasses.replace(ward, group_chat_id=None, board_message_id=None)
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "ward:unbind",
+        str(ward.group_chat_id),
+        before={"group": ward.group_chat_id},
+        after={"group": None},
+    )
     return unbound
 
 
@@ -323,41 +416,76 @@ def new_stay_token() -> str:
 
 
 async def admit(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, name: str, sex: Sex,
-    age: Age, diagnosis: str | None = None, level: NursingLevel | None = None,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    name: str,
+    sex: Sex,
+    age: Age,
+    diagnosis: str | None = None,
+    level: NursingLevel | None = None,
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
     if await uow.stays.active_in_bed(ward.id, bed) is not None:
         raise Conflict("err.bed_occupied", bed=bed)
-    stay = await uow.stays.add(Stay(
-        id=0, ward_id=ward.id, bed=bed, name=name, sex=sex, age=age, diagnosis=diagnosis,
-        level=level, admitted_at=clock.now(), token=new_stay_token(),
-    ))
+    stay = await uow.stays.add(
+        Stay(
+            id=0,
+            ward_id=ward.id,
+            bed=bed,
+            name=name,
+            sex=sex,
+            age=age,
+            diagnosis=diagnosis,
+            level=level,
+            admitted_at=clock.now(),
+            token=new_stay_token(),
+        )
+    )
     await _audit(uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=_stay_audit(stay))
     return stay
 
 
 async def _end_stay(
-    uow: UnitOfWork, clock: Clock, actor: Actor, ward: Ward, stay: Stay, status: StayStatus,
-    action: str, transferred_to: str | None = None,
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    ward: Ward,
+    stay: Stay,
+    status: StayStatus,
+    action: str,
+    transferred_to: str | None = None,
 ) -> Stay:
-    ended = await uow.stays.update(dataclasses.replace(
-        stay, status=status, ended_at=clock.now(), transferred_to=transferred_to,
-        # The sign's QR stops working the moment the patient leaves the bed.
-        token=new_stay_token(),
-    ))
-    await _audit(uow, clock, actor, ward.id, action, f"bed {stay.bed}",
-                 before=_stay_audit(stay), after=_stay_audit(ended))
+    ended = await uow.stays.update(
+        dataclasses.replace(
+            stay,
+            status=status,
+            ended_at=clock.now(),
+            transferred_to=transferred_to,
+            # The sign's QR stops working the moment the patient leaves the bed.
+            token=new_stay_token(),
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        action,
+        f"bed {stay.bed}",
+        before=_stay_audit(stay),
+        after=_stay_audit(ended),
+    )
     return ended
 
 
-async def discharge(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str
-) -> Stay:
+async def discharge(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
     stay = await _occupant(uow, ward, bed)
-    return await _end_stay(uow, clock, actor, ward, stay, StayStatus.DISCHARGED,
-                           "stay:discharge")
+    return await _end_stay(uow, clock, actor, ward, stay, StayStatus.DISCHARGED, "stay:discharge")
 
 
 async def move_bed(
@@ -370,13 +498,27 @@ async def move_bed(
     if await uow.stays.active_in_bed(ward.id, new_bed) is not None:
         raise Conflict("err.bed_occupied", bed=new_bed)
     moved = await uow.stays.update(dataclasses.replace(stay, bed=new_bed))
-    await _audit(uow, clock, actor, ward.id, "stay:move", f"bed {bed}",
-                 before={"bed": bed}, after={"bed": new_bed})
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "stay:move",
+        f"bed {bed}",
+        before={"bed": bed},
+        after={"bed": new_bed},
+    )
     return moved
 
 
 async def transfer_out(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, target_name: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    target_name: str,
     target_bed: str | None = None,
 ) -> tuple[Stay, Stay, Ward]:
     """Move a patient to another WardBoard ward: this stay ends, a new one starts there."""
@@ -392,46 +534,100 @@ async def transfer_out(
         raise BadInput("err.bed_range", bed=landing, count=target.bed_count)
     if await uow.stays.active_in_bed(target.id, landing) is not None:
         raise Conflict("err.target_bed_occupied", bed=landing, ward=target.name)
-    ended = await _end_stay(uow, clock, actor, ward, stay, StayStatus.TRANSFERRED,
-                            "stay:transfer_out", transferred_to=target.name)
-    arrived = await uow.stays.add(dataclasses.replace(
-        stay, id=0, ward_id=target.id, bed=landing, admitted_at=clock.now(),
-        token=new_stay_token(), transferred_from=ward.name, critical=stay.critical,
-    ))
-    await _audit(uow, clock, actor, target.id, "stay:transfer_in", f"bed {landing}",
-                 after=_stay_audit(arrived))
+    ended = await _end_stay(
+        uow,
+        clock,
+        actor,
+        ward,
+        stay,
+        StayStatus.TRANSFERRED,
+        "stay:transfer_out",
+        transferred_to=target.name,
+    )
+    arrived = await uow.stays.add(
+        dataclasses.replace(
+            stay,
+            id=0,
+            ward_id=target.id,
+            bed=landing,
+            admitted_at=clock.now(),
+            token=new_stay_token(),
+            transferred_from=ward.name,
+            critical=stay.critical,
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        target.id,
+        "stay:transfer_in",
+        f"bed {landing}",
+        after=_stay_audit(arrived),
+    )
     return ended, arrived, target
 
 
 async def set_critical(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
     critical: Critical | None,
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
     stay = await _occupant(uow, ward, bed)
     if stay.critical == critical:
-        raise Conflict("err:unchanged")
+        raise Conflict("err.unchanged")
     updated = await uow.stays.update(dataclasses.replace(stay, critical=critical))
-    await _audit(uow, clock, actor, ward.id, "stay:critical", f"bed {bed}",
-                 before={"critical": stay.critical.value if stay.critical else None},
-                 after={"critical": critical.value if critical else None})
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "stay:critical",
+        f"bed {bed}",
+        before={"critical": stay.critical.value if stay.critical else None},
+        after={"critical": critical.value if critical else None},
+    )
     return updated
 
 
 async def schedule_surgery(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, at: datetime,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    at: datetime,
     procedure: str,
 ) -> tuple[Stay, Surgery]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await _occupant(uow, ward, bed)
     if at < clock.now() - timedelta(hours=12):
         raise BadInput("err.time_past")
-    surgery = await uow.surgeries.add(Surgery(
-        id=0, stay_id=stay.id, scheduled_at=at, procedure=procedure,
-        state=SurgeryState.SCHEDULED, updated_at=clock.now(),
-    ))
-    await _audit(uow, clock, actor, ward.id, "surgery:schedule", f"bed {bed}",
-                 after={"at": at.isoformat(), "procedure": procedure})
+    surgery = await uow.surgeries.add(
+        Surgery(
+            id=0,
+            stay_id=stay.id,
+            scheduled_at=at,
+            procedure=procedure,
+            state=SurgeryState.SCHEDULED,
+            updated_at=clock.now(),
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "surgery:schedule",
+        f"bed {bed}",
+        after={"at": at.isoformat(), "procedure": procedure},
+    )
     return stay, surgery
 
 
@@ -443,7 +639,13 @@ _NEXT_STATE = {
 
 
 async def set_surgery_state(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, state: SurgeryState,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    state: SurgeryState,
 ) -> tuple[Stay, Surgery]:
     """Advance the patient's current surgery: to theatre, back on the ward, or cancelled."""
     await require_member(uow, ward.id, actor.user_id)
@@ -456,25 +658,54 @@ async def set_surgery_state(
     now = clock.now()
     # A patient who goes to theatre early or late is operated on now, not at the booked time.
     when = now if state is SurgeryState.IN_THEATRE else op.scheduled_at
-    updated = await uow.surgeries.update(dataclasses.replace(op, state=state, updated_at=now,
-                                                             scheduled_at=when))
-    await _audit(uow, clock, actor, ward.id, f"surgery:{state.value}", f"bed {bed}",
-                 before={"state": op.state.value}, after={"state": state.value})
+    updated = await uow.surgeries.update(
+        dataclasses.replace(op, state=state, updated_at=now, scheduled_at=when)
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        f"surgery:{state.value}",
+        f"bed {bed}",
+        before={"state": op.state.value},
+        after={"state": state.value},
+    )
     return stay, updated
 
 
 async def add_item(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, kind: ItemKind,
-    text: str, at: datetime | None = None,
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    kind: ItemKind,
+    text: str,
+    at: datetime | None = None,
 ) -> tuple[Stay, BoardItem]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await _occupant(uow, ward, bed)
-    item = await uow.items.add(BoardItem(
-        id=0, stay_id=stay.id, kind=kind, at=at or clock.now(), text=text,
-        created_by=actor.user_id,
-    ))
-    await _audit(uow, clock, actor, ward.id, f"item:{kind.value}", f"bed {bed}",
-                 after={"text": text, "at": item.at.isoformat()})
+    item = await uow.items.add(
+        BoardItem(
+            id=0,
+            stay_id=stay.id,
+            kind=kind,
+            at=at or clock.now(),
+            text=text,
+            created_by=actor.user_id,
+        )
+    )
+    await _audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        f"item:{kind.value}",
+        f"bed {bed}",
+        after={"text": text, "at": item.at.isoformat()},
+    )
     return stay, item
 
 
@@ -489,12 +720,19 @@ async def board_data(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     ids = [s.id for s in (*active, *ended)]
     surgeries = await uow.surgeries.of_stays(ids)
     items = await uow.items.of_stays_between(ids, start, end)
-    return BoardData(ward=ward, now=now, active=tuple(active), ended_today=tuple(ended),
-                     surgeries=tuple(surgeries), items_today=tuple(items))
+    return BoardData(
+        ward=ward,
+        now=now,
+        active=tuple(active),
+        ended_today=tuple(ended),
+        surgeries=tuple(surgeries),
+        items_today=tuple(items),
+    )
 
 
-async def patient_card(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward,
-                       bed: str) -> PatientCard:
+async def patient_card(
+    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str
+) -> PatientCard:
     await require_member(uow, ward.id, actor.user_id)
     stay = await _occupant(uow, ward, bed)
     start, end = day_bounds(clock.now(), ZoneInfo(ward.timezone))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -16,24 +18,44 @@ from telegram.ext import (
     filters,
 )
 
+from boards.clock import SystemClock
+from boards.i18n import LOCALES, texts
+from boards.ports import Clock
 from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.handlers import COMMANDS, command_handler, on_callback, on_error, on_text
 from bot.publisher import BoardPublisher
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
-from boards.clock import SystemClock
-from boards.i18n import LOCALES, texts
-from boards.ports import Clock
 from storage.uow import Database
 
-__all__ = ["MENU", "build_application", "quiet_noisy_loggers"]
+__all__ = ["ALLOWED_UPDATES", "MENU", "build_application", "quiet_noisy_loggers", "serving"]
 
 log = logging.getLogger(__name__)
 
 # The command menu, in the order a nurse needs it.
-MENU = ("board", "admit", "discharge", "move", "transfer", "surgery", "critical", "op", "exam",
-        "note", "card", "members", "invite", "ward", "bind", "lang", "help")
+MENU = (
+    "board",
+    "admit",
+    "discharge",
+    "move",
+    "transfer",
+    "surgery",
+    "critical",
+    "op",
+    "exam",
+    "note",
+    "card",
+    "members",
+    "invite",
+    "ward",
+    "bind",
+    "lang",
+    "help",
+)
 _DAY_CHECK_SECONDS = 300
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 def quiet_noisy_loggers() -> None:
@@ -44,7 +66,10 @@ def quiet_noisy_loggers() -> None:
 
 
 def build_application(
-    settings: Settings, *, database: Database, clock: Clock | None = None,
+    settings: Settings,
+    *,
+    database: Database,
+    clock: Clock | None = None,
     own_database: bool = False,
 ) -> WardApplication:
     """The real bot. `database` must already be migrated; `own_database` disposes it at stop."""
@@ -69,8 +94,11 @@ def build_application(
         uow_factory=database.uow,
         clock=clock,
         publisher=BoardPublisher(
-            uow_factory=database.uow, clock=clock, bot=lambda: application.bot,
-            delay=settings.board_delay, min_interval=settings.board_min_interval,
+            uow_factory=database.uow,
+            clock=clock,
+            bot=lambda: application.bot,
+            delay=settings.board_delay,
+            min_interval=settings.board_min_interval,
         ),
         dialogues=Dialogues(),
         extras={"database": database, "own_database": own_database},
@@ -105,7 +133,9 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         )
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            _refresh_boards, interval=_DAY_CHECK_SECONDS, first=_DAY_CHECK_SECONDS,
+            _refresh_boards,
+            interval=_DAY_CHECK_SECONDS,
+            first=_DAY_CHECK_SECONDS,
             name="board-day-check",
         )
     # After a restart every board is posted or edited once: a board deleted while the
@@ -126,4 +156,23 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
         await database.dispose()
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+@contextlib.asynccontextmanager
+async def serving(
+    application: WardApplication, *, poll_interval: float = 0.0, poll_timeout: int = 10
+) -> AsyncIterator[WardApplication]:
+    """Long-poll until the block ends, running post_init and post_shutdown like run_polling."""
+    async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)

@@ -41,7 +41,7 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _run(settings: Settings) -> None:
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import build_application, serving
     from storage.uow import Database
 
     await _migrate(settings)
@@ -52,18 +52,9 @@ async def _run(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
-                                                drop_pending_updates=False)
-        me = application.bot.username
-        log.info("WardBoard is running as @%s; stop with Ctrl+C", me)
-        try:
-            await stop.wait()
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    async with serving(application):
+        log.info("WardBoard is running as @%s; stop with Ctrl+C", application.bot.username)
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,16 +63,22 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot (needs WARDBOARD_TOKEN)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="play a scripted shift offline, no token needed")
-    demo.add_argument("--out", type=Path, default=Path("demo-out"),
-                      help="folder for the transcript and board (default: demo-out)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        help="folder for the transcript and board (default: demo-out)",
+    )
     demo.add_argument("--locale", default="zh_CN", help="zh_CN (default) or en")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "demo":
         from bot.demo import run_demo
 
         logging.getLogger().setLevel(logging.WARNING)
-        return asyncio.run(run_demo(args.out, locale=args.locale))
+        return run_demo(args.out, locale=args.locale)
     settings = _settings()
     logging.getLogger().setLevel(settings.log_level.upper())
     if args.command == "migrate":

@@ -1,22 +1,26 @@
-"""`wardboard demo`: the real bot against the local Bot API emulator, playing one scripted shift."""
+"""`wardboard demo`: the real bot against the local Bot API emulator, playing a scripted shift."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import ALLOWED_UPDATES, build_application
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from boards.clock import ManualClock
+from bot.app import build_application, serving
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication
-from boards.clock import ManualClock
 from storage.migrate import upgrade
 from storage.uow import Database
 
-__all__ = ["DEMO_TOKEN", "Transcript", "running_bot", "run_demo"]
+__all__ = ["DEMO_TOKEN", "Transcript", "run_demo", "running_bot"]
 
 DEMO_TOKEN = "123456789:DEMO-wardboard-offline-token"
 _TZ = ZoneInfo("Asia/Shanghai")
@@ -58,26 +62,45 @@ async def running_bot(
     emu: BotApiEmulator, database: Database, clock: ManualClock, **settings: object
 ) -> AsyncIterator[WardApplication]:
     """The real Application polling the emulator, stopped cleanly on exit."""
-    config = Settings.model_validate({"token": DEMO_TOKEN, "bot_api_url": emu.api_root,
-                                      **settings})
+    config = Settings.model_validate({"token": emu.token, "bot_api_url": emu.api_root, **settings})
     application = build_application(config, database=database, clock=clock)
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1,
-                                                allowed_updates=ALLOWED_UPDATES)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    _track_updates(application, emu)
+    async with serving(application, poll_timeout=1):
+        yield application
 
 
-async def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
+def _track_updates(application: WardApplication, emu: BotApiEmulator) -> None:
+    """Tell the emulator when the bot is between updates, so a scripted user waits for it.
+
+    A handler in the first group counts an update in, one in the last group counts it out
+    (PTB runs every group, even after a handler failed).
+    """
+    counts = {"in": 0, "out": 0}
+
+    async def arrived(_update: object, _context: object) -> None:
+        counts["in"] += 1
+
+    async def finished(_update: object, _context: object) -> None:
+        counts["out"] += 1
+
+    application.add_handler(TypeHandler(Update, arrived), group=-1000)
+    application.add_handler(TypeHandler(Update, finished), group=1000)
+    emu.busy = lambda: counts["in"] != counts["out"] or not application.update_queue.empty()
+
+
+def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
+    """Play the shift into a fresh SQLite file in `out`; print and save the transcript."""
     out.mkdir(parents=True, exist_ok=True)
     db_file = out / "wardboard-demo.db"
     db_file.unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///{db_file}"
+    text = asyncio.run(_play(f"sqlite+aiosqlite:///{db_file}", locale))
+    (out / "transcript.txt").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"Transcript written to {out / 'transcript.txt'}")
+    return 0
+
+
+async def _play(url: str, locale: str) -> str:
     await upgrade(url)
     database = Database(url)
     day = datetime.now(_TZ).date()
@@ -86,31 +109,35 @@ async def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
     try:
         async with (
             BotApiEmulator(token=DEMO_TOKEN, bot_username="wardboard_demo_bot") as emu,
-            running_bot(emu, database, clock, locale=locale, board_delay=0.2,
-                        board_min_interval=0.3) as application,
+            running_bot(
+                emu, database, clock, locale=locale, board_delay=0.2, board_min_interval=0.3
+            ) as application,
         ):
             await _shift(emu, application, clock, transcript)
     finally:
         await database.dispose()
-    (out / "transcript.txt").write_text(transcript.text(), encoding="utf-8")
-    print(transcript.text())
-    print(f"Transcript written to {out / 'transcript.txt'}")
-    return 0
+    return transcript.text()
 
 
-async def _shift(emu: BotApiEmulator, application: WardApplication, clock: ManualClock,
-                 log: Transcript) -> None:
+async def _shift(
+    emu: BotApiEmulator, application: WardApplication, clock: ManualClock, log: Transcript
+) -> None:
     runtime = application.bot_data[RUNTIME_KEY]
     assert isinstance(runtime, Runtime)
     head = emu.add_user(1001, "王芳", language_code="zh-hans")
     nurse = emu.add_user(1002, "李娜", language_code="zh-hans")
     stranger = emu.add_user(1009, "路人", language_code="zh-hans")
     group = emu.add_group(-1001001, "普外一病区群", members=[head, nurse])
-    names = {head.id: "王芳 (私聊)", nurse.id: "李娜 (私聊)", stranger.id: "路人 (私聊)",
-             group.id: "病区群"}
+    names = {
+        head.id: "王芳 (私聊)",
+        nurse.id: "李娜 (私聊)",
+        stranger.id: "路人 (私聊)",
+        group.id: "病区群",
+    }
 
-    async def say(user: EmuUser, text: str, *, in_group: bool = False,
-                  minutes: int = 0) -> list[EmuMessage]:
+    async def say(
+        user: EmuUser, text: str, *, in_group: bool = False, minutes: int = 0
+    ) -> list[EmuMessage]:
         clock.advance(timedelta(minutes=minutes))
         log.said(user.first_name, "病区群" if in_group else "私聊", text)
         sent = await user.say(text, chat=group if in_group else None)
@@ -118,7 +145,11 @@ async def _shift(emu: BotApiEmulator, application: WardApplication, clock: Manua
         return sent
 
     async def press(user: EmuUser, message: EmuMessage, label: str) -> list[EmuMessage]:
-        log.said(user.first_name, names.get(message.chat_id, "?"), f"（点击「{label}」）")
+        log.said(
+            user.first_name,
+            "病区群" if message.chat_id == group.id else "私聊",
+            f"（点击「{label}」）",
+        )
         sent = await user.press(message, label)
         log.bot(sent, names)
         return sent

@@ -1,4 +1,4 @@
-"""Guided dialogues: a command typed without arguments asks for them one at a time, with buttons."""
+"""Guided dialogues: a bare command asks for its arguments one at a time, with buttons."""
 
 from __future__ import annotations
 
@@ -44,8 +44,12 @@ class Step:
 
 
 _OCCUPIED = Step(Kind.OCCUPIED_BED, "ask.bed")
-_LEVELS = (("level.special", "特级"), ("level.1", "一级"), ("level.2", "二级"),
-           ("level.3", "三级"))
+_LEVELS = (
+    ("level.special", "特级"),
+    ("level.1", "一级"),
+    ("level.2", "二级"),
+    ("level.3", "三级"),
+)
 
 DIALOGUES: dict[str, tuple[Step, ...]] = {
     "admit": (
@@ -62,8 +66,11 @@ DIALOGUES: dict[str, tuple[Step, ...]] = {
     "surgery": (_OCCUPIED, Step(Kind.WHEN, "ask.surgery_time"), Step(Kind.TEXT, "ask.procedure")),
     "critical": (
         _OCCUPIED,
-        Step(Kind.CHOICE, "ask.critical",
-             (("critical.critical", "病危"), ("critical.serious", "病重"), ("critical.off", "off"))),
+        Step(
+            Kind.CHOICE,
+            "ask.critical",
+            (("critical.critical", "病危"), ("critical.serious", "病重"), ("critical.off", "off")),
+        ),
     ),
     "op": (_OCCUPIED, Step(Kind.TEXT, "ask.op")),
     "exam": (_OCCUPIED, Step(Kind.WHEN, "ask.exam_time"), Step(Kind.TEXT, "ask.exam")),
@@ -139,11 +146,19 @@ def keyboard(step: Step, t: Texts, *, beds: Sequence[str] = ()) -> InlineKeyboar
     if step.kind is Kind.OCCUPIED_BED:
         shown = sorted(beds, key=bed_sort_key)[:_MAX_BED_BUTTONS]
         for i in range(0, len(shown), _BEDS_PER_ROW):
-            rows.append([InlineKeyboardButton(t.bed(b), callback_data=CALLBACK_PREFIX + b)
-                         for b in shown[i:i + _BEDS_PER_ROW]])
+            rows.append(
+                [
+                    InlineKeyboardButton(t.bed(b), callback_data=CALLBACK_PREFIX + b)
+                    for b in shown[i : i + _BEDS_PER_ROW]
+                ]
+            )
     if step.choices:
-        rows.append([InlineKeyboardButton(t(label), callback_data=CALLBACK_PREFIX + word)
-                     for label, word in step.choices])
+        rows.append(
+            [
+                InlineKeyboardButton(t(label), callback_data=CALLBACK_PREFIX + word)
+                for label, word in step.choices
+            ]
+        )
     last = [InlineKeyboardButton(t("btn.cancel"), callback_data=CANCEL)]
     if step.optional:
         last.insert(0, InlineKeyboardButton(t("btn.skip"), callback_data=SKIP))

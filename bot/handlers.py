@@ -1,4 +1,4 @@
-"""Command, button and text handlers: parse, call a service, commit, reply in the nurse's language."""
+"""Command, button and text handlers: parse, call a service, commit, reply in her language."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ async def _start(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t("start.group"))
         return
     if payload.startswith(INVITE_PREFIX):
-        await _join(tn, payload[len(INVITE_PREFIX):])
+        await _join(tn, payload[len(INVITE_PREFIX) :])
         return
     if payload:
         # Unknown or revoked links say nothing about what they pointed to.
@@ -55,19 +55,37 @@ async def _join(tn: Turn, code: str) -> None:
     await tn.commit()
     tn.use_ward(ward)
     await tn.reply(tn.t("join.requested", ward=html.escape(ward.name)))
-    buttons = InlineKeyboardMarkup([[
-        InlineKeyboardButton(tn.t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"),
-        InlineKeyboardButton(tn.t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"),
-    ]])
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tn.t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"
+                ),
+                InlineKeyboardButton(
+                    tn.t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"
+                ),
+            ]
+        ]
+    )
     for head in heads:
         head_t = await _texts_for(tn, head.user_id, ward.locale, ward.timezone)
         await tn.reply(
             head_t("join.ask", name=html.escape(tn.actor.name), ward=html.escape(ward.name)),
             chat_id=head.user_id,
-            markup=InlineKeyboardMarkup([[
-                InlineKeyboardButton(head_t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"),
-                InlineKeyboardButton(head_t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"),
-            ]]) if head_t.locale != tn.t.locale else buttons,
+            markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            head_t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"
+                        ),
+                        InlineKeyboardButton(
+                            head_t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"
+                        ),
+                    ]
+                ]
+            )
+            if head_t.locale != tn.t.locale
+            else buttons,
         )
 
 
@@ -90,8 +108,13 @@ async def _newward(tn: Turn, args: list[str]) -> None:
     if len(words) > 1 and words[-1].isdigit():
         bed_count = int(words.pop())
     ward = await services.create_ward(
-        tn.uow, tn.runtime.clock, actor=tn.actor, name=" ".join(words),
-        timezone=tn.runtime.settings.timezone, locale=tn.t.locale, bed_count=bed_count,
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        name=" ".join(words),
+        timezone=tn.runtime.settings.timezone,
+        locale=tn.t.locale,
+        bed_count=bed_count,
     )
     await tn.commit()
     tn.use_ward(ward)
@@ -105,14 +128,23 @@ async def _invite(tn: Turn, args: list[str]) -> None:
     invite = await services.create_invite(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward)
     await tn.commit()
     link = f"https://t.me/{tn.context.bot.username}?start={INVITE_PREFIX}{invite.code}"
-    await tn.reply(tn.t("invite.ok", ward=html.escape(ward.name), link=link,
-                        until=tn.t.date_hm(invite.expires_at, now=tn.runtime.clock.now())))
+    await tn.reply(
+        tn.t(
+            "invite.ok",
+            ward=html.escape(ward.name),
+            link=link,
+            until=tn.t.date_hm(invite.expires_at, now=tn.runtime.clock.now()),
+        )
+    )
 
 
 async def _members(tn: Turn, args: list[str]) -> None:
     ward, me = await tn.ward()
-    people = [m for m in await tn.uow.members.of_ward(ward.id)
-              if m.status in (MemberStatus.APPROVED, MemberStatus.PENDING)]
+    people = [
+        m
+        for m in await tn.uow.members.of_ward(ward.id)
+        if m.status in (MemberStatus.APPROVED, MemberStatus.PENDING)
+    ]
     lines = [tn.t("members.title", ward=html.escape(ward.name), n=len(people))]
     rows: list[list[InlineKeyboardButton]] = []
     for m in sorted(people, key=lambda m: (not m.is_head, m.status.value, m.display_name)):
@@ -121,19 +153,29 @@ async def _members(tn: Turn, args: list[str]) -> None:
         if not me.is_head or m.user_id == me.user_id or not tn.private:
             continue
         if m.status is MemberStatus.PENDING:
-            rows.append([
-                InlineKeyboardButton(f"{tn.t('btn.approve')} {m.display_name}"[:40],
-                                     callback_data=f"j:{ward.id}:{m.user_id}:y"),
-                InlineKeyboardButton(tn.t("btn.decline"),
-                                     callback_data=f"j:{ward.id}:{m.user_id}:n"),
-            ])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"{tn.t('btn.approve')} {m.display_name}"[:40],
+                        callback_data=f"j:{ward.id}:{m.user_id}:y",
+                    ),
+                    InlineKeyboardButton(
+                        tn.t("btn.decline"), callback_data=f"j:{ward.id}:{m.user_id}:n"
+                    ),
+                ]
+            )
         else:
-            rows.append([
-                InlineKeyboardButton(f"{tn.t('btn.remove')} {m.display_name}"[:40],
-                                     callback_data=f"m:rm:{ward.id}:{m.user_id}"),
-                InlineKeyboardButton(tn.t("btn.make_head"),
-                                     callback_data=f"m:hd:{ward.id}:{m.user_id}"),
-            ])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"{tn.t('btn.remove')} {m.display_name}"[:40],
+                        callback_data=f"m:rm:{ward.id}:{m.user_id}",
+                    ),
+                    InlineKeyboardButton(
+                        tn.t("btn.make_head"), callback_data=f"m:hd:{ward.id}:{m.user_id}"
+                    ),
+                ]
+            )
     await tn.reply("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -155,8 +197,14 @@ async def _ward(tn: Turn, args: list[str]) -> None:
         current_id: int | None = current.id
     except WardError:
         current_id = None
-    rows = [[InlineKeyboardButton(("✅ " if w.id == current_id else "") + w.name,
-                                  callback_data=f"w:{w.id}")] for w in wards]
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✅ " if w.id == current_id else "") + w.name, callback_data=f"w:{w.id}"
+            )
+        ]
+        for w in wards
+    ]
     await tn.reply(tn.t("ward.choose"), markup=InlineKeyboardMarkup(rows))
 
 
@@ -165,8 +213,9 @@ async def _bind(tn: Turn, args: list[str]) -> None:
         raise Forbidden("err.group_only")
     ward, _ = await services.current_ward(tn.uow, user_id=tn.user_id)
     tn.use_ward(ward)
-    ward = await services.bind_group(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward,
-                                     chat_id=tn.chat_id)
+    ward = await services.bind_group(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, chat_id=tn.chat_id
+    )
     await tn.commit()
     await tn.reply(tn.t("bind.ok", ward=html.escape(ward.name)))
     await tn.runtime.publisher.publish(ward.id)
@@ -196,8 +245,16 @@ async def _admit(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     a = commands.parse_admit(args, bed_count=ward.bed_count)
     stay = await services.admit(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=a.bed, name=a.name, sex=a.sex,
-        age=a.age, diagnosis=a.diagnosis, level=a.level,
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=a.bed,
+        name=a.name,
+        sex=a.sex,
+        age=a.age,
+        diagnosis=a.diagnosis,
+        level=a.level,
     )
     tn.changed(ward.id)
     await tn.commit()
@@ -216,8 +273,9 @@ async def _discharge(tn: Turn, args: list[str]) -> None:
 async def _move(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     bed, new_bed = commands.parse_move(args, bed_count=ward.bed_count)
-    stay = await services.move_bed(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed,
-                                   new_bed=new_bed)
+    stay = await services.move_bed(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, new_bed=new_bed
+    )
     tn.changed(ward.id)
     await tn.commit()
     await tn.reply(tn.t("move.ok", who=html.escape(tn.who(stay)), old=tn.t.bed(bed)))
@@ -227,41 +285,67 @@ async def _transfer(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     a = commands.parse_transfer(args, bed_count=ward.bed_count)
     old, new, target = await services.transfer_out(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=a.bed, target_name=a.ward,
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=a.bed,
+        target_name=a.ward,
         target_bed=a.target_bed,
     )
     tn.changed(ward.id)
     tn.changed(target.id)
     await tn.commit()
-    await tn.reply(tn.t("transfer.ok", who=html.escape(tn.who(old)),
-                        ward=html.escape(target.name), bed=tn.t.bed(new.bed)))
+    await tn.reply(
+        tn.t(
+            "transfer.ok",
+            who=html.escape(tn.who(old)),
+            ward=html.escape(target.name),
+            bed=tn.t.bed(new.bed),
+        )
+    )
 
 
 async def _surgery(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
-    a = commands.parse_surgery(args, bed_count=ward.bed_count, now=tn.runtime.clock.now(),
-                               tz=tn.t.tz)
+    a = commands.parse_surgery(
+        args, bed_count=ward.bed_count, now=tn.runtime.clock.now(), tz=tn.t.tz
+    )
     now = tn.runtime.clock.now()
     if isinstance(a, commands.SurgeryStateArgs):
-        stay, op = await services.set_surgery_state(tn.uow, tn.runtime.clock, actor=tn.actor,
-                                                    ward=ward, bed=a.bed, state=a.state)
+        stay, op = await services.set_surgery_state(
+            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=a.bed, state=a.state
+        )
         key = f"surgery.ok_{a.state.value}"
     else:
-        stay, op = await services.schedule_surgery(tn.uow, tn.runtime.clock, actor=tn.actor,
-                                                   ward=ward, bed=a.bed, at=a.at,
-                                                   procedure=a.procedure)
+        stay, op = await services.schedule_surgery(
+            tn.uow,
+            tn.runtime.clock,
+            actor=tn.actor,
+            ward=ward,
+            bed=a.bed,
+            at=a.at,
+            procedure=a.procedure,
+        )
         key = "surgery.ok_scheduled"
     tn.changed(ward.id)
     await tn.commit()
-    await tn.reply(tn.t(key, who=html.escape(tn.who(stay)), procedure=html.escape(op.procedure),
-                        when=tn.t.date_hm(op.scheduled_at, now=now)))
+    await tn.reply(
+        tn.t(
+            key,
+            who=html.escape(tn.who(stay)),
+            procedure=html.escape(op.procedure),
+            when=tn.t.date_hm(op.scheduled_at, now=now),
+        )
+    )
 
 
 async def _critical(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     bed, level = commands.parse_critical_args(args, bed_count=ward.bed_count)
-    stay = await services.set_critical(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward,
-                                       bed=bed, critical=level)
+    stay = await services.set_critical(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, critical=level
+    )
     tn.changed(ward.id)
     await tn.commit()
     state = tn.t(f"critical.{level.value}") if level else tn.t("critical.off")
@@ -271,16 +355,29 @@ async def _critical(tn: Turn, args: list[str]) -> None:
 def _item_action(kind: ItemKind) -> Action:
     async def action(tn: Turn, args: list[str]) -> None:
         ward, _ = await tn.ward()
-        a = commands.parse_item(args, kind, bed_count=ward.bed_count,
-                                now=tn.runtime.clock.now(), tz=tn.t.tz)
-        stay, item = await services.add_item(tn.uow, tn.runtime.clock, actor=tn.actor,
-                                             ward=ward, bed=a.bed, kind=kind, text=a.text,
-                                             at=a.at)
+        a = commands.parse_item(
+            args, kind, bed_count=ward.bed_count, now=tn.runtime.clock.now(), tz=tn.t.tz
+        )
+        stay, item = await services.add_item(
+            tn.uow,
+            tn.runtime.clock,
+            actor=tn.actor,
+            ward=ward,
+            bed=a.bed,
+            kind=kind,
+            text=a.text,
+            at=a.at,
+        )
         tn.changed(ward.id)
         await tn.commit()
-        await tn.reply(tn.t(f"item.ok_{kind.value}", who=html.escape(tn.who(stay)),
-                            text=html.escape(item.text),
-                            when=tn.t.date_hm(item.at, now=tn.runtime.clock.now())))
+        await tn.reply(
+            tn.t(
+                f"item.ok_{kind.value}",
+                who=html.escape(tn.who(stay)),
+                text=html.escape(item.text),
+                when=tn.t.date_hm(item.at, now=tn.runtime.clock.now()),
+            )
+        )
 
     return action
 
@@ -290,8 +387,9 @@ async def _card(tn: Turn, args: list[str]) -> None:
     if not tn.private:
         raise Forbidden("err.card_private")
     bed = commands.parse_bed_only(args, bed_count=ward.bed_count)
-    card = await services.patient_card(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward,
-                                       bed=bed)
+    card = await services.patient_card(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
+    )
     await tn.reply(_card_text(tn, card), markup=_card_buttons(tn, card.stay))
 
 
@@ -299,11 +397,17 @@ def _card_text(tn: Turn, card: services.PatientCard) -> str:
     t, s, now = tn.t, card.stay, tn.runtime.clock.now()
     lines = [
         t("card.title", bed=t.bed(s.bed), name=html.escape(s.name)),
-        " · ".join(filter(None, [
-            t(f"sex.{s.sex.value}"), t(f"age.{s.age.unit}", n=s.age.value),
-            t(f"level.{s.level.value}") if s.level else None,
-            f"<b>{t('critical.' + s.critical.value)}</b>" if s.critical else None,
-        ])),
+        " · ".join(
+            filter(
+                None,
+                [
+                    t(f"sex.{s.sex.value}"),
+                    t(f"age.{s.age.unit}", n=s.age.value),
+                    t(f"level.{s.level.value}") if s.level else None,
+                    f"<b>{t('critical.' + s.critical.value)}</b>" if s.critical else None,
+                ],
+            )
+        ),
         t("card.diagnosis", text=html.escape(s.diagnosis or "—")),
         t("card.admitted", when=f"{t.date(s.admitted_at)} {t.hm(s.admitted_at)}"),
     ]
@@ -312,9 +416,15 @@ def _card_text(tn: Turn, card: services.PatientCard) -> str:
             continue
         day = post_op_day(op, now, t.tz)
         extra = f" · {t('board.post_op_day', n=day)}" if day else ""
-        lines.append(t("card.surgery", when=t.date_hm(op.scheduled_at, now=now),
-                       procedure=html.escape(op.procedure),
-                       state=t("surgery." + op.state.value)) + extra)
+        lines.append(
+            t(
+                "card.surgery",
+                when=t.date_hm(op.scheduled_at, now=now),
+                procedure=html.escape(op.procedure),
+                state=t("surgery." + op.state.value),
+            )
+            + extra
+        )
     for item in sorted(card.items, key=lambda i: i.at):
         lines.append(t(f"card.{item.kind.value}", when=t.hm(item.at), text=html.escape(item.text)))
     lines.append("")
@@ -326,10 +436,12 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
     def go(label: str, command: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(tn.t(label), callback_data=f"g:{command}:{stay.bed}")
 
-    return InlineKeyboardMarkup([
-        [go("btn.note", "note"), go("btn.op", "op"), go("btn.exam", "exam")],
-        [go("btn.critical", "critical"), go("btn.surgery", "surgery"), go("btn.move", "move")],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [go("btn.note", "note"), go("btn.op", "op"), go("btn.exam", "exam")],
+            [go("btn.critical", "critical"), go("btn.surgery", "surgery"), go("btn.move", "move")],
+        ]
+    )
 
 
 async def _board(tn: Turn, args: list[str]) -> None:
@@ -424,14 +536,17 @@ async def _answer(tn: Turn, answer: str | None) -> None:
             raise BadInput("err.text_empty")
     else:
         try:
-            value = check_answer(step, answer, bed_count=ward.bed_count, t=tn.t,
-                                 now=tn.runtime.clock.now())
+            value = check_answer(
+                step, answer, bed_count=ward.bed_count, t=tn.t, now=tn.runtime.clock.now()
+            )
         except WardError as error:
             # Ask the same question again rather than dropping what was already given.
-            await tn.reply(f"{tn.t(error.key, **error.params)}\n{tn.t(step.prompt)}")
+            await tn.reply(f"{tn.explain(error)}\n{tn.t(step.prompt)}")
             return
-        if step.kind.value == "occupied" and await tn.uow.stays.active_in_bed(ward.id,
-                                                                              value) is None:
+        if (
+            step.kind.value == "occupied"
+            and await tn.uow.stays.active_in_bed(ward.id, value) is None
+        ):
             await tn.reply(f"{tn.t('err.bed_empty', bed=value)}\n{tn.t(step.prompt)}")
             return
     dialogue.give(None if answer is None else value)
@@ -466,7 +581,7 @@ async def on_callback(update: Update, context: WardContext) -> None:
                     tn.runtime.dialogues.end(tn.chat_id)
                     await tn.reply(tn.t("dialogue.cancelled"))
                 else:
-                    await _answer(tn, None if data == SKIP else data[len(CALLBACK_PREFIX):])
+                    await _answer(tn, None if data == SKIP else data[len(CALLBACK_PREFIX) :])
             elif data.startswith("j:"):
                 await _decide_join(tn, data)
             elif data.startswith("m:"):
@@ -504,7 +619,11 @@ async def _decide_join(tn: Turn, data: str) -> None:
     assert query is not None
     approve = verdict == "y"
     ward, member = await services.acknowledge_join(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward_id=int(ward_id), user_id=int(user_id),
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward_id=int(ward_id),
+        user_id=int(user_id),
         approve=approve,
     )
     await tn.commit()
@@ -512,13 +631,20 @@ async def _decide_join(tn: Turn, data: str) -> None:
     await query.answer()
     key = "join.approved_by" if approve else "join.declined_by"
     with contextlib.suppress(TelegramError):
-        await query.edit_message_text(tn.t(key, name=html.escape(member.display_name),
-                                           head=html.escape(tn.actor.name),
-                                           when=tn.t.hm(tn.runtime.clock.now())))
+        await query.edit_message_text(
+            tn.t(
+                key,
+                name=html.escape(member.display_name),
+                head=html.escape(tn.actor.name),
+                when=tn.t.hm(tn.runtime.clock.now()),
+            )
+        )
     nurse_t = await _texts_for(tn, member.user_id, ward.locale, ward.timezone)
     with contextlib.suppress(TelegramError):
-        await tn.reply(nurse_t("join.welcome" if approve else "join.declined",
-                               ward=html.escape(ward.name)), chat_id=member.user_id)
+        await tn.reply(
+            nurse_t("join.welcome" if approve else "join.declined", ward=html.escape(ward.name)),
+            chat_id=member.user_id,
+        )
 
 
 async def _member_action(tn: Turn, data: str) -> None:
@@ -530,12 +656,14 @@ async def _member_action(tn: Turn, data: str) -> None:
         raise Forbidden("err.not_member")
     tn.use_ward(ward)
     if action == "rm":
-        member = await services.remove_member(tn.uow, tn.runtime.clock, actor=tn.actor,
-                                              ward=ward, user_id=int(user_id))
+        member = await services.remove_member(
+            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
+        )
         key = "members.removed"
     else:
-        member = await services.hand_over_head(tn.uow, tn.runtime.clock, actor=tn.actor,
-                                               ward=ward, user_id=int(user_id))
+        member = await services.hand_over_head(
+            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
+        )
         key = "members.head_changed"
     await tn.commit()
     await query.answer()
@@ -557,4 +685,3 @@ async def on_error(update: object, context: WardContext) -> None:
         locale = context.runtime.settings.locale
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(update.effective_chat.id, texts(locale)("err.internal"))
-

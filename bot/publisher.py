@@ -28,8 +28,13 @@ class BoardPublisher:
     """One pending refresh per ward: the first change schedules it, later ones ride along."""
 
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, clock: Clock, bot: Callable[[], Bot],
-        delay: float, min_interval: float,
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        bot: Callable[[], Bot],
+        delay: float,
+        min_interval: float,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -86,15 +91,22 @@ class BoardPublisher:
         if ward.board_message_id is not None:
             try:
                 await bot.edit_message_text(
-                    text, chat_id=ward.group_chat_id, message_id=ward.board_message_id,
+                    text,
+                    chat_id=ward.group_chat_id,
+                    message_id=ward.board_message_id,
                     parse_mode=ParseMode.HTML,
                 )
                 self.edits += 1
                 return
             except RetryAfter as exc:
                 # Come back when Telegram allows; the board is eventually right.
-                await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int)
-                                          else exc.retry_after.total_seconds()))
+                await asyncio.sleep(
+                    float(
+                        exc.retry_after
+                        if isinstance(exc.retry_after, int)
+                        else exc.retry_after.total_seconds()
+                    )
+                )
                 self.request(ward_id)
                 return
             except BadRequest as exc:
@@ -108,15 +120,17 @@ class BoardPublisher:
             return
         self.edits += 1
         try:
-            await bot.pin_chat_message(ward.group_chat_id, message.message_id,
-                                       disable_notification=True)
+            await bot.pin_chat_message(
+                ward.group_chat_id, message.message_id, disable_notification=True
+            )
         except TelegramError:
             log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
         async with self._uow() as uow:
             current = await uow.wards.get(ward_id)
             if current is not None and current.group_chat_id == ward.group_chat_id:
-                await uow.wards.update(dataclasses.replace(current,
-                                                           board_message_id=message.message_id))
+                await uow.wards.update(
+                    dataclasses.replace(current, board_message_id=message.message_id)
+                )
                 await uow.commit()
 
     async def refresh_stale_days(self) -> None:

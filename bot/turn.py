@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,8 +27,9 @@ log = logging.getLogger(__name__)
 class Turn:
     """Handlers see the world through this: replies, ward, language, and the changes made."""
 
-    def __init__(self, update: Update, context: WardContext, uow: UnitOfWork,
-                 command: str | None) -> None:
+    def __init__(
+        self, update: Update, context: WardContext, uow: UnitOfWork, command: str | None
+    ) -> None:
         self.update = update
         self.context = context
         self.runtime: Runtime = context.runtime
@@ -48,8 +50,9 @@ class Turn:
     async def load_locale(self) -> None:
         prefs = await self.uow.users.get(self.user_id)
         self._user_locale = prefs.locale if prefs is not None else None
-        self.t = texts(self._user_locale or self.runtime.settings.locale,
-                       self.runtime.settings.timezone)
+        self.t = texts(
+            self._user_locale or self.runtime.settings.locale, self.runtime.settings.timezone
+        )
 
     def use_ward(self, ward: Ward) -> None:
         # Group replies speak the ward's language; private ones the nurse's own.
@@ -82,15 +85,29 @@ class Turn:
             self.runtime.publisher.request(ward_id)
         self._changed.clear()
 
-    async def reply(self, text: str, *, markup: InlineKeyboardMarkup | None = None,
-                    chat_id: int | None = None, **kwargs: Any) -> Message:
+    async def reply(
+        self,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        chat_id: int | None = None,
+        **kwargs: Any,
+    ) -> Message:
         return await self.context.bot.send_message(
-            chat_id or self.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            chat_id or self.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
             **kwargs,
         )
 
+    def explain(self, error: WardError) -> str:
+        """The refusal as HTML: its parameters echo what the nurse typed, so escape them."""
+        params = {k: html.escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
+        return self.t(error.key, **params)
+
     async def refuse(self, error: WardError) -> None:
-        text = self.t(error.key, **error.params)
+        text = self.explain(error)
         usage = f"usage.{self.command}" if self.command else None
         if usage and not isinstance(error, Forbidden) and self.t.has(usage):
             text = f"{text}\n{self.t(usage)}"

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
@@ -25,16 +26,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ACTIVE_BED_INDEX",
     "NAMING_CONVENTION",
+    "PRESENT_TAG_INDEX",
     "AuditRow",
     "Base",
+    "BedSignRow",
     "BoardItemRow",
     "InviteRow",
     "MemberRow",
+    "PatientLineRow",
+    "PatientTagRow",
     "StayRow",
     "SurgeryRow",
     "UserPrefsRow",
     "UtcDateTime",
     "WardRow",
+    "WardTagRow",
 ]
 
 # Alembic can only drop or alter a constraint it can name: every constraint gets a
@@ -48,6 +54,7 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 ACTIVE_BED_INDEX = "uq_stays_ward_id_bed_active"
+PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -201,3 +208,71 @@ class AuditRow(Base):
     # none_as_null: "no before-state" is SQL NULL, not the JSON text 'null'.
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class PatientTagRow(Base):
+    __tablename__ = "patient_tags"
+    __table_args__ = (
+        # One present tag of a kind per patient: two nurses tagging 防跌倒 at the same
+        # moment get one tag, and the second is told to look again.
+        Index(
+            PRESENT_TAG_INDEX,
+            "stay_id",
+            "code",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+        Index(None, "stay_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PatientLineRow(Base):
+    __tablename__ = "patient_lines"
+    __table_args__ = (Index(None, "stay_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    site: Mapped[str | None] = mapped_column(Text)
+    inserted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    purpose: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class WardTagRow(Base):
+    __tablename__ = "ward_tags"
+
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    name_zh: Mapped[str | None] = mapped_column(String(64))
+    name_en: Mapped[str | None] = mapped_column(String(64))
+    colour: Mapped[str | None] = mapped_column(String(7))
+    badge_zh: Mapped[str | None] = mapped_column(String(64))
+    badge_en: Mapped[str | None] = mapped_column(String(64))
+    has_detail: Mapped[bool] = mapped_column(Boolean)
+
+
+class BedSignRow(Base):
+    __tablename__ = "bed_signs"
+
+    stay_id: Mapped[int] = mapped_column(
+        ForeignKey("stays.id"), primary_key=True, autoincrement=False
+    )
+    printed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    printed_by: Mapped[int] = mapped_column(BigInteger)
+    # A SHA-256 hex digest of what the printed sign showed (see boards.bedside).
+    fingerprint: Mapped[str] = mapped_column(String(64))

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boards.errors import Conflict
 from boards.model import (
     Age,
     AuditEntry,
@@ -18,35 +20,47 @@ from boards.model import (
     Member,
     MemberStatus,
     NursingLevel,
+    PatientLine,
+    PatientTag,
     Role,
     Sex,
+    SignPrint,
     Stay,
     StayStatus,
     Surgery,
     SurgeryState,
     UserPrefs,
     Ward,
+    WardTagSetting,
 )
 from boards.parsing import bed_sort_key
 from storage.models import (
     AuditRow,
+    BedSignRow,
     BoardItemRow,
     InviteRow,
     MemberRow,
+    PatientLineRow,
+    PatientTagRow,
     StayRow,
     SurgeryRow,
     UserPrefsRow,
     WardRow,
+    WardTagRow,
 )
 
 __all__ = [
     "SqlAuditLog",
+    "SqlBedSigns",
     "SqlBoardItems",
     "SqlInvites",
     "SqlMembers",
+    "SqlPatientLines",
+    "SqlPatientTags",
     "SqlStays",
     "SqlSurgeries",
     "SqlUsers",
+    "SqlWardTags",
     "SqlWards",
 ]
 
@@ -59,6 +73,15 @@ class _Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def _flush(self) -> None:
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            # Two nurses changing the same bed at the same moment: the database kept one
+            # change; the other nurse is told to look again. The SQL error text (which quotes
+            # patient data) stays out of the refusal.
+            raise Conflict("err.changed_meanwhile") from error
 
 
 def _missing(kind: str, key: object) -> LookupError:
@@ -107,7 +130,7 @@ class SqlWards(_Repository):
             name=name, timezone=timezone, locale=locale, created_at=created_at, bed_count=bed_count
         )
         self._session.add(row)
-        await self._session.flush()
+        await self._flush()
         return _ward(row)
 
     async def get(self, ward_id: int) -> Ward | None:
@@ -133,7 +156,7 @@ class SqlWards(_Repository):
         row.bed_count = ward.bed_count
         row.group_chat_id = ward.group_chat_id
         row.board_message_id = ward.board_message_id
-        await self._session.flush()
+        await self._flush()
         return _ward(row)
 
     async def many(self, ward_ids: Sequence[int]) -> list[Ward]:
@@ -184,7 +207,7 @@ class SqlMembers(_Repository):
         row.role = member.role.value
         row.status = member.status.value
         row.updated_at = member.updated_at
-        await self._session.flush()
+        await self._flush()
         return _member(row)
 
     async def of_ward(self, ward_id: int) -> list[Member]:
@@ -224,7 +247,7 @@ class SqlInvites(_Repository):
             expires_at=invite.expires_at,
         )
         self._session.add(row)
-        await self._session.flush()
+        await self._flush()
         return _invite(row)
 
     async def get(self, code: str) -> Invite | None:
@@ -251,7 +274,7 @@ class SqlUsers(_Repository):
             self._session.add(row)
         row.current_ward_id = prefs.current_ward_id
         row.locale = prefs.locale
-        await self._session.flush()
+        await self._flush()
         return _prefs(row)
 
 
@@ -306,7 +329,7 @@ class SqlStays(_Repository):
         row = StayRow()
         _fill_stay(row, stay)
         self._session.add(row)
-        await self._session.flush()
+        await self._flush()
         return _stay(row)
 
     async def get(self, stay_id: int) -> Stay | None:
@@ -314,7 +337,7 @@ class SqlStays(_Repository):
         return None if row is None else _stay(row)
 
     async def by_token(self, token: str) -> Stay | None:
-        """The stay a bedside QR sign points to (not yet a port: proposed for sign scans)."""
+        """The stay a bedside QR sign points to, active or not (the caller decides)."""
         row = await self._session.scalar(select(StayRow).where(StayRow.token == token))
         return None if row is None else _stay(row)
 
@@ -353,7 +376,7 @@ class SqlStays(_Repository):
         if row is None:
             raise _missing("stay", stay.id)
         _fill_stay(row, stay)
-        await self._session.flush()
+        await self._flush()
         return _stay(row)
 
 
@@ -384,7 +407,7 @@ class SqlSurgeries(_Repository):
         row = SurgeryRow()
         _fill_surgery(row, surgery)
         self._session.add(row)
-        await self._session.flush()
+        await self._flush()
         return _surgery(row)
 
     async def update(self, surgery: Surgery) -> Surgery:
@@ -392,7 +415,7 @@ class SqlSurgeries(_Repository):
         if row is None:
             raise _missing("surgery", surgery.id)
         _fill_surgery(row, surgery)
-        await self._session.flush()
+        await self._flush()
         return _surgery(row)
 
     async def of_stays(self, stay_ids: Sequence[int]) -> list[Surgery]:
@@ -431,7 +454,7 @@ class SqlBoardItems(_Repository):
             created_by=item.created_by,
         )
         self._session.add(row)
-        await self._session.flush()
+        await self._flush()
         return _item(row)
 
     async def of_stays_between(
@@ -483,7 +506,7 @@ class SqlAuditLog(_Repository):
                 after=entry.after,
             )
         )
-        await self._session.flush()
+        await self._flush()
 
     async def of_ward(self, ward_id: int, limit: int = 50) -> list[AuditEntry]:
         """The ward's latest `limit` entries, newest first."""
@@ -494,3 +517,200 @@ class SqlAuditLog(_Repository):
             .limit(limit)
         )
         return [_audit(row) for row in rows]
+
+
+# --- bedside: tags, lines, ward tag settings, printed signs --------------------------------
+
+
+def _patient_tag(row: PatientTagRow) -> PatientTag:
+    return PatientTag(
+        id=row.id,
+        stay_id=row.stay_id,
+        code=row.code,
+        detail=row.detail,
+        added_at=_utc(row.added_at),
+        added_by=row.added_by,
+        removed_at=_utc_or_none(row.removed_at),
+        removed_by=row.removed_by,
+    )
+
+
+def _fill_patient_tag(row: PatientTagRow, tag: PatientTag) -> None:
+    row.stay_id = tag.stay_id
+    row.code = tag.code
+    row.detail = tag.detail
+    row.added_at = tag.added_at
+    row.added_by = tag.added_by
+    row.removed_at = tag.removed_at
+    row.removed_by = tag.removed_by
+
+
+class SqlPatientTags(_Repository):
+    __slots__ = ()
+
+    async def add(self, tag: PatientTag) -> PatientTag:
+        """Insert; the id of the given tag is ignored and the stored one returned.
+
+        A second present tag of the same code on the same stay is a Conflict.
+        """
+        row = PatientTagRow()
+        _fill_patient_tag(row, tag)
+        self._session.add(row)
+        await self._flush()
+        return _patient_tag(row)
+
+    async def update(self, tag: PatientTag) -> PatientTag:
+        row = await self._session.get(PatientTagRow, tag.id)
+        if row is None:
+            raise _missing("patient tag", tag.id)
+        _fill_patient_tag(row, tag)
+        await self._flush()
+        return _patient_tag(row)
+
+    async def present(self, stay_ids: Sequence[int]) -> list[PatientTag]:
+        """Tags not removed, of these stays, in the order they were added."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(PatientTagRow)
+            .where(PatientTagRow.stay_id.in_(list(stay_ids)), PatientTagRow.removed_at.is_(None))
+            .order_by(PatientTagRow.added_at, PatientTagRow.id)
+        )
+        return [_patient_tag(row) for row in rows]
+
+
+def _patient_line(row: PatientLineRow) -> PatientLine:
+    return PatientLine(
+        id=row.id,
+        stay_id=row.stay_id,
+        code=row.code,
+        site=row.site,
+        inserted_at=_utc(row.inserted_at),
+        purpose=row.purpose,
+        added_by=row.added_by,
+        removed_at=_utc_or_none(row.removed_at),
+        removed_by=row.removed_by,
+    )
+
+
+def _fill_patient_line(row: PatientLineRow, line: PatientLine) -> None:
+    row.stay_id = line.stay_id
+    row.code = line.code
+    row.site = line.site
+    row.inserted_at = line.inserted_at
+    row.purpose = line.purpose
+    row.added_by = line.added_by
+    row.removed_at = line.removed_at
+    row.removed_by = line.removed_by
+
+
+class SqlPatientLines(_Repository):
+    __slots__ = ()
+
+    async def add(self, line: PatientLine) -> PatientLine:
+        """Insert; the id of the given line is ignored and the stored one returned."""
+        row = PatientLineRow()
+        _fill_patient_line(row, line)
+        self._session.add(row)
+        await self._flush()
+        return _patient_line(row)
+
+    async def update(self, line: PatientLine) -> PatientLine:
+        row = await self._session.get(PatientLineRow, line.id)
+        if row is None:
+            raise _missing("patient line", line.id)
+        _fill_patient_line(row, line)
+        await self._flush()
+        return _patient_line(row)
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[PatientLine]:
+        """Every line of these stays, removed ones too, in the order recorded (by id)."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(PatientLineRow)
+            .where(PatientLineRow.stay_id.in_(list(stay_ids)))
+            .order_by(PatientLineRow.id)
+        )
+        return [_patient_line(row) for row in rows]
+
+
+def _ward_tag(row: WardTagRow) -> WardTagSetting:
+    return WardTagSetting(
+        ward_id=row.ward_id,
+        code=row.code,
+        enabled=row.enabled,
+        created_at=_utc(row.created_at),
+        name_zh=row.name_zh,
+        name_en=row.name_en,
+        colour=row.colour,
+        badge_zh=row.badge_zh,
+        badge_en=row.badge_en,
+        has_detail=row.has_detail,
+    )
+
+
+class SqlWardTags(_Repository):
+    __slots__ = ()
+
+    async def of_ward(self, ward_id: int) -> list[WardTagSetting]:
+        """The ward's settings, oldest first."""
+        rows = await self._session.scalars(
+            select(WardTagRow)
+            .where(WardTagRow.ward_id == ward_id)
+            .order_by(WardTagRow.created_at, WardTagRow.code)
+        )
+        return [_ward_tag(row) for row in rows]
+
+    async def put(self, setting: WardTagSetting) -> WardTagSetting:
+        """Insert or replace the setting of this code in this ward."""
+        row = await self._session.get(WardTagRow, (setting.ward_id, setting.code))
+        if row is None:
+            row = WardTagRow(ward_id=setting.ward_id, code=setting.code)
+            self._session.add(row)
+        row.enabled = setting.enabled
+        row.created_at = setting.created_at
+        row.name_zh = setting.name_zh
+        row.name_en = setting.name_en
+        row.colour = setting.colour
+        row.badge_zh = setting.badge_zh
+        row.badge_en = setting.badge_en
+        row.has_detail = setting.has_detail
+        await self._flush()
+        return _ward_tag(row)
+
+
+def _sign(row: BedSignRow) -> SignPrint:
+    return SignPrint(
+        stay_id=row.stay_id,
+        printed_at=_utc(row.printed_at),
+        printed_by=row.printed_by,
+        fingerprint=row.fingerprint,
+    )
+
+
+class SqlBedSigns(_Repository):
+    __slots__ = ()
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[SignPrint]:
+        """The last print of each of these stays' signs that has one, by stay id."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(BedSignRow)
+            .where(BedSignRow.stay_id.in_(list(stay_ids)))
+            .order_by(BedSignRow.stay_id)
+        )
+        return [_sign(row) for row in rows]
+
+    async def put(self, sign: SignPrint) -> SignPrint:
+        """Insert or replace the last print of this stay's sign."""
+        row = await self._session.get(BedSignRow, sign.stay_id)
+        if row is None:
+            row = BedSignRow(stay_id=sign.stay_id)
+            self._session.add(row)
+        row.printed_at = sign.printed_at
+        row.printed_by = sign.printed_by
+        row.fingerprint = sign.fingerprint
+        await self._flush()
+        return _sign(row)

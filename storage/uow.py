@@ -18,24 +18,32 @@ from sqlalchemy.ext.asyncio import (
 
 from boards.ports import (
     AuditLog,
+    BedSigns,
     BoardItems,
     Invites,
     Members,
+    PatientLines,
+    PatientTags,
     Stays,
     Surgeries,
     UnitOfWorkFactory,
     Users,
     Wards,
+    WardTags,
 )
 from storage.repositories import (
     SqlAuditLog,
+    SqlBedSigns,
     SqlBoardItems,
     SqlInvites,
     SqlMembers,
+    SqlPatientLines,
+    SqlPatientTags,
     SqlStays,
     SqlSurgeries,
     SqlUsers,
     SqlWards,
+    SqlWardTags,
 )
 
 __all__ = [
@@ -103,6 +111,10 @@ class SqlUnitOfWork:
     surgeries: Surgeries
     items: BoardItems
     audit: AuditLog
+    tags: PatientTags
+    lines: PatientLines
+    ward_tags: WardTags
+    signs: BedSigns
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -115,6 +127,10 @@ class SqlUnitOfWork:
         self.surgeries = SqlSurgeries(self._session)
         self.items = SqlBoardItems(self._session)
         self.audit = SqlAuditLog(self._session)
+        self.tags = SqlPatientTags(self._session)
+        self.lines = SqlPatientLines(self._session)
+        self.ward_tags = SqlWardTags(self._session)
+        self.signs = SqlBedSigns(self._session)
 
     async def __aenter__(self) -> Self:
         return self

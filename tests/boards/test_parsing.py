@@ -150,10 +150,10 @@ def test_surgery_arguments() -> None:
         ["12", "明天", "9:00", "腹腔镜", "胆囊切除术"], bed_count=None, now=NOW, tz=SH
     )
     assert not isinstance(a, type(None))
-    assert getattr(a, "procedure") == "腹腔镜 胆囊切除术"
-    assert getattr(a, "at") == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    assert a.procedure == "腹腔镜 胆囊切除术"
+    assert a.at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
     state = parse_surgery(["12", "入室"], bed_count=None, now=NOW, tz=SH)
-    assert getattr(state, "state") is SurgeryState.IN_THEATRE
+    assert state.state is SurgeryState.IN_THEATRE
     with pytest.raises(BadInput) as caught:
         parse_surgery(["12", "25:00", "x"], bed_count=None, now=NOW, tz=SH)
     assert caught.value.key == "err.time_form"

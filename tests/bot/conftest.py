@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from boards.clock import ManualClock
 from bot.demo import running_bot
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication
-from boards.clock import ManualClock
 from storage.uow import Database
 
 TOKEN = "123456789:TEST-wardboard-token"
@@ -68,6 +68,12 @@ class Ward:
     async def bind_group(self) -> None:
         await self.say(self.head, "/bind", group=True)
 
+    async def ward_id(self, name: str = "普外科一病区") -> int:
+        async with self.database.uow() as uow:
+            ward = await uow.wards.by_name(name)
+        assert ward is not None
+        return ward.id
+
     async def ready(self) -> None:
         await self.create_ward()
         await self.join_nurse()
@@ -83,6 +89,7 @@ async def ward(database: Database) -> AsyncIterator[Ward]:
         nurse = emu.add_user(502, "李娜", language_code="zh-hans")
         stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
         emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
-        async with running_bot(emu, database, clock, board_delay=0.05,
-                               board_min_interval=0.05) as app:
+        async with running_bot(
+            emu, database, clock, board_delay=0.05, board_min_interval=0.05
+        ) as app:
             yield Ward(emu, app, clock, database, head, nurse, stranger)

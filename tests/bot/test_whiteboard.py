@@ -33,7 +33,8 @@ async def test_the_shift_shows_on_the_board(ward: Ward) -> None:
     await ward.say(ward.nurse, "/admit 5 欧阳明华 男 78 肠梗阻 一级")
     await ward.say(ward.nurse, "/admit 20 赵六 男 33")
     assert "✅ 已登记手术：12床 张三 10:30 腹腔镜阑尾切除术" in await ward.reply(
-        ward.nurse, "/surgery 12 10:30 腹腔镜阑尾切除术")
+        ward.nurse, "/surgery 12 10:30 腹腔镜阑尾切除术"
+    )
     assert await ward.reply(ward.nurse, "/critical 5 病危") == "✅ 5床 欧阳明华：病危"
     await ward.say(ward.nurse, "/op 5 胃肠减压")
     await ward.say(ward.nurse, "/exam 12 15:00 上腹部CT")
@@ -96,17 +97,22 @@ async def test_bad_input_says_what_was_wrong_and_the_form_and_changes_nothing(
     assert (await ward.reply(ward.nurse, "/discharge 7")).startswith("7床没有在院患者。\n格式：")
     assert (await ward.reply(ward.nurse, "/discharge 99")).startswith("本病区没有99床（共 40 床）")
     assert (await ward.reply(ward.nurse, "/discharge 十二")).startswith("床号「十二」无法识别。")
-    assert (await ward.reply(ward.nurse, "/exam 12 25:00 CT")).startswith("时间「25:00」无法识别。")
-    assert (await ward.reply(ward.nurse, "/admit 13 李四 女 五十")).startswith("年龄「五十」无法识别。")
+    assert (await ward.reply(ward.nurse, "/exam 12 25:00 CT")).startswith(
+        "时间「25:00」无法识别。"
+    )
+    assert (await ward.reply(ward.nurse, "/admit 13 李四 女 五十")).startswith(
+        "年龄「五十」无法识别。"
+    )
     too_long = await ward.reply(ward.nurse, "/note 12 " + "很长" * 150)
     assert too_long.startswith("内容过长（最多 200 字）。\n格式：/note")
     assert (await ward.reply(ward.nurse, "/transfer 12 不存在的病区")).startswith(
-        "没有名为「不存在的病区」的病区。")
+        "没有名为「不存在的病区」的病区。"
+    )
     assert (await ward.reply(ward.nurse, "/critical 12 很重")).startswith("「很重」不是病情状态")
 
     assert (await ward.board()).text == board_before
     async with ward.database.uow() as uow:
-        stays = await uow.stays.active(1)
+        stays = await uow.stays.active(await ward.ward_id())
     assert [(s.bed, s.name) for s in stays] == [("12", "张三")]
 
 
@@ -125,7 +131,9 @@ async def test_outsiders_learn_nothing(ward: Ward) -> None:
 
 async def test_group_commands_reply_with_masked_names(ward: Ward) -> None:
     await ward.ready()
-    assert await ward.reply(ward.nurse, "/admit 12 张三 男 45", group=True) == "✅ 已入院：12床 张*"
+    assert (
+        await ward.reply(ward.nurse, "/admit 12 张三 男 45", group=True) == "✅ 已入院：12床 张*"
+    )
 
 
 async def test_transfer_to_another_ward_lands_there(ward: Ward) -> None:
@@ -134,7 +142,8 @@ async def test_transfer_to_another_ward_lands_there(ward: Ward) -> None:
     await ward.reply(ward.head, "/ward 普外科一病区")
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
     assert await ward.reply(ward.nurse, "/transfer 12 骨科病区 5") == (
-        "✅ 已转出：12床 张三 → 骨科病区 5床")
+        "✅ 已转出：12床 张三 → 骨科病区 5床"
+    )
     board = (await ward.board()).text
     assert "转出 1 · 现有 0" in board and "12床 张* 转出至骨科病区" in board
     await ward.reply(ward.head, "/ward 骨科病区")
@@ -150,7 +159,11 @@ async def test_card_shows_the_whole_patient_in_private(ward: Ward) -> None:
     sent = await ward.say(ward.nurse, "/card 12")
     card = sent[-1]
     assert card.text.splitlines()[:4] == [
-        "🛏 12床 张三", "男 · 45岁 · 二级护理", "诊断：急性阑尾炎", "入院：11月23日 08:00"]
+        "🛏 12床 张三",
+        "男 · 45岁 · 二级护理",
+        "诊断：急性阑尾炎",
+        "入院：11月23日 08:00",
+    ]
     assert "手术：10:30 腹腔镜阑尾切除术 · 待手术" in card.text
     assert "备注：08:00 青霉素皮试阴性" in card.text
     assert "腕带" in card.text
@@ -177,6 +190,7 @@ async def test_a_bare_command_walks_the_nurse_through_the_form(ward: Ward) -> No
     assert [label for label, _ in ask.buttons()[0]] == ["12床"]
     assert (await nurse.press(ask, "12床"))[-1].text == "✅ 已出院：12床 张三"
 
+    await nurse.say("/admit 14 李四 女 40")
     cancel = (await nurse.say("/note"))[-1]
     assert (await nurse.press(cancel, "取消"))[-1].text.startswith("已取消")
 
@@ -199,7 +213,7 @@ async def test_every_change_is_audited(ward: Ward) -> None:
     await ward.say(ward.nurse, "/critical 12 病重")
     await ward.say(ward.nurse, "/discharge 12 13")  # refused: nothing audited
     async with ward.database.uow() as uow:
-        entries = await uow.audit.of_ward(1)
+        entries = await uow.audit.of_ward(await ward.ward_id())
     actions = [(e.action, e.actor_id) for e in entries]
     assert ("stay:admit", ward.nurse.id) in actions
     assert ("stay:critical", ward.nurse.id) in actions

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import StatementError
 
+from boards.errors import Conflict
 from boards.model import Invite, Member, MemberStatus, Role, StayStatus
 from boards.ports import UnitOfWorkFactory
 from storage import Database, default_sqlite_url
@@ -77,7 +78,7 @@ async def test_one_active_stay_per_bed(database: Database) -> None:
         await uow.stays.add(stay(other.id, "7"))
         await uow.commit()
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         async with database.uow() as uow:
             await uow.stays.add(stay(ward.id, "7", name="李四"))
 
@@ -91,7 +92,7 @@ async def test_one_active_stay_per_bed(database: Database) -> None:
     # Moving a patient into an occupied bed is refused just the same.
     async with database.uow() as uow:
         third = await uow.stays.add(stay(ward.id, "8", name="王五"))
-        with pytest.raises(IntegrityError):
+        with pytest.raises(Conflict):
             await uow.stays.update(dataclasses.replace(third, bed="7"))
 
     async with database.uow() as uow:
@@ -106,7 +107,7 @@ async def test_ward_name_and_group_are_unique(database: Database, field: str) ->
         second = await add_ward(uow, "心内科")
         first = await uow.wards.update(dataclasses.replace(first, group_chat_id=BIG_CHAT))
         await uow.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         async with database.uow() as uow:
             await uow.wards.update(dataclasses.replace(second, **{field: getattr(first, field)}))
 
@@ -116,13 +117,13 @@ async def test_stay_tokens_are_unique(database: Database) -> None:
         ward = await add_ward(uow)
         first = await uow.stays.add(stay(ward.id, "1"))
         await uow.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         async with database.uow() as uow:
             await uow.stays.add(dataclasses.replace(stay(ward.id, "2"), token=first.token))
 
 
 async def test_foreign_keys_are_enforced(database: Database) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         async with database.uow() as uow:
             await uow.invites.add(Invite("code", 404, 1, NOW, NOW))
 
@@ -187,7 +188,7 @@ async def test_two_nurses_admitting_to_one_bed_at_once(database: Database) -> No
                 await uow.commit()
 
     results = await asyncio.gather(admit("张三"), admit("李四"), return_exceptions=True)
-    refused = [r for r in results if isinstance(r, IntegrityError)]
+    refused = [r for r in results if isinstance(r, Conflict)]
     assert len(refused) + results.count(None) == 2
     async with database.uow() as uow:
         assert len(await uow.stays.active(ward.id)) == 1

@@ -1,0 +1,27 @@
+"""A local Telegram Bot API emulator for `wardboard demo` and the end-to-end tests."""
+
+from bot.emulator._model import (
+    ApiCall,
+    ApiError,
+    EmuChat,
+    EmuFile,
+    EmuMessage,
+    EmuUser,
+    RateLimit,
+    Upload,
+)
+from bot.emulator._server import BotApiEmulator, FaultRule, Params
+
+__all__ = [
+    "ApiCall",
+    "ApiError",
+    "BotApiEmulator",
+    "EmuChat",
+    "EmuFile",
+    "EmuMessage",
+    "EmuUser",
+    "FaultRule",
+    "Params",
+    "RateLimit",
+    "Upload",
+]
