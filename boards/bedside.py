@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from boards.board import BoardData
 from boards.errors import BadInput, Conflict, NotFound
 from boards.i18n import texts
 from boards.lines import (
@@ -38,7 +39,14 @@ from boards.model import (
 )
 from boards.parsing import MAX_NAME, parse_clock
 from boards.ports import Clock, UnitOfWork
-from boards.services import Actor, member_of, new_stay_token, require_head, require_member
+from boards.services import (
+    Actor,
+    board_data,
+    member_of,
+    new_stay_token,
+    require_head,
+    require_member,
+)
 from boards.signs import SIGN_WORDS_EN, SIGN_WORDS_ZH, BedSign, SignLine, SignTag, SignWords
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
 
@@ -55,6 +63,7 @@ __all__ = [
     "add_custom_tag",
     "add_line",
     "bedside_view",
+    "board_with_bedside",
     "build_bed_sign",
     "disable_tag",
     "enable_tag",
@@ -1094,3 +1103,10 @@ def build_bed_sign(
         scan_hint=t("sign.scan_hint"),
         printed_at=t("sign.printed_at", when=now.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
     )
+
+
+async def board_with_bedside(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
+    """The whole board: today's lists plus every bed's tags, lines and sign state."""
+    data = await board_data(uow, clock, ward=ward)
+    view = await bedside_view(uow, clock, ward=ward, stays=data.active)
+    return dataclasses.replace(data, bedside=view)

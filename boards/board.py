@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from boards.i18n import Texts
@@ -23,6 +25,9 @@ from boards.model import (
     Ward,
 )
 from boards.parsing import bed_sort_key
+
+if TYPE_CHECKING:
+    from boards.bedside import BedsideInfo
 
 __all__ = [
     "TELEGRAM_TEXT_LIMIT",
@@ -51,6 +56,8 @@ class BoardData:
     ended_today: tuple[Stay, ...]
     surgeries: tuple[Surgery, ...]
     items_today: tuple[BoardItem, ...]
+    # Warning tags, lines and sign state per stay id (absent: nothing recorded).
+    bedside: Mapping[int, BedsideInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +232,7 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
             lines.append(f"{_who(stay, t, private=private)} {when}{html.escape(item.text)}")
         return lines
 
+    tags, lines, signs = _bedside_sections(data, order, t, private=private)
     return [
         ("board.sec.admissions", admissions),
         ("board.sec.discharges", departures),
@@ -234,7 +242,52 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
         ("board.sec.operations", items(ItemKind.OPERATION)),
         ("board.sec.exams", items(ItemKind.EXAM)),
         ("board.sec.notes", items(ItemKind.NOTE)),
+        ("board.sec.tags", tags),
+        ("board.sec.lines", lines),
+        ("board.sec.signs", signs),
     ]
+
+
+def _bedside_sections(
+    data: BoardData, order: Sequence[Stay], t: Texts, *, private: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """Warning tags per bed with a count per tag, lines with dwell days, signs to print."""
+    zh = t.locale.startswith("zh")
+    counts: Counter[str] = Counter()
+    tags, lines, reprint, missing = [], [], [], []
+    for stay in order:
+        info = data.bedside.get(stay.id)
+        if info is None:
+            continue
+        badges = []
+        for entry in info.tags:
+            badge = entry.kind.badge_zh if zh else entry.kind.badge_en
+            counts[badge] += 1
+            # Allergens and other details are patient data: the group sees the badge only.
+            detail = f"({html.escape(entry.tag.detail)})" if private and entry.tag.detail else ""
+            badges.append(f"{html.escape(badge)}{detail}")
+        if badges:
+            tags.append(f"{_who(stay, t, private=private)} {' · '.join(badges)}")
+        shown = []
+        for line in info.lines:
+            name = line.kind.name_zh if zh else line.kind.abbr
+            text = f"{html.escape(name)} {t('board.dwell_day', n=line.dwell_day)}"
+            shown.append(f"<b>⚠{text}</b>" if line.overdue else text)
+        if shown:
+            lines.append(f"{_who(stay, t, private=private)} {' · '.join(shown)}")
+        if info.needs_reprint:
+            reprint.append(html.escape(t.bed(stay.bed)))
+        elif info.printed_at is None:
+            missing.append(html.escape(t.bed(stay.bed)))
+    if counts:
+        tally = " · ".join(f"{html.escape(name)} {n}" for name, n in counts.most_common())
+        tags.insert(0, tally)
+    signs = []
+    if reprint:
+        signs.append(t("board.sign_reprint_beds", beds="、".join(reprint)))
+    if missing:
+        signs.append(t("board.sign_missing_beds", beds="、".join(missing)))
+    return tags, lines, signs
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -76,6 +76,9 @@ DIALOGUES: dict[str, tuple[Step, ...]] = {
     "exam": (_OCCUPIED, Step(Kind.WHEN, "ask.exam_time"), Step(Kind.TEXT, "ask.exam")),
     "note": (_OCCUPIED, Step(Kind.TEXT, "ask.note")),
     "card": (_OCCUPIED,),
+    "tag": (_OCCUPIED, Step(Kind.TEXT, "ask.tag")),
+    "line": (_OCCUPIED, Step(Kind.TEXT, "ask.line")),
+    "sign": (_OCCUPIED,),
 }
 
 

@@ -12,11 +12,12 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from boards import commands, services
+from boards import bedside, commands, services
 from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
-from boards.model import ItemKind, MemberStatus, Stay, SurgeryState
+from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
+from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
 from bot.runtime import WardContext
 from bot.turn import Turn, turn
@@ -41,6 +42,12 @@ async def _start(tn: Turn, args: list[str]) -> None:
     if payload.startswith(INVITE_PREFIX):
         await _join(tn, payload[len(INVITE_PREFIX) :])
         return
+    if payload.startswith(SIGN_PREFIX):
+        stay = await open_scanned_sign(tn, payload[len(SIGN_PREFIX) :])
+        if stay is not None:
+            ward, _ = await tn.ward_of(stay.ward_id)
+            await _show_card(tn, ward, stay)
+            return
     if payload:
         # Unknown or revoked links say nothing about what they pointed to.
         await tn.reply(tn.t("err.link_invalid"))
@@ -390,10 +397,23 @@ async def _card(tn: Turn, args: list[str]) -> None:
     card = await services.patient_card(
         tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
     )
-    await tn.reply(_card_text(tn, card), markup=_card_buttons(tn, card.stay))
+    await _show_card(tn, ward, card.stay, card)
 
 
-def _card_text(tn: Turn, card: services.PatientCard) -> str:
+async def _show_card(
+    tn: Turn, ward: Ward, stay: Stay, card: services.PatientCard | None = None
+) -> None:
+    if card is None:
+        card = await services.patient_card(
+            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=stay.bed
+        )
+    view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=[card.stay])
+    await tn.reply(
+        _card_text(tn, card, view.get(card.stay.id)), markup=_card_buttons(tn, card.stay)
+    )
+
+
+def _card_text(tn: Turn, card: services.PatientCard, info: bedside.BedsideInfo | None) -> str:
     t, s, now = tn.t, card.stay, tn.runtime.clock.now()
     lines = [
         t("card.title", bed=t.bed(s.bed), name=html.escape(s.name)),
@@ -427,9 +447,37 @@ def _card_text(tn: Turn, card: services.PatientCard) -> str:
         )
     for item in sorted(card.items, key=lambda i: i.at):
         lines.append(t(f"card.{item.kind.value}", when=t.hm(item.at), text=html.escape(item.text)))
+    if info is not None:
+        lines.extend(_card_bedside(tn, info))
     lines.append("")
     lines.append(t("card.wristband"))
     return "\n".join(lines)
+
+
+def _card_bedside(tn: Turn, info: bedside.BedsideInfo) -> list[str]:
+    t, zh = tn.t, tn.t.locale.startswith("zh")
+    lines = []
+    for entry in info.tags:
+        name = entry.kind.name_zh if zh else entry.kind.name_en
+        detail = f"：{entry.tag.detail}" if entry.tag.detail else ""
+        lines.append(t("card.tag", tag=html.escape(name + detail)))
+    for line in info.lines:
+        name = line.kind.name_zh if zh else line.kind.name_en
+        extra = " · ".join(html.escape(p) for p in (line.line.site, line.line.purpose) if p)
+        text = t(
+            "card.line",
+            n=line.number,
+            line=html.escape(name),
+            when=t.date(line.line.inserted_at),
+            day=line.dwell_day,
+            extra=f" · {extra}" if extra else "",
+        )
+        lines.append(f"<b>{text} {t('card.line_overdue')}</b>" if line.overdue else text)
+    if info.needs_reprint:
+        lines.append(t("card.sign_reprint"))
+    elif info.printed_at is None:
+        lines.append(t("card.sign_missing"))
+    return lines
 
 
 def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
@@ -440,13 +488,14 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
         [
             [go("btn.note", "note"), go("btn.op", "op"), go("btn.exam", "exam")],
             [go("btn.critical", "critical"), go("btn.surgery", "surgery"), go("btn.move", "move")],
+            [go("btn.tag", "tag"), go("btn.line", "line"), go("btn.sign", "sign")],
         ]
     )
 
 
 async def _board(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
-    data = await services.board_data(tn.uow, tn.runtime.clock, ward=ward)
+    data = await bedside.board_with_bedside(tn.uow, tn.runtime.clock, ward=ward)
     await tn.reply(render_board(data, tn.t, private=tn.private))
 
 
@@ -477,6 +526,7 @@ COMMANDS: dict[str, Action] = {
     "card": _card,
     "board": _board,
     "cancel": _cancel,
+    **BEDSIDE_COMMANDS,
 }
 
 

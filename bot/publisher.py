@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from boards import services
+from boards import bedside
 from boards.board import render_board
 from boards.i18n import texts
 from boards.ports import Clock, UnitOfWorkFactory
@@ -82,7 +82,7 @@ class BoardPublisher:
             ward = await uow.wards.get(ward_id)
             if ward is None or ward.group_chat_id is None:
                 return
-            data = await services.board_data(uow, self._clock, ward=ward)
+            data = await bedside.board_with_bedside(uow, self._clock, ward=ward)
         t = texts(ward.locale, ward.timezone)
         text = render_board(data, t, private=False)
         bot = self._bot()

@@ -71,6 +71,15 @@ class Turn:
             self.use_ward(self._ward[0])
         return self._ward
 
+    async def ward_of(self, ward_id: int) -> tuple[Ward, Member]:
+        """A named ward (a scanned sign's), checking membership like `ward()` does."""
+        ward = await self.uow.wards.get(ward_id)
+        if ward is None:
+            raise Forbidden("err.not_member")
+        self._ward = (ward, await services.require_member(self.uow, ward_id, self.user_id))
+        self.use_ward(ward)
+        return self._ward
+
     def who(self, stay: Stay) -> str:
         """Bed and name as this chat may see them: full name only in a private chat."""
         name = stay.name if self.private else mask_name(stay.name)

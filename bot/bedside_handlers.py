@@ -1,0 +1,212 @@
+"""Bedside commands: warning tags, lines, printed QR signs, and opening a card from a scan."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from telegram import InputFile
+
+from boards import bedside, commands
+from boards.errors import BadInput, WardError
+from boards.model import AuditEntry, Stay, Ward
+from boards.signs import render_sign_pdf, render_sign_png, render_signs_pdf
+from bot.turn import Turn
+
+__all__ = ["BEDSIDE_COMMANDS", "SIGN_PREFIX", "deep_link", "open_scanned_sign"]
+
+log = logging.getLogger(__name__)
+
+# `/start s_<token>` opens a card; `j_` is taken by invites, so the two never collide.
+SIGN_PREFIX = "s_"
+_NEW_TOKEN_WORDS = {"new", "新", "新码", "换码", "重新生成"}
+
+
+def deep_link(tn: Turn, stay: Stay) -> str:
+    return f"https://t.me/{tn.context.bot.username}?start={SIGN_PREFIX}{stay.token}"
+
+
+def _bed(tn: Turn, ward: Ward, args: list[str]) -> tuple[str, list[str]]:
+    if not args:
+        raise BadInput("err.missing_args")
+    return commands.parse_bed_only(args[:1], bed_count=ward.bed_count), args[1:]
+
+
+async def _tag(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
+    word, detail = bedside.parse_tag_args(rest, kinds=kinds)
+    stay, tag = await bedside.tag_patient(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word=word, detail=detail
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    kind = next(k for k in kinds if k.code == tag.code)
+    name = kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en
+    # The group sees that a tag exists, never its detail (allergens are patient data).
+    shown = f"{name}：{tag.detail}" if tag.detail and tn.private else name
+    await tn.reply(tn.t("tag.ok", who=html.escape(tn.who(stay)), tag=html.escape(shown)))
+
+
+async def _untag(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    if not rest:
+        raise BadInput("err.missing_args")
+    stay, tag = await bedside.untag_patient(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word=" ".join(rest)
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
+    kind = next((k for k in kinds if k.code == tag.code), None)
+    name = (
+        tag.code
+        if kind is None
+        else (kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en)
+    )
+    await tn.reply(tn.t("untag.ok", who=html.escape(tn.who(stay)), tag=html.escape(name)))
+
+
+async def _line(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    word, site, inserted, purpose = bedside.parse_line_args(
+        rest, now=tn.runtime.clock.now(), tz=tn.t.tz
+    )
+    stay, line = await bedside.add_line(
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=bed,
+        word=word,
+        site=site,
+        inserted_at=inserted,
+        purpose=purpose,
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(
+        tn.t(
+            "line.ok",
+            who=html.escape(tn.who(stay)),
+            line=html.escape(word),
+            when=f"{tn.t.date(line.inserted_at)} {tn.t.hm(line.inserted_at)}",
+        )
+    )
+
+
+async def _unline(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    if not rest:
+        raise BadInput("err.missing_args")
+    stay, line = await bedside.remove_line(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word_or_number=" ".join(rest)
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(tn.t("unline.ok", who=html.escape(tn.who(stay)), line=html.escape(line.code)))
+
+
+async def _sign(tn: Turn, args: list[str]) -> None:
+    """`/sign 12` prints the bed's sign; `/sign 12 new` also retires the old QR code."""
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    if rest and rest[0].lower() not in _NEW_TOKEN_WORDS:
+        raise BadInput("err.extra_args")
+    stay = await bedside.issue_sign(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, new_token=bool(rest)
+    )
+    view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=[stay])
+    sign = bedside.build_bed_sign(
+        ward, stay, view[stay.id], deep_link=deep_link(tn, stay), now=tn.runtime.clock.now()
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    words = bedside.sign_words(ward.locale)
+    png, pdf = await asyncio.gather(
+        asyncio.to_thread(render_sign_png, sign, words=words),
+        asyncio.to_thread(render_sign_pdf, sign, words=words),
+    )
+    caption = tn.t("sign.ok_new" if rest else "sign.ok", bed=tn.t.bed(stay.bed))
+    await tn.context.bot.send_photo(tn.chat_id, photo=png, caption=caption)
+    await tn.context.bot.send_document(
+        tn.chat_id, document=InputFile(pdf, filename=f"sign-bed-{_file_bed(stay.bed)}.pdf")
+    )
+
+
+async def _signs(tn: Turn, args: list[str]) -> None:
+    """One print-ready PDF with the signs of every occupied bed."""
+    ward, _ = await tn.ward()
+    if args and args[0].lower() not in _NEW_TOKEN_WORDS:
+        raise BadInput("err.extra_args")
+    stays = await bedside.issue_signs(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, new_token=bool(args)
+    )
+    if not stays:
+        raise WardError("dialogue.no_patients")
+    view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=stays)
+    now = tn.runtime.clock.now()
+    signs = [
+        bedside.build_bed_sign(ward, s, view[s.id], deep_link=deep_link(tn, s), now=now)
+        for s in stays
+    ]
+    tn.changed(ward.id)
+    await tn.commit()
+    pdf = await asyncio.to_thread(render_signs_pdf, signs, words=bedside.sign_words(ward.locale))
+    await tn.context.bot.send_document(
+        tn.chat_id,
+        document=InputFile(pdf, filename="ward-signs.pdf"),
+        caption=tn.t("signs.ok", n=len(signs)),
+    )
+
+
+def _file_bed(bed: str) -> str:
+    return bed.replace("+", "extra")
+
+
+async def open_scanned_sign(tn: Turn, token: str) -> Stay | None:
+    """The stay behind a scanned sign, for a ward member; None (and an audit entry) else."""
+    try:
+        ward, stay = await bedside.open_sign(tn.uow, actor=tn.actor, token=token)
+    except WardError:
+        # The head nurse of the patient's ward sees who scanned a sign they may not open.
+        # Only reads happened in this transaction, so committing keeps just this entry.
+        stay_or_none = await bedside.stay_by_token(tn.uow, token=token)
+        await tn.uow.audit.add(
+            AuditEntry(
+                ward_id=stay_or_none.ward_id if stay_or_none is not None else None,
+                actor_id=tn.user_id,
+                at=tn.runtime.clock.now(),
+                action="sign:scan_refused",
+                target=f"bed {stay_or_none.bed}" if stay_or_none is not None else "link",
+            )
+        )
+        await tn.commit()
+        return None
+    await tn.uow.audit.add(
+        AuditEntry(
+            ward_id=ward.id,
+            actor_id=tn.user_id,
+            at=tn.runtime.clock.now(),
+            action="sign:scan",
+            target=f"bed {stay.bed}",
+        )
+    )
+    await tn.commit()
+    tn.use_ward(ward)
+    return stay
+
+
+BEDSIDE_COMMANDS = {
+    "tag": _tag,
+    "untag": _untag,
+    "line": _line,
+    "unline": _unline,
+    "sign": _sign,
+    "signs": _signs,
+}
