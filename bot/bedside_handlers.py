@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from datetime import datetime
 
 from telegram import InputFile
 
 from boards import bedside, commands
 from boards.errors import BadInput, WardError
 from boards.model import AuditEntry, Stay, Ward
-from boards.signs import render_sign_pdf, render_sign_png, render_signs_pdf
+from boards.signs import (
+    render_line_label_png,
+    render_sign_pdf,
+    render_sign_png,
+    render_signs_pdf,
+)
 from bot.turn import Turn
 
 __all__ = ["BEDSIDE_COMMANDS", "SIGN_PREFIX", "deep_link", "open_scanned_sign"]
@@ -94,7 +100,7 @@ async def _line(tn: Turn, args: list[str]) -> None:
             "line.ok",
             who=html.escape(tn.who(stay)),
             line=html.escape(word),
-            when=f"{tn.t.date(line.inserted_at)} {tn.t.hm(line.inserted_at)}",
+            when=_when_inserted(tn, line.inserted_at),
         )
     )
 
@@ -165,6 +171,84 @@ async def _signs(tn: Turn, args: list[str]) -> None:
     )
 
 
+async def _labels(tn: Turn, args: list[str]) -> None:
+    """A printable label per line in place: type, insertion date, dwell limit, purpose."""
+    ward, _ = await tn.ward()
+    bed, rest = _bed(tn, ward, args)
+    if rest:
+        raise BadInput("err.extra_args")
+    stay = await tn.uow.stays.active_in_bed(ward.id, bed)
+    if stay is None:
+        raise BadInput("err.bed_empty", bed=bed)
+    view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=[stay])
+    sign = bedside.build_bed_sign(
+        ward, stay, view[stay.id], deep_link=deep_link(tn, stay), now=tn.runtime.clock.now()
+    )
+    if not sign.lines:
+        raise BadInput("err.no_lines", bed=bed)
+    words = bedside.sign_words(ward.locale)
+    for number, line in enumerate(sign.lines, start=1):
+        png = await asyncio.to_thread(
+            render_line_label_png,
+            line,
+            bed_label=sign.bed_label,
+            masked_name=sign.masked_name,
+            words=words,
+        )
+        await tn.context.bot.send_photo(
+            tn.chat_id, photo=png, caption=tn.t("labels.ok", bed=tn.t.bed(bed), n=number)
+        )
+
+
+async def _tags(tn: Turn, args: list[str]) -> None:
+    """The ward's warning tags; the head nurse switches them on and off and adds her own."""
+    ward, _ = await tn.ward()
+    zh = tn.t.locale.startswith("zh")
+    if args:
+        action, words = args[0].lower(), " ".join(args[1:])
+        if not words:
+            raise BadInput("err.missing_args")
+        clock = tn.runtime.clock
+        if action in ("off", "停用", "关闭"):
+            kind = await bedside.disable_tag(tn.uow, clock, actor=tn.actor, ward=ward, word=words)
+            key = "tags.disabled"
+        elif action in ("on", "启用", "开启"):
+            kind = await bedside.enable_tag(tn.uow, clock, actor=tn.actor, ward=ward, word=words)
+            key = "tags.enabled"
+        elif action in ("add", "新增", "添加"):
+            name, *colour = args[1:]
+            if colour:
+                kind = await bedside.add_custom_tag(
+                    tn.uow, clock, actor=tn.actor, ward=ward, name_zh=name, colour=colour[0]
+                )
+            else:
+                kind = await bedside.add_custom_tag(
+                    tn.uow, clock, actor=tn.actor, ward=ward, name_zh=name
+                )
+            key = "tags.added"
+        else:
+            raise BadInput("err.tags_action", value=action[:12])
+        tn.changed(ward.id)
+        await tn.commit()
+        await tn.reply(tn.t(key, tag=html.escape(kind.name_zh if zh else kind.name_en)))
+        return
+    kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
+    off = [s.code for s in await tn.uow.ward_tags.of_ward(ward.id) if not s.enabled]
+    lines = [tn.t("tags.title", ward=html.escape(ward.name))]
+    for k in kinds:
+        name, badge = (k.name_zh, k.badge_zh) if zh else (k.name_en, k.badge_en)
+        lines.append(f"• {html.escape(name)}（{html.escape(badge)}）")
+    if off:
+        lines.append(tn.t("tags.off_list", codes=html.escape("、".join(off))))
+    await tn.reply("\n".join(lines))
+
+
+def _when_inserted(tn: Turn, when: datetime) -> str:
+    # A line entered with a date only was inserted "that day", not at midnight.
+    hm = tn.t.hm(when)
+    return tn.t.date(when) if hm == "00:00" else f"{tn.t.date(when)} {hm}"
+
+
 def _file_bed(bed: str) -> str:
     return bed.replace("+", "extra")
 
@@ -209,4 +293,6 @@ BEDSIDE_COMMANDS = {
     "unline": _unline,
     "sign": _sign,
     "signs": _signs,
+    "labels": _labels,
+    "tags": _tags,
 }

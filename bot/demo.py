@@ -9,9 +9,6 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.ext import TypeHandler
-
 from boards.clock import ManualClock
 from bot.app import build_application, serving
 from bot.config import Settings
@@ -46,6 +43,10 @@ class Transcript:
         for message in messages:
             where = names.get(message.chat_id, str(message.chat_id))
             body = message.text.replace("\n", "\n        ")
+            if message.photo is not None:
+                body = f"[图片 / photo] {body}"
+            elif message.document is not None:
+                body = f"[文件 / file {message.document.filename}] {body}"
             self.lines.append(f"        WardBoard → {where}: {body}")
             for row in message.buttons():
                 self.lines.append("        " + "  ".join(f"[{label}]" for label, _ in row))
@@ -70,22 +71,11 @@ async def running_bot(
 
 
 def _track_updates(application: WardApplication, emu: BotApiEmulator) -> None:
-    """Tell the emulator when the bot is between updates, so a scripted user waits for it.
-
-    A handler in the first group counts an update in, one in the last group counts it out
-    (PTB runs every group, even after a handler failed).
-    """
-    counts = {"in": 0, "out": 0}
-
-    async def arrived(_update: object, _context: object) -> None:
-        counts["in"] += 1
-
-    async def finished(_update: object, _context: object) -> None:
-        counts["out"] += 1
-
-    application.add_handler(TypeHandler(Update, arrived), group=-1000)
-    application.add_handler(TypeHandler(Update, finished), group=1000)
-    emu.busy = lambda: counts["in"] != counts["out"] or not application.update_queue.empty()
+    """Tell the emulator when the bot is mid-update, so a scripted user waits for it."""
+    processor = application.update_processor
+    emu.busy = lambda: (
+        not application.update_queue.empty() or processor.current_concurrent_updates > 0
+    )
 
 
 def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
@@ -93,19 +83,22 @@ def run_demo(out: Path, *, locale: str = "zh_CN") -> int:
     out.mkdir(parents=True, exist_ok=True)
     db_file = out / "wardboard-demo.db"
     db_file.unlink(missing_ok=True)
-    text = asyncio.run(_play(f"sqlite+aiosqlite:///{db_file}", locale))
+    text, files = asyncio.run(_play(f"sqlite+aiosqlite:///{db_file}", locale))
     (out / "transcript.txt").write_text(text, encoding="utf-8")
+    for name, data in files.items():
+        (out / name).write_bytes(data)
     print(text)
     print(f"Transcript written to {out / 'transcript.txt'}")
     return 0
 
 
-async def _play(url: str, locale: str) -> str:
+async def _play(url: str, locale: str) -> tuple[str, dict[str, bytes]]:
     await upgrade(url)
     database = Database(url)
     day = datetime.now(_TZ).date()
     clock = ManualClock(datetime.combine(day, time(7, 50), tzinfo=_TZ))
     transcript = Transcript(clock)
+    files: dict[str, bytes] = {}
     try:
         async with (
             BotApiEmulator(token=DEMO_TOKEN, bot_username="wardboard_demo_bot") as emu,
@@ -113,14 +106,18 @@ async def _play(url: str, locale: str) -> str:
                 emu, database, clock, locale=locale, board_delay=0.2, board_min_interval=0.3
             ) as application,
         ):
-            await _shift(emu, application, clock, transcript)
+            await _shift(emu, application, clock, transcript, files)
     finally:
         await database.dispose()
-    return transcript.text()
+    return transcript.text(), files
 
 
 async def _shift(
-    emu: BotApiEmulator, application: WardApplication, clock: ManualClock, log: Transcript
+    emu: BotApiEmulator,
+    application: WardApplication,
+    clock: ManualClock,
+    log: Transcript,
+    files: dict[str, bytes],
 ) -> None:
     runtime = application.bot_data[RUNTIME_KEY]
     assert isinstance(runtime, Runtime)
@@ -203,6 +200,23 @@ async def _shift(
     log.heading("病区外的人什么也看不到")
     await say(stranger, "/board", minutes=1)
     await say(stranger, f"/start {payload}x")
+
+    log.heading("警示标识、导管与床头卡")
+    await say(nurse, "/tag 12 过敏 青霉素,头孢", minutes=3)
+    await say(nurse, "/tag 5 防跌倒", minutes=1)
+    await say(nurse, "/tag 5 防压疮", minutes=1)
+    await say(nurse, "/line 5 胃管 - 今天 8:30 胃肠减压", minutes=1)
+    await say(nurse, "/line 13 PICC 右上臂 11-20 化疗", minutes=1)
+    await say(nurse, "/tag 13 飞行", minutes=1)
+    sent = await say(nurse, "/sign 12", minutes=1)
+    sign = next((m for m in sent if m.photo is not None), None)
+    if sign is not None and sign.photo is not None:
+        files["sign-bed-12.png"] = sign.photo.data
+    sheet = await say(nurse, "/signs", minutes=2)
+    document = next((m for m in sheet if m.document is not None), None)
+    if document is not None and document.document is not None:
+        files["signs.pdf"] = document.document.data
+    await say(nurse, "/card 5", minutes=1)
 
     log.heading("护士在私聊查看完整白板")
     await say(nurse, "/board", minutes=5)

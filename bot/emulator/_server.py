@@ -178,6 +178,10 @@ class BotApiEmulator:
 
     Point PTB at it with ``base_url(f"{emu.api_root}/bot")`` and
     ``base_file_url(f"{emu.api_root}/file/bot")``.
+
+    The server alone cannot see a bot working on an update before its first call; a harness
+    that can tell sets ``emu.busy`` (say, to a check of PTB's update queue and of handlers in
+    progress), and `settle` then waits for it as well.
     """
 
     def __init__(
@@ -550,8 +554,10 @@ class BotApiEmulator:
             now = time.monotonic()
             pending = sum(not item.delivered for item in self._queue)
             quiet = now - self._last_activity
-            if self.busy is not None and self.busy():
-                # The bot says it is still working on an update (a slow database, say).
+            busy = self.busy is not None and self.busy()
+            if busy:
+                # The bot says it is still working on an update (a slow database, say); the
+                # idle time only starts once it is done.
                 self._touch()
                 quiet = 0.0
             if not pending and not self._inflight and quiet >= idle:
@@ -560,6 +566,7 @@ class BotApiEmulator:
                 raise TimeoutError(
                     f"the bot did not settle within {timeout}s: {pending} update(s) not "
                     f"fetched, {self._inflight} call(s) in progress, last call {quiet:.2f}s ago"
+                    + (", and busy() still says it is working" if busy else "")
                 )
             wait = idle - quiet if not pending and not self._inflight else 0.01
             await asyncio.sleep(min(max(wait, 0.005), deadline - now))

@@ -181,3 +181,34 @@ async def test_the_ward_sheet_has_every_occupied_bed(ward: Ward) -> None:
     links = pdf_qr_texts(document.document.data)
     assert len(links) == 3 and all(link.startswith(LINK) for link in links)
     assert len(set(links)) == 3
+
+
+async def test_head_nurse_chooses_the_wards_tags(ward: Ward) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    assert "• 防走失（防走失）" in await ward.reply(ward.head, "/tags")
+    assert await ward.reply(ward.nurse, "/tags off 防走失") == "只有护士长可以这样做。"
+    assert (await ward.reply(ward.head, "/tags off 防走失")).startswith("✅ 已停用「防走失」")
+    assert (await ward.reply(ward.nurse, "/tag 12 防走失")).startswith(
+        "本病区已停用「防走失」标识。"
+    )
+    assert (
+        await ward.reply(ward.head, "/tags add 防自行拔管 紫") == "✅ 已新增标识「防自行拔管」。"
+    )
+    assert (
+        await ward.reply(ward.nurse, "/tag 12 防自行拔管") == "✅ 12床 张三：已添加「防自行拔管」"
+    )
+    assert (await ward.reply(ward.head, "/tags maybe x")).startswith("「maybe」无法识别")
+
+
+async def test_line_labels_are_printed_per_line(ward: Ward) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    assert (await ward.reply(ward.nurse, "/labels 12")).startswith("12床没有在位的导管。")
+    await ward.say(ward.nurse, "/line 12 PICC 右上臂 11-20 化疗")
+    await ward.say(ward.nurse, "/line 12 尿管")
+    sent = await ward.say(ward.nurse, "/labels 12")
+    photos = [m for m in sent if m.photo is not None]
+    assert [m.text for m in photos] == ["12床 导管标签 1", "12床 导管标签 2"]
+    image = Image.open(io.BytesIO(photos[0].photo.data))  # type: ignore[union-attr]
+    assert image.width > image.height  # a landscape 60 × 30 mm label

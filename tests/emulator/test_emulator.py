@@ -511,6 +511,30 @@ async def test_the_real_application_replies_and_handles_a_button(emu: BotApiEmul
     assert all(r.ok for r in emu.requests if r.method != "getUpdates")
 
 
+async def test_settle_waits_for_a_bot_that_says_it_is_busy(emu: BotApiEmulator) -> None:
+    async def slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await asyncio.sleep(0.4)  # a slow database: no API call for longer than `idle`
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("好了")
+
+    application = _application(emu)
+    application.add_handler(CommandHandler("board", slow))
+    emu.busy = lambda: (
+        not application.update_queue.empty()
+        or application.update_processor.current_concurrent_updates > 0
+    )
+    nurse = emu.add_user(1001, "李娜")
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            assert [m.text for m in await nurse.say("/board", settle=0.1)] == ["好了"]
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
 async def test_a_rate_limiter_gets_forty_messages_through(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without it PTB 22 warns whenever it builds a RetryAfter, and warnings are errors here.
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
