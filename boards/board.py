@@ -28,6 +28,7 @@ from boards.parsing import bed_sort_key
 
 if TYPE_CHECKING:
     from boards.bedside import BedsideInfo
+    from boards.tasks import ReminderSummary
 
 __all__ = [
     "TELEGRAM_TEXT_LIMIT",
@@ -58,6 +59,8 @@ class BoardData:
     items_today: tuple[BoardItem, ...]
     # Warning tags, lines and sign state per stay id (absent: nothing recorded).
     bedside: Mapping[int, BedsideInfo] = field(default_factory=dict)
+    # The reminder area: next slot, due and overdue counts (absent: no reminders).
+    reminders: ReminderSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,7 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
 
     tags, lines, signs = _bedside_sections(data, order, t, private=private)
     return [
+        ("board.sec.reminders", _reminder_lines(data, t)),
         ("board.sec.admissions", admissions),
         ("board.sec.discharges", departures),
         ("board.sec.surgeries", surgeries),
@@ -246,6 +250,26 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
         ("board.sec.lines", lines),
         ("board.sec.signs", signs),
     ]
+
+
+def _reminder_lines(data: BoardData, t: Texts) -> list[str]:
+    summary = data.reminders
+    if summary is None or not (summary.next_slot or summary.due_count or summary.overdue_count):
+        return []
+    parts = []
+    if summary.next_slot is not None:
+        parts.append(
+            t(
+                "board.next_slot",
+                time=t.date_hm(summary.next_slot, now=data.now),
+                n=summary.next_count,
+            )
+        )
+    if summary.due_count:
+        parts.append(t("board.due_count", n=summary.due_count))
+    if summary.overdue_count:
+        parts.append(f"<b>{t('board.overdue_count', n=summary.overdue_count)}</b>")
+    return [" · ".join(parts)]
 
 
 def _bedside_sections(

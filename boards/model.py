@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
+
+from boards.schedule import Frequency, Route
 
 __all__ = [
     "Age",
@@ -14,11 +16,13 @@ __all__ = [
     "Critical",
     "Invite",
     "ItemKind",
+    "MedicationOrder",
     "Member",
     "MemberStatus",
     "NursingLevel",
     "PatientLine",
     "PatientTag",
+    "Reminder",
     "Role",
     "Sex",
     "SignPrint",
@@ -26,6 +30,9 @@ __all__ = [
     "StayStatus",
     "Surgery",
     "SurgeryState",
+    "TaskKind",
+    "TaskOccurrence",
+    "TaskStatus",
     "UserPrefs",
     "Ward",
     "WardTagSetting",
@@ -280,3 +287,124 @@ class SignPrint:
     printed_at: datetime
     printed_by: int
     fingerprint: str
+
+
+# --- medication orders, reminders and the tasks they generate ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationOrder:
+    """A standing or one-time medication order (医嘱) on a stay: what, how much, how, how often.
+
+    `stop_at` is the stop the order was written with; `stopped_at` is when a nurse stopped it
+    (/stopmed). Doses are due in [start_at, the earlier of the two); stopping keeps the row.
+    """
+
+    id: int
+    stay_id: int
+    drug: str
+    dose: str
+    route: Route
+    freq: Frequency
+    start_at: datetime
+    stop_at: datetime | None
+    created_at: datetime
+    created_by: int
+    stopped_at: datetime | None = None
+    stopped_by: int | None = None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When doses stop: the written stop or the stop by a nurse, whichever is first."""
+        ends = [t for t in (self.stop_at, self.stopped_at) if t is not None]
+        return min(ends) if ends else None
+
+    def active(self, now: datetime) -> bool:
+        ends = self.ends_at
+        return ends is None or ends > now
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A nurse's own reminder on a stay (/remind): once at `due_at`, or every day at the
+    ward-local clock time `daily_at` from `due_at` (its first time) until stopped."""
+
+    id: int
+    stay_id: int
+    text: str
+    due_at: datetime
+    created_at: datetime
+    created_by: int
+    daily_at: time | None = None
+    stopped_at: datetime | None = None
+    stopped_by: int | None = None
+
+    @property
+    def repeating(self) -> bool:
+        return self.daily_at is not None
+
+    def active(self, now: datetime) -> bool:
+        if self.stopped_at is not None and self.stopped_at <= now:
+            return False
+        return self.repeating or self.due_at >= now
+
+
+class TaskKind(enum.StrEnum):
+    MED = "med"
+    LINE_CARE = "line_care"
+    REMINDER = "reminder"
+
+
+class TaskStatus(enum.StrEnum):
+    """待执行 / 已执行 / 未执行(原因) / 已取消: every task ends in one of the last three."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOccurrence:
+    """One materialised task: a dose, a line-care step or a reminder, due at one time.
+
+    `source_id` is the order, line or reminder id; `rule_code` names the line-care rule
+    ("" for the others). `planned_at` is the time the schedule gave and never changes;
+    `due_at` starts equal to it and moves only by a snooze; `remind_at` is when the
+    reminder goes out (due minus the ward's lead). `done_at`/`done_by` record the actual
+    time of a done or skipped task. Delivery: `sent_at` and the message it went out in;
+    `lease_owner`/`lease_until` while a sender holds it; `late` when it was claimed well
+    after it fell due (downtime), `escalated_at` once its one overdue notice went out.
+    """
+
+    id: int
+    ward_id: int
+    stay_id: int
+    kind: TaskKind
+    source_id: int
+    rule_code: str
+    planned_at: datetime
+    due_at: datetime
+    remind_at: datetime
+    text: str
+    created_at: datetime
+    status: TaskStatus = TaskStatus.PENDING
+    done_at: datetime | None = None
+    done_by: int | None = None
+    skip_reason: str | None = None
+    cancelled_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_chat_id: int | None = None
+    message_id: int | None = None
+    escalated_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    late: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.status is TaskStatus.PENDING
+
+    @property
+    def snoozed(self) -> bool:
+        return self.due_at != self.planned_at

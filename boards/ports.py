@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from boards.model import (
     AuditEntry,
     BoardItem,
     Invite,
+    MedicationOrder,
     Member,
     PatientLine,
     PatientTag,
+    Reminder,
     SignPrint,
     Stay,
     Surgery,
+    TaskKind,
+    TaskOccurrence,
+    TaskStatus,
     UserPrefs,
     Ward,
     WardTagSetting,
@@ -28,14 +33,18 @@ __all__ = [
     "BoardItems",
     "Clock",
     "Invites",
+    "MedicationOrders",
     "Members",
     "PatientLines",
     "PatientTags",
+    "Reminders",
     "Stays",
     "Surgeries",
+    "TaskOccurrences",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Users",
+    "WardPolicies",
     "WardTags",
     "Wards",
 ]
@@ -148,6 +157,153 @@ class BedSigns(Protocol):
         ...
 
 
+class MedicationOrders(Protocol):
+    async def add(self, order: MedicationOrder) -> MedicationOrder:
+        """Insert; the id is ignored and the stored one returned."""
+        ...
+
+    async def get(self, order_id: int) -> MedicationOrder | None: ...
+    async def update(self, order: MedicationOrder) -> MedicationOrder: ...
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[MedicationOrder]:
+        """Every order of these stays, stopped ones too, in the order recorded (by id)."""
+        ...
+
+
+class Reminders(Protocol):
+    async def add(self, reminder: Reminder) -> Reminder:
+        """Insert; the id is ignored and the stored one returned."""
+        ...
+
+    async def get(self, reminder_id: int) -> Reminder | None: ...
+    async def update(self, reminder: Reminder) -> Reminder: ...
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[Reminder]:
+        """Every reminder of these stays, stopped ones too, in the order recorded (by id)."""
+        ...
+
+
+class WardPolicies(Protocol):
+    async def get(self, ward_id: int) -> dict[str, Any] | None:
+        """The ward's policy document (WardPolicy.to_dict()), None when never set."""
+        ...
+
+    async def put(
+        self, ward_id: int, document: Mapping[str, Any], *, at: datetime, by: int
+    ) -> None:
+        """Insert or replace the ward's policy document."""
+        ...
+
+
+class TaskOccurrences(Protocol):
+    """Materialised tasks and their delivery records (see boards.tasks)."""
+
+    async def lock_ward(self, ward_id: int) -> None:
+        """Hold the ward's task lock until the transaction ends: whatever generates, stops
+        or rewrites a ward's tasks takes it first, so two bot instances never interleave."""
+        ...
+
+    async def add_missing(self, tasks: Sequence[TaskOccurrence]) -> int:
+        """Insert each task unless one of the same kind, source, rule and planned time is
+        there and not cancelled; ids are ignored. Returns how many went in. Never refuses:
+        two instances materialising at once both succeed, with one row each."""
+        ...
+
+    async def get(self, task_id: int) -> TaskOccurrence | None: ...
+    async def many(self, task_ids: Sequence[int]) -> list[TaskOccurrence]:
+        """The tasks asked for that exist, by id."""
+        ...
+
+    async def pending_of_sources(
+        self, kind: TaskKind, source_ids: Sequence[int]
+    ) -> list[TaskOccurrence]:
+        """Pending tasks of these orders, lines or reminders, by planned time."""
+        ...
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[TaskOccurrence]:
+        """Every task of these stays, whatever its state, by planned time (the record a
+        review reads: each dose done, skipped with its reason, or cancelled)."""
+        ...
+
+    async def pending_of_stays(self, stay_ids: Sequence[int]) -> list[TaskOccurrence]:
+        """Pending tasks of these stays, by planned time."""
+        ...
+
+    async def open_of_ward(self, ward_id: int, *, due_before: datetime) -> list[TaskOccurrence]:
+        """The ward's pending tasks due before `due_before`, by due time."""
+        ...
+
+    async def cancel(self, task_ids: Sequence[int], *, at: datetime) -> list[TaskOccurrence]:
+        """Cancel those of these tasks still pending; returns the ones cancelled."""
+        ...
+
+    async def close(
+        self,
+        task_id: int,
+        *,
+        status: TaskStatus,
+        at: datetime,
+        by: int,
+        reason: str | None,
+    ) -> TaskOccurrence | None:
+        """Mark a pending task done or skipped; None (nothing changed) if not pending."""
+        ...
+
+    async def snooze(self, task_id: int, *, due_at: datetime) -> TaskOccurrence | None:
+        """Give a pending task a new due (and reminder) time and send it again then; None
+        (nothing changed) if it is not pending. The planned time stays."""
+        ...
+
+    async def set_remind_at(self, changes: Mapping[int, datetime]) -> None:
+        """New reminder times for tasks still pending and unsent (a changed lead)."""
+        ...
+
+    async def horizons(self, kind: TaskKind, source_ids: Sequence[int]) -> dict[int, datetime]:
+        """How far each source's tasks are materialised (sources never materialised are
+        absent)."""
+        ...
+
+    async def set_horizons(self, kind: TaskKind, until: Mapping[int, datetime]) -> None: ...
+
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        late_before: datetime,
+        limit: int,
+    ) -> list[TaskOccurrence]:
+        """Lease up to `limit` tasks to `owner`: pending, unsent, reminder time reached,
+        lease free or expired, stay still active, line (for line care) not removed before
+        the planned time, ward bound to a group (somewhere to send them). Tasks due
+        before `late_before` are flagged late. Concurrent claimers never get the same
+        task. By reminder time, then id."""
+        ...
+
+    async def mark_sent(
+        self, task_ids: Sequence[int], *, owner: str, chat_id: int, message_id: int, at: datetime
+    ) -> list[int]:
+        """Record delivery of those tasks `owner` still holds the lease of; returns their ids."""
+        ...
+
+    async def release(self, task_ids: Sequence[int], *, owner: str) -> list[int]:
+        """Give back unsent tasks `owner` holds, for the next claim; returns their ids."""
+        ...
+
+    async def escalation_candidates(
+        self, *, due_before: datetime, limit: int
+    ) -> list[TaskOccurrence]:
+        """Pending, sent, not yet escalated tasks of active stays due before `due_before`."""
+        ...
+
+    async def mark_escalated(self, task_ids: Sequence[int], *, at: datetime) -> list[int]:
+        """Set escalated_at where it is still unset; returns the ids this call marked."""
+        ...
+
+    async def ward_ids(self) -> list[int]:
+        """Wards with at least one active stay, by id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a command changes commits together or not at all."""
 
@@ -163,6 +319,10 @@ class UnitOfWork(Protocol):
     lines: PatientLines
     ward_tags: WardTags
     signs: BedSigns
+    orders: MedicationOrders
+    reminders: Reminders
+    policies: WardPolicies
+    tasks: TaskOccurrences
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -12,6 +12,8 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
+from boards.errors import BadInput
+
 __all__ = [
     "DEFAULT_ESCALATION_MINUTES",
     "DEFAULT_LEAD_MINUTES",
@@ -75,8 +77,12 @@ class ScheduleError(ValueError):
         return f"{type(self).__name__}({self.key!r})"
 
 
-class PolicyError(ScheduleError):
-    """A ward policy that is malformed or inconsistent; nothing was changed."""
+class PolicyError(ScheduleError, BadInput):
+    """A ward policy that is malformed or inconsistent; nothing was changed.
+
+    Also a BadInput: a head nurse's policy that does not hold together is refused with
+    its catalogue key like any other bad input, wherever it is built.
+    """
 
 
 # --------------------------------------------------------------------------- codes

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.handlers import COMMANDS, command_handler, on_callback, on_error, on_text
 from bot.publisher import BoardPublisher
+from bot.reminders import dispatch_tick
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
 from storage.uow import Database
 
@@ -34,30 +35,11 @@ log = logging.getLogger(__name__)
 
 # The command menu, in the order a nurse needs it.
 MENU = (
-    "board",
-    "admit",
-    "discharge",
-    "move",
-    "transfer",
-    "surgery",
-    "critical",
-    "op",
-    "exam",
-    "note",
-    "card",
-    "tag",
-    "untag",
-    "line",
-    "unline",
-    "sign",
-    "signs",
-    "members",
-    "invite",
-    "ward",
-    "bind",
-    "lang",
+    "board", "tasks", "admit", "discharge", "move", "transfer", "surgery", "critical", "op",
+    "exam", "note", "card", "tag", "untag", "line", "unline", "med", "meds", "stopmed",
+    "remind", "sign", "signs", "labels", "tags", "members", "invite", "ward", "bind", "lang",
     "help",
-)
+)  # fmt: skip
 _DAY_CHECK_SECONDS = 300
 
 
@@ -138,6 +120,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
             language_code=locale.split("_")[0],
         )
     if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            dispatch_tick,
+            interval=runtime.settings.dispatch_seconds,
+            first=0.5,
+            name="reminders",
+        )
         application.job_queue.run_repeating(
             _refresh_boards,
             interval=_DAY_CHECK_SECONDS,

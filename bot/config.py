@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # (Telegram allows about 20 messages a minute in a group).
     board_delay: float = 2.0
     board_min_interval: float = 3.0
+    # How often the reminder dispatcher looks for due tasks.
+    dispatch_seconds: float = 15.0
     log_level: str = "INFO"
 
     @field_validator("locale")

@@ -19,6 +19,8 @@ from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
+from bot.publisher import load_board
+from bot.reminders import REMINDER_COMMANDS, on_task_button
 from bot.runtime import WardContext
 from bot.turn import Turn, turn
 
@@ -495,7 +497,7 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
 
 async def _board(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
-    data = await bedside.board_with_bedside(tn.uow, tn.runtime.clock, ward=ward)
+    data = await load_board(tn.uow, tn.runtime.clock, ward=ward)
     await tn.reply(render_board(data, tn.t, private=tn.private))
 
 
@@ -527,6 +529,7 @@ COMMANDS: dict[str, Action] = {
     "board": _board,
     "cancel": _cancel,
     **BEDSIDE_COMMANDS,
+    **REMINDER_COMMANDS,
 }
 
 
@@ -632,6 +635,8 @@ async def on_callback(update: Update, context: WardContext) -> None:
                     await tn.reply(tn.t("dialogue.cancelled"))
                 else:
                     await _answer(tn, None if data == SKIP else data[len(CALLBACK_PREFIX) :])
+            elif data.startswith("t:"):
+                await on_task_button(tn, data)
             elif data.startswith("j:"):
                 await _decide_join(tn, data)
             elif data.startswith("m:"):

@@ -14,14 +14,21 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from boards import bedside
-from boards.board import render_board
+from boards import bedside, tasks
+from boards.board import BoardData, render_board
 from boards.i18n import texts
-from boards.ports import Clock, UnitOfWorkFactory
+from boards.model import Ward
+from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["BoardPublisher"]
+__all__ = ["BoardPublisher", "load_board"]
 
 log = logging.getLogger(__name__)
+
+
+async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
+    """Everything the board shows: today's lists, bedside tags and lines, the reminder area."""
+    data = await bedside.board_with_bedside(uow, clock, ward=ward)
+    return dataclasses.replace(data, reminders=await tasks.board_summary(uow, clock, ward=ward))
 
 
 class BoardPublisher:
@@ -82,7 +89,7 @@ class BoardPublisher:
             ward = await uow.wards.get(ward_id)
             if ward is None or ward.group_chat_id is None:
                 return
-            data = await bedside.board_with_bedside(uow, self._clock, ward=ward)
+            data = await load_board(uow, self._clock, ward=ward)
         t = texts(ward.locale, ward.timezone)
         text = render_board(data, t, private=False)
         bot = self._bot()

@@ -27,18 +27,26 @@ __all__ = [
     "ACTIVE_BED_INDEX",
     "NAMING_CONVENTION",
     "PRESENT_TAG_INDEX",
+    "TASK_CLAIM_INDEX",
+    "TASK_ESCALATION_INDEX",
+    "TASK_SOURCE_INDEX",
     "AuditRow",
     "Base",
     "BedSignRow",
     "BoardItemRow",
     "InviteRow",
+    "MedicationOrderRow",
     "MemberRow",
     "PatientLineRow",
     "PatientTagRow",
+    "ReminderRow",
     "StayRow",
     "SurgeryRow",
+    "TaskHorizonRow",
+    "TaskOccurrenceRow",
     "UserPrefsRow",
     "UtcDateTime",
+    "WardPolicyRow",
     "WardRow",
     "WardTagRow",
 ]
@@ -55,6 +63,9 @@ NAMING_CONVENTION: dict[str, str] = {
 
 ACTIVE_BED_INDEX = "uq_stays_ward_id_bed_active"
 PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
+TASK_SOURCE_INDEX = "uq_task_occurrences_source_planned"
+TASK_CLAIM_INDEX = "ix_task_occurrences_claim"
+TASK_ESCALATION_INDEX = "ix_task_occurrences_escalation"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -276,3 +287,131 @@ class BedSignRow(Base):
     printed_by: Mapped[int] = mapped_column(BigInteger)
     # A SHA-256 hex digest of what the printed sign showed (see boards.bedside).
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+# --- medication orders, reminders, ward policy and materialised tasks ----------------------
+
+
+class MedicationOrderRow(Base):
+    __tablename__ = "medication_orders"
+    __table_args__ = (Index(None, "stay_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    drug: Mapped[str] = mapped_column(String(64))
+    dose: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(16))
+    freq: Mapped[str] = mapped_column(String(8))
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stop_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    stopped_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReminderRow(Base):
+    __tablename__ = "reminders"
+    __table_args__ = (Index(None, "stay_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # "HH:MM" of ward wall-clock time for a daily reminder: text compares and round-trips
+    # the same on both backends, where TIME does not.
+    daily_at: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    stopped_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class WardPolicyRow(Base):
+    __tablename__ = "ward_policies"
+
+    ward_id: Mapped[int] = mapped_column(
+        ForeignKey("wards.id"), primary_key=True, autoincrement=False
+    )
+    # boards.schedule.WardPolicy.to_dict(): one versioned document, read back with from_dict.
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class TaskHorizonRow(Base):
+    """How far one order's, line's or reminder's tasks are materialised.
+
+    Top-ups start here rather than at "now": tasks that fell due while the bot was down
+    still get made (and sent late), and a policy change never backfills past times.
+    """
+
+    __tablename__ = "task_horizons"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TaskOccurrenceRow(Base):
+    __tablename__ = "task_occurrences"
+    __table_args__ = (
+        # A task is never materialised twice, whoever materialises it and however often.
+        # Cancelled rows stay as a record but do not count: an order changed back to its
+        # old times gets its tasks again. Keyed on the planned time, which a snooze leaves.
+        Index(
+            TASK_SOURCE_INDEX,
+            "kind",
+            "source_id",
+            "rule_code",
+            "planned_at",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        # The scheduler tick's claim: only what may still need sending.
+        Index(
+            TASK_CLAIM_INDEX,
+            "remind_at",
+            sqlite_where=text("status = 'pending' AND sent_at IS NULL"),
+            postgresql_where=text("status = 'pending' AND sent_at IS NULL"),
+        ),
+        Index(
+            TASK_ESCALATION_INDEX,
+            "due_at",
+            sqlite_where=text(
+                "status = 'pending' AND sent_at IS NOT NULL AND escalated_at IS NULL"
+            ),
+            postgresql_where=text(
+                "status = 'pending' AND sent_at IS NOT NULL AND escalated_at IS NULL"
+            ),
+        ),
+        Index(None, "ward_id", "status", "due_at"),
+        Index(None, "stay_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # The order, line or reminder id: no foreign key, as it points into one of three tables.
+    source_id: Mapped[int] = mapped_column(Integer)
+    # "" rather than NULL when there is no rule: NULLs never collide in a unique index.
+    rule_code: Mapped[str] = mapped_column(String(40))
+    planned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    remind_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    done_by: Mapped[int | None] = mapped_column(BigInteger)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    message_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    late: Mapped[bool] = mapped_column(Boolean)

@@ -21,13 +21,17 @@ from boards.ports import (
     BedSigns,
     BoardItems,
     Invites,
+    MedicationOrders,
     Members,
     PatientLines,
     PatientTags,
+    Reminders,
     Stays,
     Surgeries,
+    TaskOccurrences,
     UnitOfWorkFactory,
     Users,
+    WardPolicies,
     Wards,
     WardTags,
 )
@@ -36,12 +40,16 @@ from storage.repositories import (
     SqlBedSigns,
     SqlBoardItems,
     SqlInvites,
+    SqlMedicationOrders,
     SqlMembers,
     SqlPatientLines,
     SqlPatientTags,
+    SqlReminders,
     SqlStays,
     SqlSurgeries,
+    SqlTaskOccurrences,
     SqlUsers,
+    SqlWardPolicies,
     SqlWards,
     SqlWardTags,
 )
@@ -115,6 +123,10 @@ class SqlUnitOfWork:
     lines: PatientLines
     ward_tags: WardTags
     signs: BedSigns
+    orders: MedicationOrders
+    reminders: Reminders
+    policies: WardPolicies
+    tasks: TaskOccurrences
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -131,6 +143,10 @@ class SqlUnitOfWork:
         self.lines = SqlPatientLines(self._session)
         self.ward_tags = SqlWardTags(self._session)
         self.signs = SqlBedSigns(self._session)
+        self.orders = SqlMedicationOrders(self._session)
+        self.reminders = SqlReminders(self._session)
+        self.policies = SqlWardPolicies(self._session)
+        self.tasks = SqlTaskOccurrences(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,14 +83,32 @@ class Ward:
 
 @pytest.fixture
 async def ward(database: Database) -> AsyncIterator[Ward]:
-    # 08:00 on a Monday in Shanghai.
-    clock = ManualClock(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
+    # 08:00 on a Monday in Shanghai; the reminder tick is slow here (its own tests speed it).
+    async with _running(database, datetime(2026, 11, 23, 0, 0, tzinfo=UTC), 3600.0) as ready:
+        yield ready
+
+
+@pytest.fixture
+async def reminder_ward(database: Database) -> AsyncIterator[Ward]:
+    # 07:30 in Shanghai, with a reminder tick every 0.1 s.
+    async with _running(database, datetime(2026, 11, 22, 23, 30, tzinfo=UTC), 0.1) as ready:
+        yield ready
+
+
+@contextlib.asynccontextmanager
+async def _running(database: Database, start: datetime, tick: float) -> AsyncIterator[Ward]:
+    clock = ManualClock(start)
     async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
         head = emu.add_user(501, "王芳", language_code="zh-hans")
         nurse = emu.add_user(502, "李娜", language_code="zh-hans")
         stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
         emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
         async with running_bot(
-            emu, database, clock, board_delay=0.05, board_min_interval=0.05
+            emu,
+            database,
+            clock,
+            board_delay=0.05,
+            board_min_interval=0.05,
+            dispatch_seconds=tick,
         ) as app:
             yield Ward(emu, app, clock, database, head, nurse, stranger)

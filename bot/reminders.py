@@ -1,0 +1,449 @@
+"""Reminders in the ward group: the dispatcher tick, slot messages with buttons, escalation."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import secrets
+import socket
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from boards import tasks
+from boards.commands import parse_bed_only
+from boards.errors import BadInput
+from boards.i18n import Texts, texts
+from boards.masking import mask_name
+from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
+from boards.ports import UnitOfWork
+from bot.runtime import Runtime, WardContext
+from bot.turn import Turn
+
+__all__ = [
+    "INSTANCE",
+    "REMINDER_COMMANDS",
+    "Dispatcher",
+    "dispatch_tick",
+    "on_task_button",
+]
+
+log = logging.getLogger(__name__)
+
+# Who holds a lease: one name per running bot process, so two instances never confuse theirs.
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+TASKS_PER_MESSAGE = 20  # three buttons a task stays well inside Telegram's keyboard limit
+SNOOZE_MINUTES = 15
+_MATERIALISE_EVERY = timedelta(minutes=10)
+_SKIP_REASONS = ("refused", "away", "fasting", "held", "other")
+
+
+class Dispatcher:
+    """Claims due tasks, sends one message per ward per slot, records delivery, escalates."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._materialised: datetime | None = None
+
+    async def run_once(self, bot: Bot) -> None:
+        clock = self.runtime.clock
+        now = clock.now()
+        if self._materialised is None or now - self._materialised >= _MATERIALISE_EVERY:
+            async with self.runtime.uow() as uow:
+                await tasks.materialise(uow, clock)
+                await uow.commit()
+            self._materialised = now
+        claimed: list[TaskOccurrence] = []
+        while True:
+            async with self.runtime.uow() as uow:
+                batch = await tasks.claim_due(uow, now=now, owner=INSTANCE)
+            if not batch:
+                break
+            claimed += batch
+        if claimed:
+            await self._deliver(bot, claimed)
+        await self._escalate(bot, now)
+
+    async def _deliver(self, bot: Bot, claimed: Sequence[TaskOccurrence]) -> None:
+        async with self.runtime.uow() as uow:
+            zones = await tasks.ward_zones(uow, {t.ward_id for t in claimed})
+            wards = {w.id: w for w in await uow.wards.many(list(zones))}
+            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in claimed})}
+        for slot in tasks.group_slots(claimed, zones):
+            ward = wards[slot.ward_id]
+            for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
+                chunk = slot.tasks[start : start + TASKS_PER_MESSAGE]
+                await self._send(bot, ward, slot, chunk, stays)
+
+    async def _send(
+        self,
+        bot: Bot,
+        ward: Ward,
+        slot: tasks.Slot,
+        chunk: Sequence[TaskOccurrence],
+        stays: dict[int, Stay],
+    ) -> None:
+        ids = [t.id for t in chunk]
+        if ward.group_chat_id is None:
+            # Nowhere to send: give the tasks back; /tasks still lists them.
+            async with self.runtime.uow() as uow:
+                await tasks.release(uow, task_ids=ids, owner=INSTANCE)
+            return
+        t = texts(ward.locale, ward.timezone)
+        text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
+        try:
+            message = await bot.send_message(
+                ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError:
+            log.warning("reminder for ward %s not delivered; will retry", ward.id)
+            async with self.runtime.uow() as uow:
+                await tasks.release(uow, task_ids=ids, owner=INSTANCE)
+            return
+        async with self.runtime.uow() as uow:
+            await tasks.mark_sent(
+                uow,
+                task_ids=ids,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                sent_at=self.runtime.clock.now(),
+                owner=INSTANCE,
+            )
+
+    async def _escalate(self, bot: Bot, now: datetime) -> None:
+        async with self.runtime.uow() as uow:
+            overdue = await tasks.due_for_escalation(uow, now=now)
+            if not overdue:
+                return
+            # Marked before sending: one notice at most, never two (the board keeps showing
+            # the task as overdue whatever happens to this message).
+            marked = set(await tasks.mark_escalated(uow, task_ids=[t.id for t in overdue], at=now))
+            await uow.commit()
+            chosen = [t for t in overdue if t.id in marked]
+            wards = {w.id: w for w in await uow.wards.many(list({t.ward_id for t in chosen}))}
+            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in chosen})}
+        by_ward: dict[int, list[TaskOccurrence]] = defaultdict(list)
+        for task in chosen:
+            by_ward[task.ward_id].append(task)
+        for ward_id, items in by_ward.items():
+            ward = wards[ward_id]
+            if ward.group_chat_id is None:
+                continue
+            t = texts(ward.locale, ward.timezone)
+            lines = [t("remind.overdue_title", n=len(items))]
+            for task in sorted(items, key=lambda x: x.due_at):
+                lines.append(
+                    t(
+                        "remind.overdue_item",
+                        who=html.escape(_who(t, stays, task)),
+                        text=html.escape(task.text),
+                        due=t.hm(task.due_at),
+                    )
+                )
+            try:
+                await bot.send_message(
+                    ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
+                )
+            except TelegramError:
+                log.warning("overdue notice for ward %s not delivered", ward_id)
+
+
+async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
+    found = []
+    for stay_id in sorted(ids):
+        stay = await uow.stays.get(stay_id)
+        if stay is not None:
+            found.append(stay)
+    return found
+
+
+def _who(t: Texts, stays: dict[int, Stay], task: TaskOccurrence) -> str:
+    stay = stays.get(task.stay_id)
+    if stay is None:
+        return "?"
+    return f"{t.bed(stay.bed)} {mask_name(stay.name)}"
+
+
+def _status(t: Texts, task: TaskOccurrence, names: dict[int, str]) -> str:
+    who = html.escape(names.get(task.done_by or 0, ""))
+    if task.status is TaskStatus.DONE and task.done_at is not None:
+        return " " + t("remind.done_by", who=who, time=t.hm(task.done_at))
+    if task.status is TaskStatus.SKIPPED:
+        return " " + t("remind.skipped_by", who=who, reason=html.escape(task.skip_reason or ""))
+    if task.status is TaskStatus.CANCELLED:
+        return " " + t("remind.cancelled")
+    if task.due_at != task.planned_at:
+        return " " + t("remind.snoozed", time=t.hm(task.due_at))
+    return ""
+
+
+def render_slot(
+    t: Texts,
+    start: datetime,
+    late: bool,
+    chunk: Sequence[TaskOccurrence],
+    stays: dict[int, Stay],
+    names: dict[int, str] | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The slot message: a line and a row of buttons per task; closed tasks keep a row
+    (without actions) so the message always knows every task it carries."""
+    names = names or {}
+    title = t("remind.late_title") if late else t("remind.title", time=t.hm(start))
+    lines = [title]
+    rows = []
+    for task in chunk:
+        who = _who(t, stays, task)
+        mark = (
+            "✅"
+            if task.status is TaskStatus.DONE
+            else ("✖" if task.status in (TaskStatus.SKIPPED, TaskStatus.CANCELLED) else "▫")
+        )
+        when = f"{t.hm(task.planned_at)} " if late else ""
+        lines.append(
+            f"{mark} {html.escape(who)} · {when}{html.escape(task.text)}{_status(t, task, names)}"
+        )
+        bed = t.bed(stays[task.stay_id].bed) if task.stay_id in stays else "?"
+        if task.pending:
+            rows.append(
+                [
+                    InlineKeyboardButton(f"✅ {bed}", callback_data=f"t:{task.id}:d"),
+                    InlineKeyboardButton(t("btn.snooze"), callback_data=f"t:{task.id}:z"),
+                    InlineKeyboardButton(t("btn.skip_task"), callback_data=f"t:{task.id}:k"),
+                ]
+            )
+        else:
+            rows.append([InlineKeyboardButton(f"{mark} {bed}", callback_data=f"t:{task.id}:i")])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def dispatch_tick(context: WardContext) -> None:
+    """The one scheduler job: runs every few seconds through PTB's JobQueue."""
+    dispatcher = context.runtime.extras.setdefault("dispatcher", Dispatcher(context.runtime))
+    assert isinstance(dispatcher, Dispatcher)
+    try:
+        await dispatcher.run_once(context.bot)
+    except Exception:
+        # The next tick tries again; the database still holds every task.
+        log.exception("reminder dispatch failed")
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+
+async def on_task_button(tn: Turn, data: str) -> None:
+    """`t:<task>:<d|z|k|r:<reason>|i>`: done, snooze, skip (choose a reason), info."""
+    query = tn.update.callback_query
+    assert query is not None
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer()
+        return
+    _, raw_id, action, *rest = data.split(":")
+    task_id = int(raw_id)
+    clock = tn.runtime.clock
+    if action == "i":
+        await query.answer()
+        return
+    if action == "k":
+        # Ask why, on the message itself; nothing changes until a reason is chosen.
+        rows = [
+            [InlineKeyboardButton(tn.t(f"skip.{code}"), callback_data=f"t:{task_id}:r:{code}")]
+            for code in _SKIP_REASONS
+        ]
+        await query.answer()
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+        return
+    if action == "d":
+        done = await tasks.acknowledge(
+            tn.uow, clock, actor=tn.actor, task_id=task_id, outcome=TaskStatus.DONE
+        )
+    elif action == "z":
+        done = await tasks.snooze(
+            tn.uow, clock, actor=tn.actor, task_id=task_id, minutes=SNOOZE_MINUTES
+        )
+    elif action == "r" and rest and rest[0] in _SKIP_REASONS:
+        done = await tasks.acknowledge(
+            tn.uow,
+            clock,
+            actor=tn.actor,
+            task_id=task_id,
+            outcome=TaskStatus.SKIPPED,
+            reason=tn.t(f"skip.{rest[0]}"),
+        )
+    else:
+        await query.answer()
+        return
+    ward, _ = await tn.ward_of(done.task.ward_id)
+    tn.changed(ward.id)
+    await tn.commit()
+    await query.answer(tn.t("remind.recorded"))
+    await _refresh_message(
+        tn,
+        ward,
+        message.chat.id,
+        message.message_id,
+        _task_ids(message.reply_markup),
+    )
+
+
+def _task_ids(markup: InlineKeyboardMarkup | None) -> list[int]:
+    ids: list[int] = []
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            if isinstance(data, str) and data.startswith("t:"):
+                task_id = int(data.split(":")[1])
+                if task_id not in ids:
+                    ids.append(task_id)
+    return ids
+
+
+async def _refresh_message(
+    tn: Turn, ward: Ward, chat_id: int, message_id: int, ids: list[int]
+) -> None:
+    async with tn.runtime.uow() as uow:
+        items = await uow.tasks.many(ids)
+        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in items})}
+        members = {m.user_id: m.display_name for m in await uow.members.of_ward(ward.id)}
+    if not items:
+        return
+    order = {task_id: i for i, task_id in enumerate(ids)}
+    chunk = sorted(items, key=lambda x: order.get(x.id, 0))
+    t = texts(ward.locale, ward.timezone)
+    late = any(x.late for x in chunk)
+    text, markup = render_slot(t, min(x.planned_at for x in chunk), late, chunk, stays, members)
+    try:
+        await tn.context.bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    except TelegramError:
+        log.info("reminder message %s could not be refreshed", message_id)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+async def _med(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    if len(args) < 2:
+        raise BadInput("err.missing_args")
+    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
+    parsed = tasks.parse_med_args(args[1:], now=tn.runtime.clock.now(), tz=tn.t.tz)
+    done = await tasks.prescribe(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, args=parsed
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    upcoming = "、".join(
+        tn.t.date_hm(x.due_at, now=tn.runtime.clock.now()) for x in done.upcoming[:4]
+    )
+    await tn.reply(
+        tn.t(
+            "med.ok",
+            who=html.escape(tn.who(done.stay)),
+            n=done.number,
+            text=html.escape(
+                f"{parsed.drug} {parsed.dose} {parsed.route.value} {parsed.freq.value}"
+            ),
+            next=upcoming or "—",
+        )
+    )
+
+
+async def _meds(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    bed = parse_bed_only(args, bed_count=ward.bed_count)
+    stay, orders = await tasks.list_orders(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
+    )
+    lines = [tn.t("meds.title", who=html.escape(tn.who(stay)))]
+    for item in orders:
+        o = item.order
+        state = "" if item.active else f" · {tn.t('meds.stopped')}"
+        lines.append(
+            f"{item.number}. {html.escape(o.drug)} {html.escape(o.dose)} "
+            f"{o.route.value} {o.freq.value}{state}"
+        )
+    if not orders:
+        lines.append(tn.t("meds.none"))
+    await tn.reply("\n".join(lines))
+
+
+async def _stopmed(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    if len(args) != 2 or not args[1].lstrip("#").isdigit():
+        raise BadInput("err.missing_args")
+    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
+    stopped = await tasks.stop_order(
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=bed,
+        number=int(args[1].lstrip("#")),
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(
+        tn.t(
+            "stopmed.ok",
+            who=html.escape(tn.who(stopped.stay)),
+            n=stopped.number,
+            cancelled=len(stopped.cancelled),
+        )
+    )
+
+
+async def _remind(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    if len(args) < 3:
+        raise BadInput("err.missing_args")
+    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
+    parsed = tasks.parse_remind_args(args[1:], now=tn.runtime.clock.now(), tz=tn.t.tz)
+    stay, _ = await tasks.add_reminder(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, args=parsed
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    if parsed.daily_at is not None:
+        when = tn.t("remind.daily", time=parsed.daily_at.strftime("%H:%M"))
+    else:
+        assert parsed.due_at is not None
+        when = tn.t.date_hm(parsed.due_at, now=tn.runtime.clock.now())
+    await tn.reply(
+        tn.t("remind.ok", who=html.escape(tn.who(stay)), when=when, text=html.escape(parsed.text))
+    )
+
+
+async def _tasks(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    view = await tasks.tasks_view(tn.uow, tn.runtime.clock, ward=ward)
+    now = tn.runtime.clock.now()
+    lines = [tn.t("tasks.title", due=len(view.due), overdue=view.summary.overdue_count)]
+    for row in (*view.due, *view.upcoming):
+        flag = "⚠ " if row.overdue else ""
+        lines.append(
+            f"{flag}{tn.t.date_hm(row.task.due_at, now=now)} "
+            f"{html.escape(tn.who(row.stay))} · {html.escape(row.task.text)}"
+        )
+    if len(lines) == 1:
+        lines.append(tn.t("tasks.none"))
+    await tn.reply("\n".join(lines[:80]))
+
+
+REMINDER_COMMANDS = {
+    "med": _med,
+    "meds": _meds,
+    "stopmed": _stopmed,
+    "remind": _remind,
+    "tasks": _tasks,
+}

@@ -1,0 +1,82 @@
+"""Medication reminders in the ward group: on the minute, once, with a done button."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from tests.bot.conftest import GROUP_ID, Ward
+
+
+def reminders(ward: Ward) -> list[str]:
+    return [m.text for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("⏰")]
+
+
+async def ticks(ward: Ward, n: int = 5) -> None:
+    """Let the dispatcher run a few times at the current (manual) time."""
+    await asyncio.sleep(0.1 * n)
+    await ward.emu.settle()
+
+
+async def test_the_0800_dose_arrives_at_0800_once_and_done_is_recorded(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    reply = await ward.reply(ward.nurse, "/med 12 阿莫西林 0.5g po bid")
+    assert reply.startswith("✅ 已录入医嘱 1：12床 张三 阿莫西林 0.5g po bid\n接下来：08:00")
+
+    ward.clock.advance(timedelta(minutes=29))  # 07:59
+    await ticks(ward)
+    assert reminders(ward) == []
+
+    ward.clock.advance(timedelta(minutes=1))  # 08:00
+    await ticks(ward)
+    await ticks(ward)
+    (text,) = reminders(ward)
+    assert text == "⏰ 08:00 提醒\n▫ 12床 张* · 阿莫西林 0.5g po"
+
+    message = next(m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text == text)
+    ward.clock.advance(timedelta(minutes=3))
+    await ward.nurse.press(message, "✅ 12床")
+    assert message.text == "⏰ 08:00 提醒\n✅ 12床 张* · 阿莫西林 0.5g po — 已执行（李娜 08:03）"
+    assert [label for row in message.buttons() for label, _ in row] == ["✅ 12床"]
+    async with ward.database.uow() as uow:
+        entries = await uow.audit.of_ward(await ward.ward_id())
+    assert [e.action for e in entries].count("task:done") == 1
+
+    # A non-member cannot tick it off; the board's reminder area shows the next slot.
+    board = (await ward.board()).text
+    assert "【提醒】\n下一时段 16:00（1项）" in board
+
+
+async def test_stopping_an_order_removes_only_its_future_reminders(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/med 12 阿莫西林 0.5g po bid")
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ticks(ward)
+    assert len(reminders(ward)) == 1
+    stopped = await ward.reply(ward.nurse, "/stopmed 12 1")
+    assert stopped.startswith("✅ 已停医嘱 1：12床 张三")
+    ward.clock.advance(timedelta(hours=8))  # 16:00
+    await ticks(ward)
+    assert len(reminders(ward)) == 1
+    meds = await ward.reply(ward.nurse, "/meds 12")
+    assert "1. 阿莫西林 0.5g po bid · 已停" in meds
+
+
+async def test_bad_orders_are_refused_and_change_nothing(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    assert (await ward.reply(ward.nurse, "/med 12 阿莫西林 0.5 po bid")).startswith(
+        "剂量「0.5」缺少单位"
+    )
+    assert (await ward.reply(ward.nurse, "/med 12 阿莫西林 0.5g po 每周")).startswith(
+        "频次「每周」无法识别"
+    )
+    assert (await ward.reply(ward.nurse, "/remind 12 07:00 复测血糖")).startswith("提醒时间已过。")
+    assert "暂无医嘱。" in await ward.reply(ward.nurse, "/meds 12")
