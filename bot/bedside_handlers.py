@@ -9,7 +9,7 @@ from datetime import datetime
 
 from telegram import InputFile
 
-from boards import bedside, commands
+from boards import bedside, commands, tasks
 from boards.errors import BadInput, WardError
 from boards.model import AuditEntry, Stay, Ward
 from boards.signs import (
@@ -93,6 +93,8 @@ async def _line(tn: Turn, args: list[str]) -> None:
         inserted_at=inserted,
         purpose=purpose,
     )
+    # Care tasks follow the lines: new ones get theirs, removed ones lose the future ones.
+    await tasks.sync_line_care(tn.uow, tn.runtime.clock, ward=ward)
     tn.changed(ward.id)
     await tn.commit()
     await tn.reply(
@@ -113,6 +115,8 @@ async def _unline(tn: Turn, args: list[str]) -> None:
     stay, line = await bedside.remove_line(
         tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word_or_number=" ".join(rest)
     )
+    # Care tasks follow the lines: new ones get theirs, removed ones lose the future ones.
+    await tasks.sync_line_care(tn.uow, tn.runtime.clock, ward=ward)
     tn.changed(ward.id)
     await tn.commit()
     await tn.reply(tn.t("unline.ok", who=html.escape(tn.who(stay)), line=html.escape(line.code)))

@@ -19,6 +19,7 @@ from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
+from bot.policy import POLICY_COMMANDS
 from bot.publisher import load_board
 from bot.reminders import REMINDER_COMMANDS, on_task_button
 from bot.runtime import WardContext
@@ -530,6 +531,7 @@ COMMANDS: dict[str, Action] = {
     "cancel": _cancel,
     **BEDSIDE_COMMANDS,
     **REMINDER_COMMANDS,
+    **POLICY_COMMANDS,
 }
 
 

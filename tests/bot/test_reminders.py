@@ -80,3 +80,36 @@ async def test_bad_orders_are_refused_and_change_nothing(reminder_ward: Ward) ->
     )
     assert (await ward.reply(ward.nurse, "/remind 12 07:00 复测血糖")).startswith("提醒时间已过。")
     assert "暂无医嘱。" in await ward.reply(ward.nurse, "/meds 12")
+
+
+async def test_head_nurse_sets_the_clock_times_for_future_tasks(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    shown = await ward.reply(ward.nurse, "/policy")
+    assert "bid: 08:00 16:00" in shown and "提前 0 分钟提醒，30 分钟未执行视为逾期" in shown
+    assert await ward.reply(ward.nurse, "/policy bid 09:00 17:00") == "只有护士长可以这样做。"
+    wrong = await ward.reply(ward.head, "/policy bid 09:00")
+    assert wrong.startswith("bid 需要 2 个时间，现有 1 个。")
+    assert (await ward.reply(ward.head, "/policy lead 十")).startswith("「十」不是分钟数。")
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/med 12 阿莫西林 0.5g po bid")
+    changed = await ward.reply(ward.head, "/policy bid 09:00 17:00")
+    assert changed.startswith("✅ 已更新") and "bid: 09:00 17:00" in changed
+    ward.clock.advance(timedelta(minutes=30))  # 08:00: the old time no longer reminds
+    await ticks(ward)
+    assert reminders(ward) == []
+    ward.clock.advance(timedelta(hours=1))  # 09:00
+    await ticks(ward)
+    assert reminders(ward) == ["⏰ 09:00 提醒\n▫ 12床 张* · 阿莫西林 0.5g po"]
+
+
+async def test_lines_bring_their_care_tasks(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/line 12 留置针 左前臂 昨天 8:00")
+    ward.clock.advance(timedelta(hours=1, minutes=30))  # 09:00, day shift
+    listed = await ward.reply(ward.nurse, "/tasks")
+    assert "10:00 12床 张三 · 外周静脉留置针：穿刺部位评估" in listed
+    await ward.say(ward.nurse, "/unline 12 1")
+    assert "穿刺部位评估" not in await ward.reply(ward.nurse, "/tasks")
