@@ -28,7 +28,6 @@ from boards.lines import (
 )
 from boards.masking import mask_name
 from boards.model import (
-    AuditEntry,
     NursingLevel,
     PatientLine,
     PatientTag,
@@ -44,6 +43,8 @@ from boards.services import (
     board_data,
     member_of,
     new_stay_token,
+    occupant,
+    record_audit,
     require_head,
     require_member,
 )
@@ -162,38 +163,6 @@ class BedsideInfo:
 # --- small helpers -------------------------------------------------------------------------
 
 
-async def _audit(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: Actor,
-    ward_id: int,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    # The same entry services._audit writes; kept local so this module depends only on
-    # the public surface of boards.services.
-    await uow.audit.add(
-        AuditEntry(
-            ward_id=ward_id,
-            actor_id=actor.user_id,
-            at=clock.now(),
-            action=action,
-            target=target,
-            before=before,
-            after=after,
-        )
-    )
-
-
-async def _occupant(uow: UnitOfWork, ward: Ward, bed: str) -> Stay:
-    stay = await uow.stays.active_in_bed(ward.id, bed)
-    if stay is None:
-        raise NotFound("err.bed_empty", bed=bed)
-    return stay
-
-
 def _clean(text: str | None, *, limit: int) -> str | None:
     """Whitespace collapsed; None for nothing; BadInput past `limit` characters."""
     if text is None:
@@ -298,7 +267,7 @@ async def _set_enabled(
         else WardTagSetting(ward.id, kind.code, enabled, clock.now())
     )
     await uow.ward_tags.put(setting)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -426,7 +395,7 @@ async def add_custom_tag(
         )
     )
     kind = _custom_kind(setting)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -638,7 +607,7 @@ async def tag_patient(
     (allergy: the allergens; fasting: since when) refuse to go up without one.
     """
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     catalogue = await _ward_catalogue(uow, ward)
     if not tag_candidates(word, catalogue.enabled) and tag_candidates(word, catalogue.every):
         raise BadInput("err.tag_disabled", tag=_shown(word))
@@ -651,7 +620,7 @@ async def tag_patient(
         if existing.detail == text:
             raise Conflict("err.unchanged")
         updated = await uow.tags.update(dataclasses.replace(existing, detail=text))
-        await _audit(
+        await record_audit(
             uow,
             clock,
             actor,
@@ -672,7 +641,7 @@ async def tag_patient(
             added_by=actor.user_id,
         )
     )
-    await _audit(uow, clock, actor, ward.id, "tag:add", f"bed {bed}", after=_tag_audit(tag))
+    await record_audit(uow, clock, actor, ward.id, "tag:add", f"bed {bed}", after=_tag_audit(tag))
     return stay, tag
 
 
@@ -685,7 +654,7 @@ async def untag_patient(
     contact isolation on the patient).
     """
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     catalogue = await _ward_catalogue(uow, ward)
     named = tag_candidates(word, catalogue.every)
     if not named:
@@ -704,7 +673,9 @@ async def untag_patient(
     removed = await uow.tags.update(
         dataclasses.replace(up[0], removed_at=clock.now(), removed_by=actor.user_id)
     )
-    await _audit(uow, clock, actor, ward.id, "tag:remove", f"bed {bed}", before=_tag_audit(up[0]))
+    await record_audit(
+        uow, clock, actor, ward.id, "tag:remove", f"bed {bed}", before=_tag_audit(up[0])
+    )
     return stay, removed
 
 
@@ -734,7 +705,7 @@ async def add_line(
 ) -> tuple[Stay, PatientLine]:
     """Record a line in place. It may predate the admission (ED, theatre); not the present."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     kind = resolve_line(word, DEFAULT_LINES)
     if kind is None:
         raise BadInput("err.line_unknown", word=_shown(word))
@@ -755,7 +726,9 @@ async def add_line(
             added_by=actor.user_id,
         )
     )
-    await _audit(uow, clock, actor, ward.id, "line:add", f"bed {bed}", after=_line_audit(line))
+    await record_audit(
+        uow, clock, actor, ward.id, "line:add", f"bed {bed}", after=_line_audit(line)
+    )
     return stay, line
 
 
@@ -777,7 +750,7 @@ async def remove_line(
     A type with several lines in place is refused with their numbers, never guessed.
     """
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     numbered = _numbered(await uow.lines.of_stays([stay.id]))
     present = [(n, ln) for n, ln in numbered if ln.present]
     text = unicodedata.normalize("NFKC", word_or_number).strip()
@@ -807,7 +780,7 @@ async def remove_line(
     removed = await uow.lines.update(
         dataclasses.replace(line, removed_at=clock.now(), removed_by=actor.user_id)
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -972,7 +945,7 @@ async def issue_signs(
     if beds is None:
         stays = await uow.stays.active(ward.id)
     else:
-        stays = [await _occupant(uow, ward, bed) for bed in dict.fromkeys(beds)]
+        stays = [await occupant(uow, ward, bed) for bed in dict.fromkeys(beds)]
     if new_token:
         stays = [
             await uow.stays.update(dataclasses.replace(s, token=new_stay_token())) for s in stays
@@ -991,7 +964,7 @@ async def issue_signs(
     for stay in stays:
         await uow.signs.put(SignPrint(stay.id, now, actor.user_id, view[stay.id].fingerprint))
         # Never the token itself: the audit log is read by people who must not open cards.
-        await _audit(
+        await record_audit(
             uow,
             clock,
             actor,

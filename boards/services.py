@@ -49,7 +49,9 @@ __all__ = [
     "hand_over_head",
     "member_of",
     "move_bed",
+    "occupant",
     "patient_card",
+    "record_audit",
     "remove_member",
     "request_join",
     "require_head",
@@ -97,7 +99,7 @@ def _stay_audit(stay: Stay) -> dict[str, Any]:
     }
 
 
-async def _audit(
+async def record_audit(
     uow: UnitOfWork,
     clock: Clock,
     actor: Actor,
@@ -155,7 +157,7 @@ async def create_ward(
     )
     prefs = await uow.users.get(actor.user_id) or UserPrefs(actor.user_id)
     await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward.id))
-    await _audit(
+    await record_audit(
         uow, clock, actor, ward.id, "ward:create", name, after={"name": name, "beds": bed_count}
     )
     return ward
@@ -233,7 +235,7 @@ async def create_invite(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Wa
             expires_at=now + INVITE_TTL,
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -262,7 +264,7 @@ async def request_join(
     member = await uow.members.put(
         Member(ward.id, actor.user_id, actor.name, Role.NURSE, MemberStatus.PENDING, now)
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -295,7 +297,7 @@ async def acknowledge_join(
         prefs = await uow.users.get(user_id) or UserPrefs(user_id)
         if prefs.current_ward_id is None:
             await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward_id))
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -322,7 +324,7 @@ async def remove_member(
             member, status=MemberStatus.REMOVED, role=Role.NURSE, updated_at=clock.now()
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -345,7 +347,7 @@ async def hand_over_head(
     now = clock.now()
     promoted = await uow.members.put(dataclasses.replace(target, role=Role.HEAD, updated_at=now))
     await uow.members.put(dataclasses.replace(head, role=Role.NURSE, updated_at=now))
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -368,7 +370,7 @@ async def bind_group(
     bound = await uow.wards.update(
         dataclasses.replace(ward, group_chat_id=chat_id, board_message_id=None)
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -388,7 +390,7 @@ async def unbind_group(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: War
     unbound = await uow.wards.update(
         dataclasses.replace(ward, group_chat_id=None, board_message_id=None)
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -404,7 +406,7 @@ async def unbind_group(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: War
 # --- patients -----------------------------------------------------------------------------
 
 
-async def _occupant(uow: UnitOfWork, ward: Ward, bed: str) -> Stay:
+async def occupant(uow: UnitOfWork, ward: Ward, bed: str) -> Stay:
     stay = await uow.stays.active_in_bed(ward.id, bed)
     if stay is None:
         raise NotFound("err.bed_empty", bed=bed)
@@ -445,7 +447,9 @@ async def admit(
             token=new_stay_token(),
         )
     )
-    await _audit(uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=_stay_audit(stay))
+    await record_audit(
+        uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=_stay_audit(stay)
+    )
     return stay
 
 
@@ -469,7 +473,7 @@ async def _end_stay(
             token=new_stay_token(),
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -484,7 +488,7 @@ async def _end_stay(
 
 async def discharge(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     return await _end_stay(uow, clock, actor, ward, stay, StayStatus.DISCHARGED, "stay:discharge")
 
 
@@ -492,13 +496,13 @@ async def move_bed(
     uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, new_bed: str
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     if new_bed == bed:
         raise BadInput("err.same_bed", bed=bed)
     if await uow.stays.active_in_bed(ward.id, new_bed) is not None:
         raise Conflict("err.bed_occupied", bed=new_bed)
     moved = await uow.stays.update(dataclasses.replace(stay, bed=new_bed))
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -523,7 +527,7 @@ async def transfer_out(
 ) -> tuple[Stay, Stay, Ward]:
     """Move a patient to another WardBoard ward: this stay ends, a new one starts there."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     target = await uow.wards.by_name(" ".join(target_name.split()))
     if target is None:
         raise NotFound("err.ward_unknown", ward=target_name[:MAX_NAME])
@@ -556,7 +560,7 @@ async def transfer_out(
             critical=stay.critical,
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -578,11 +582,11 @@ async def set_critical(
     critical: Critical | None,
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     if stay.critical == critical:
         raise Conflict("err.unchanged")
     updated = await uow.stays.update(dataclasses.replace(stay, critical=critical))
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -606,7 +610,7 @@ async def schedule_surgery(
     procedure: str,
 ) -> tuple[Stay, Surgery]:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     if at < clock.now() - timedelta(hours=12):
         raise BadInput("err.time_past")
     surgery = await uow.surgeries.add(
@@ -619,7 +623,7 @@ async def schedule_surgery(
             updated_at=clock.now(),
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -649,7 +653,7 @@ async def set_surgery_state(
 ) -> tuple[Stay, Surgery]:
     """Advance the patient's current surgery: to theatre, back on the ward, or cancelled."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     allowed = _NEXT_STATE[state]
     candidates = [op for op in await uow.surgeries.of_stays([stay.id]) if op.state in allowed]
     if not candidates:
@@ -661,7 +665,7 @@ async def set_surgery_state(
     updated = await uow.surgeries.update(
         dataclasses.replace(op, state=state, updated_at=now, scheduled_at=when)
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -686,7 +690,7 @@ async def add_item(
     at: datetime | None = None,
 ) -> tuple[Stay, BoardItem]:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     item = await uow.items.add(
         BoardItem(
             id=0,
@@ -697,7 +701,7 @@ async def add_item(
             created_by=actor.user_id,
         )
     )
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -734,7 +738,7 @@ async def patient_card(
     uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str
 ) -> PatientCard:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     start, end = day_bounds(clock.now(), ZoneInfo(ward.timezone))
     surgeries = await uow.surgeries.of_stays([stay.id])
     items = await uow.items.of_stays_between([stay.id], start, end)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from boards.errors import BadInput, Conflict, NotFound
 from boards.lines import DEFAULT_LINES, LineKind
 from boards.model import (
-    AuditEntry,
     MedicationOrder,
     PatientLine,
     Reminder,
@@ -44,7 +43,7 @@ from boards.schedule import (
     parse_when,
     slot_of,
 )
-from boards.services import Actor, require_head, require_member
+from boards.services import Actor, occupant, record_audit, require_head, require_member
 
 __all__ = [
     "CLAIM_LIMIT",
@@ -239,37 +238,6 @@ class TasksView:
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-async def _audit(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: Actor,
-    ward_id: int,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    # The entry services._audit writes; local so this module uses only public services.
-    await uow.audit.add(
-        AuditEntry(
-            ward_id=ward_id,
-            actor_id=actor.user_id,
-            at=clock.now(),
-            action=action,
-            target=target,
-            before=before,
-            after=after,
-        )
-    )
-
-
-async def _occupant(uow: UnitOfWork, ward: Ward, bed: str) -> Stay:
-    stay = await uow.stays.active_in_bed(ward.id, bed)
-    if stay is None:
-        raise NotFound("err.bed_empty", bed=bed)
-    return stay
 
 
 def _shown(word: str) -> str:
@@ -537,7 +505,9 @@ async def set_policy(
     now = clock.now()
     await uow.policies.put(ward.id, after, at=now, by=actor.user_id)
     rewrite = await _sync_ward(uow, ward, new, now=now, horizon=horizon, rewrite=True)
-    await _audit(uow, clock, actor, ward.id, "ward:policy", ward.name, before=before, after=after)
+    await record_audit(
+        uow, clock, actor, ward.id, "ward:policy", ward.name, before=before, after=after
+    )
     return PolicyChange(policy=new, added=rewrite.added, cancelled=rewrite.cancelled)
 
 
@@ -894,7 +864,7 @@ async def prescribe(
     st is one dose at its start, or now if that has passed; prn records the order only.
     """
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     now = clock.now()
     start = (args.start or now).astimezone(UTC)
     if args.freq is Frequency.ST:
@@ -927,7 +897,7 @@ async def prescribe(
     await _top_up(uow, ward, policy, [source], now=now, horizon=horizon)
     number = len(await uow.orders.of_stays([stay.id]))
     upcoming = await uow.tasks.pending_of_sources(TaskKind.MED, [order.id])
-    await _audit(
+    await record_audit(
         uow, clock, actor, ward.id, "med:prescribe", f"bed {bed}", after=_order_audit(order)
     )
     return Prescribed(stay=stay, number=number, order=order, upcoming=tuple(upcoming))
@@ -938,7 +908,7 @@ async def list_orders(
 ) -> tuple[Stay, list[NumberedOrder]]:
     """`/meds <bed>`: every order of the stay with its number, stopped ones marked."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     return stay, _numbered_orders(await uow.orders.of_stays([stay.id]), clock.now())
 
 
@@ -955,7 +925,7 @@ async def stop_order(
     """`/stopmed <bed> <number>`: stop an order now. Its pending tasks planned from now on
     are cancelled (kept, marked cancelled); earlier ones stay open to be done or skipped."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     await uow.tasks.lock_ward(ward.id)
     now = clock.now()
     numbered = _numbered_orders(await uow.orders.of_stays([stay.id]), now)
@@ -968,7 +938,7 @@ async def stop_order(
         dataclasses.replace(chosen.order, stopped_at=now, stopped_by=actor.user_id)
     )
     cancelled = await _cancel_from(uow, TaskKind.MED, stopped.id, now, now)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -1010,7 +980,7 @@ async def add_reminder(
     """`/remind <bed> <time> <text>`: a one-off task at a time (not in the past), or a
     daily one at a clock time from now on."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     now = clock.now()
     text = _clean(args.text, limit=MAX_REMIND_TEXT)
     if text is None or (args.due_at is None) == (args.daily_at is None):
@@ -1037,7 +1007,7 @@ async def add_reminder(
     source = _reminder_source(reminder, ZoneInfo(ward.timezone))
     await _top_up(uow, ward, policy, [source], now=now, horizon=horizon)
     number = len(await uow.reminders.of_stays([stay.id]))
-    await _audit(
+    await record_audit(
         uow, clock, actor, ward.id, "remind:add", f"bed {bed}", after=_reminder_audit(reminder)
     )
     return stay, NumberedReminder(number, reminder, True)
@@ -1047,7 +1017,7 @@ async def list_reminders(
     uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str
 ) -> tuple[Stay, list[NumberedReminder]]:
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     return stay, _numbered_reminders(await uow.reminders.of_stays([stay.id]), clock.now())
 
 
@@ -1056,7 +1026,7 @@ async def stop_reminder(
 ) -> Stopped:
     """Stop a reminder (a daily one, or a one-off not yet due); future tasks cancelled."""
     await require_member(uow, ward.id, actor.user_id)
-    stay = await _occupant(uow, ward, bed)
+    stay = await occupant(uow, ward, bed)
     await uow.tasks.lock_ward(ward.id)
     now = clock.now()
     numbered = _numbered_reminders(await uow.reminders.of_stays([stay.id]), now)
@@ -1069,7 +1039,7 @@ async def stop_reminder(
         dataclasses.replace(chosen.reminder, stopped_at=now, stopped_by=actor.user_id)
     )
     cancelled = await _cancel_from(uow, TaskKind.REMINDER, stopped.id, now, now)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -1253,7 +1223,7 @@ async def acknowledge(
         current = await uow.tasks.get(task.id)
         raise _closed(current or task, ward)
     stay = await _stay_of(uow, closed)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
@@ -1280,7 +1250,7 @@ async def snooze(
         current = await uow.tasks.get(task.id)
         raise _closed(current or task, ward)
     stay = await _stay_of(uow, moved)
-    await _audit(
+    await record_audit(
         uow,
         clock,
         actor,
