@@ -103,7 +103,13 @@ async def _play(url: str, locale: str) -> tuple[str, dict[str, bytes]]:
         async with (
             BotApiEmulator(token=DEMO_TOKEN, bot_username="wardboard_demo_bot") as emu,
             running_bot(
-                emu, database, clock, locale=locale, board_delay=0.2, board_min_interval=0.3
+                emu,
+                database,
+                clock,
+                locale=locale,
+                board_delay=0.2,
+                board_min_interval=0.3,
+                dispatch_seconds=0.2,
             ) as application,
         ):
             await _shift(emu, application, clock, transcript, files)
@@ -191,6 +197,23 @@ async def _shift(
     await say(nurse, "/surgery 12 返回", minutes=90)
     await say(nurse, "/discharge 99", minutes=5)
     await say(nurse, "/exam 13 25:00 CT", minutes=1)
+    log.heading("提醒：按时推送到病区群，点按钮记录执行")
+    await say(nurse, "/remind 12 10:30 术后复测血压", minutes=5)
+    await say(nurse, "/med 13 阿莫西林 0.5g po tid", minutes=1)
+    await say(nurse, "/med 13 阿莫西林 0.5 po tid", minutes=1)
+    clock.advance(timedelta(minutes=2))  # 10:30
+    await asyncio.sleep(1.0)
+    await emu.settle()
+    reminder = next(
+        (m for m in reversed(emu.chat(group.id).bot_messages()) if m.text.startswith("⏰")), None
+    )
+    if reminder is not None:
+        log.bot([reminder], names)
+        clock.advance(timedelta(minutes=2))
+        await press(head, reminder, "✅ 12床")
+        edited = reminder.text.replace("\n", "\n        ")
+        log.lines.append(f"        （群消息已更新 / edited）: {edited}")
+    await say(nurse, "/tasks", minutes=1)
     await say(nurse, "/admit 20 赵六 男 33 肺炎 三级", minutes=20)
     first = await say(nurse, "/discharge", minutes=60)
     await press(nurse, first[-1], "20床")
