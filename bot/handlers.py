@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
+from bot.logsafe import log_failure
 from bot.policy import POLICY_COMMANDS
 from bot.publisher import load_board
 from bot.reminders import REMINDER_COMMANDS, on_task_button
@@ -734,10 +734,7 @@ async def on_error(update: object, context: WardContext) -> None:
     """Log the failure without patient data, and tell the nurse nothing was saved."""
     error = context.error
     if error is not None:
-        # Exception messages can quote SQL parameters (names, diagnoses): log the type and
-        # the stack only.
-        stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("unhandled %s in a handler\n%s", type(error).__name__, stack)
+        log_failure(log, "unhandled error in a handler", error=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         locale = context.runtime.settings.locale
         with contextlib.suppress(TelegramError):

@@ -19,6 +19,7 @@ from boards.board import BoardData, render_board
 from boards.i18n import texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.logsafe import log_failure
 
 __all__ = ["BoardPublisher", "load_board"]
 
@@ -76,7 +77,7 @@ class BoardPublisher:
         try:
             await self.publish(ward_id)
         except Exception:
-            log.exception("board refresh failed for ward %s", ward_id)
+            log_failure(log, "board refresh failed for ward %s", ward_id)
 
     async def publish(self, ward_id: int) -> None:
         """Render the group copy and edit it in place; re-post and re-pin when it is gone."""
