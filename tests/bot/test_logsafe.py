@@ -11,8 +11,9 @@ def test_a_failure_is_logged_by_type_and_place_not_by_message(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     log = logging.getLogger("wardboard.test")
+    patient = ("张三", "急性阑尾炎")  # as a database driver would quote them
     try:
-        raise ValueError("INSERT INTO stays (name, diagnosis) VALUES ('张三', '急性阑尾炎')")
+        raise ValueError(f"INSERT INTO stays (name, diagnosis) VALUES {patient!r}")
     except ValueError:
         log_failure(log, "board refresh failed for ward %s", 7)
     assert "board refresh failed for ward 7: ValueError" in caplog.text
