@@ -22,6 +22,7 @@ from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
+from bot.logsafe import log_failure
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn
 
@@ -46,8 +47,10 @@ _SKIP_REASONS = ("refused", "away", "fasting", "held", "other")
 class Dispatcher:
     """Claims due tasks, sends one message per ward per slot, records delivery, escalates."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, owner: str = INSTANCE) -> None:
         self.runtime = runtime
+        # The lease holder's name; one per process unless told otherwise (tests run two).
+        self.owner = owner
         self._materialised: datetime | None = None
 
     async def run_once(self, bot: Bot) -> None:
@@ -61,7 +64,7 @@ class Dispatcher:
         claimed: list[TaskOccurrence] = []
         while True:
             async with self.runtime.uow() as uow:
-                batch = await tasks.claim_due(uow, now=now, owner=INSTANCE)
+                batch = await tasks.claim_due(uow, now=now, owner=self.owner)
             if not batch:
                 break
             claimed += batch
@@ -79,6 +82,9 @@ class Dispatcher:
             for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
                 chunk = slot.tasks[start : start + TASKS_PER_MESSAGE]
                 await self._send(bot, ward, slot, chunk, stays)
+        # The board's reminder area (next slot, due count) has moved on with these.
+        for ward_id in wards:
+            self.runtime.publisher.request(ward_id)
 
     async def _send(
         self,
@@ -92,7 +98,7 @@ class Dispatcher:
         if ward.group_chat_id is None:
             # Nowhere to send: give the tasks back; /tasks still lists them.
             async with self.runtime.uow() as uow:
-                await tasks.release(uow, task_ids=ids, owner=INSTANCE)
+                await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
         t = texts(ward.locale, ward.timezone)
         text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
@@ -103,7 +109,7 @@ class Dispatcher:
         except TelegramError:
             log.warning("reminder for ward %s not delivered; will retry", ward.id)
             async with self.runtime.uow() as uow:
-                await tasks.release(uow, task_ids=ids, owner=INSTANCE)
+                await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
         async with self.runtime.uow() as uow:
             await tasks.mark_sent(
@@ -112,7 +118,7 @@ class Dispatcher:
                 chat_id=message.chat_id,
                 message_id=message.message_id,
                 sent_at=self.runtime.clock.now(),
-                owner=INSTANCE,
+                owner=self.owner,
             )
 
     async def _escalate(self, bot: Bot, now: datetime) -> None:
@@ -130,6 +136,9 @@ class Dispatcher:
         by_ward: dict[int, list[TaskOccurrence]] = defaultdict(list)
         for task in chosen:
             by_ward[task.ward_id].append(task)
+        for ward_id in by_ward:
+            # The board counts these as overdue now: show it without waiting for a change.
+            self.runtime.publisher.request(ward_id)
         for ward_id, items in by_ward.items():
             ward = wards[ward_id]
             if ward.group_chat_id is None:
@@ -229,7 +238,7 @@ async def dispatch_tick(context: WardContext) -> None:
         await dispatcher.run_once(context.bot)
     except Exception:
         # The next tick tries again; the database still holds every task.
-        log.exception("reminder dispatch failed")
+        log_failure(log, "reminder dispatch failed")
 
 
 # --- buttons ------------------------------------------------------------------------------

@@ -1,0 +1,433 @@
+"""Reminder delivery under trouble: every reminder reaches the ward group exactly once.
+
+Restarts mid-slot, 5xx and 429 storms, downtime, two dispatchers on one database,
+escalation, and the buttons pressed twice, stale or by strangers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from boards import commands, services, tasks
+from boards.clock import ManualClock
+from boards.model import TaskOccurrence, TaskStatus
+from bot.demo import running_bot
+from bot.emulator import ApiError, BotApiEmulator, EmuMessage, EmuUser, Params
+from bot.reminders import Dispatcher
+from storage.uow import Database
+from tests.bot.conftest import GROUP_ID, TOKEN, Ward
+
+_TZ = ZoneInfo("Asia/Shanghai")
+_LINE = re.compile(r"^[▫✅✖] (\d+)床 ", re.MULTILINE)
+_TASK = re.compile(r"^t:(\d+):")
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def reminder_messages(ward: Ward) -> list[EmuMessage]:
+    return [m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("⏰")]
+
+
+def delivered_tasks(ward: Ward) -> Counter[int]:
+    """How many times each task id was carried by a reminder message (one button row each)."""
+    counts: Counter[int] = Counter()
+    for message in reminder_messages(ward):
+        for row in message.buttons():
+            ids = {int(m.group(1)) for _, data in row if (m := _TASK.match(data))}
+            counts.update(ids)
+    return counts
+
+
+def delivered_beds(ward: Ward) -> Counter[str]:
+    """How many task lines each bed got across all reminder messages."""
+    return Counter(bed for m in reminder_messages(ward) for bed in _LINE.findall(m.text))
+
+
+def overdue_notices(ward: Ward) -> list[str]:
+    return [m.text for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("⚠ 逾期")]
+
+
+async def ticks(ward: Ward, n: int = 5) -> None:
+    """Let the dispatcher run a few times at the current (manual) time."""
+    await asyncio.sleep(0.1 * n)
+    await ward.emu.settle()
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.02)
+
+
+async def admit_with_bid(ward: Ward, beds: list[int]) -> None:
+    """Admit a patient to each bed with 阿莫西林 po bid, straight through the services (fast)."""
+    ward_id = await ward.ward_id()
+    actor = services.Actor(ward.nurse.id, "李娜")
+    async with ward.database.uow() as uow:
+        record = await uow.wards.get(ward_id)
+        assert record is not None
+        for bed in beds:
+            a = commands.parse_admit([str(bed), "张三", "男", "45"], bed_count=record.bed_count)
+            await services.admit(
+                uow,
+                ward.clock,
+                actor=actor,
+                ward=record,
+                bed=a.bed,
+                name=a.name,
+                sex=a.sex,
+                age=a.age,
+            )
+            args = tasks.parse_med_args(
+                ["阿莫西林", "0.5g", "po", "bid"], now=ward.clock.now(), tz=_TZ
+            )
+            await tasks.prescribe(uow, ward.clock, actor=actor, ward=record, bed=a.bed, args=args)
+        await uow.commit()
+
+
+async def ward_tasks(ward: Ward) -> list[TaskOccurrence]:
+    async with ward.database.uow() as uow:
+        stays = await uow.stays.active(await ward.ward_id())
+        return await uow.tasks.of_stays([s.id for s in stays])
+
+
+async def due_tasks(ward: Ward) -> list[TaskOccurrence]:
+    now = ward.clock.now()
+    return [t for t in await ward_tasks(ward) if t.due_at <= now]
+
+
+async def assert_each_sent_once(ward: Ward) -> list[TaskOccurrence]:
+    due = await due_tasks(ward)
+    assert due
+    assert delivered_tasks(ward) == Counter({t.id: 1 for t in due})
+    assert all(t.sent_at is not None for t in due)
+    return due
+
+
+# --- a bot that can be stopped and started again on one emulator, database and clock ------
+
+
+@dataclass
+class Shift:
+    emu: BotApiEmulator
+    database: Database
+    clock: ManualClock
+    head: EmuUser
+    nurse: EmuUser
+    stranger: EmuUser
+
+    @contextlib.asynccontextmanager
+    async def bot(self) -> AsyncIterator[Ward]:
+        async with running_bot(
+            self.emu,
+            self.database,
+            self.clock,
+            board_delay=0.05,
+            board_min_interval=0.05,
+            dispatch_seconds=0.1,
+        ) as app:
+            yield Ward(
+                self.emu, app, self.clock, self.database, self.head, self.nurse, self.stranger
+            )
+
+
+@pytest.fixture
+async def shift(database: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shift]:
+    # PTB warns on every RetryAfter it builds unless told to use timedeltas.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    clock = ManualClock(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # 07:30 in Shanghai
+    async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
+        head = emu.add_user(501, "王芳", language_code="zh-hans")
+        nurse = emu.add_user(502, "李娜", language_code="zh-hans")
+        stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
+        emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
+        yield Shift(emu, database, clock, head, nurse, stranger)
+
+
+def _reminder_fault(broken: list[bool]) -> Callable[[str, Params], ApiError | None]:
+    def rule(method: str, params: Params) -> ApiError | None:
+        text = str(params.get("text", ""))
+        if broken[0] and method == "sendMessage" and text.startswith("⏰"):
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    return rule
+
+
+def _failed_reminders(emu: BotApiEmulator) -> int:
+    return sum(
+        1
+        for call in emu.requests
+        if call.method == "sendMessage"
+        and not call.ok
+        and str(call.params.get("text", "")).startswith("⏰")
+    )
+
+
+# --- 1. restart -----------------------------------------------------------------------------
+
+
+async def test_a_restart_while_the_group_is_unreachable_loses_and_repeats_nothing(
+    shift: Shift,
+) -> None:
+    broken = [True]
+    async with shift.bot() as ward:
+        await ward.ready()
+        for bed in (11, 12, 13):
+            await ward.say(ward.nurse, f"/admit {bed} 张三 男 45")
+            await ward.say(ward.nurse, f"/med {bed} 阿莫西林 0.5g po bid")
+        shift.emu.set_fault(_reminder_fault(broken))
+        ward.clock.advance(timedelta(minutes=30))  # 08:00
+        await until(lambda: _failed_reminders(shift.emu) >= 2)
+    assert reminders_sent(shift) == 0
+    broken[0] = False
+    async with shift.bot() as ward:
+        await ticks(ward, 8)
+        assert delivered_beds(ward) == Counter({"11": 1, "12": 1, "13": 1})
+        (message,) = reminder_messages(ward)
+        assert message.text.startswith("⏰ 08:00 提醒\n")
+        due = await assert_each_sent_once(ward)
+        assert {t.message_id for t in due} == {message.message_id}
+
+
+def reminders_sent(shift: Shift) -> int:
+    return sum(1 for m in shift.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("⏰"))
+
+
+async def test_a_restart_after_the_first_of_two_messages_sends_only_the_rest(
+    shift: Shift,
+) -> None:
+    # 23 patients: two messages for the 08:00 slot (20 + 3). The first goes out, then the
+    # group becomes unreachable and the bot is restarted.
+    broken = [False]
+
+    def rule(method: str, params: Params) -> ApiError | None:
+        if method == "sendMessage" and str(params.get("text", "")).startswith("⏰"):
+            if broken[0]:
+                return ApiError(500, "Internal Server Error")
+            broken[0] = True  # this one passes; every later one fails until repaired
+        return None
+
+    beds = list(range(1, 24))
+    async with shift.bot() as ward:
+        await ward.ready()
+        await admit_with_bid(ward, beds)
+        shift.emu.set_fault(rule)
+        ward.clock.advance(timedelta(minutes=30))  # 08:00
+        await until(lambda: _failed_reminders(shift.emu) >= 2)
+        assert reminders_sent(shift) == 1
+    shift.emu.set_fault(None)
+    async with shift.bot() as ward:
+        await ticks(ward, 8)
+        assert delivered_beds(ward) == Counter({str(bed): 1 for bed in beds})
+        assert len(reminder_messages(ward)) == 2
+        await assert_each_sent_once(ward)
+
+
+# --- 2. 5xx and 429 -------------------------------------------------------------------------
+
+
+async def test_a_storm_of_500s_and_429s_still_delivers_each_reminder_once(
+    shift: Shift,
+) -> None:
+    async with shift.bot() as ward:
+        await ward.ready()
+        for bed in (11, 12, 13):
+            await ward.say(ward.nurse, f"/admit {bed} 张三 男 45")
+            await ward.say(ward.nurse, f"/med {bed} 阿莫西林 0.5g po bid")
+        ward.emu.inject_failures("sendMessage", 3, error_code=500)
+        ward.emu.inject_failures("sendMessage", 2, error_code=429, retry_after=1)
+        ward.clock.advance(timedelta(minutes=30))  # 08:00
+        await until(lambda: reminders_sent(shift) >= 1)
+        await ticks(ward, 8)
+        assert delivered_beds(ward) == Counter({"11": 1, "12": 1, "13": 1})
+        assert len(reminder_messages(ward)) == 1
+        assert sum(1 for r in ward.emu.rate_limited if r.injected) == 2
+        await assert_each_sent_once(ward)
+
+
+# --- 3. downtime ----------------------------------------------------------------------------
+
+
+async def test_reminders_missed_while_down_arrive_once_in_one_late_message(
+    shift: Shift,
+) -> None:
+    async with shift.bot() as ward:
+        await ward.ready()
+        for bed in (11, 12, 13):
+            await ward.say(ward.nurse, f"/admit {bed} 张三 男 45")
+            await ward.say(ward.nurse, f"/med {bed} 阿莫西林 0.5g po bid")
+        await ward.say(ward.nurse, "/remind 12 09:00 复测血糖")
+    shift.clock.advance(timedelta(hours=3))  # 10:30: the 08:00 and 09:00 slots were missed
+    async with shift.bot() as ward:
+        await ticks(ward, 8)
+        (message,) = reminder_messages(ward)
+        lines = message.text.splitlines()
+        assert lines[0] == "⏰ 补发：停机期间到期的任务"
+        assert lines[1:] == [
+            "▫ 11床 张* · 08:00 阿莫西林 0.5g po",
+            "▫ 12床 张* · 08:00 阿莫西林 0.5g po",
+            "▫ 13床 张* · 08:00 阿莫西林 0.5g po",
+            "▫ 12床 张* · 09:00 复测血糖",
+        ]
+        due = await assert_each_sent_once(ward)
+        assert len(due) == 4
+        assert all(t.late for t in due)
+        # More ticks later on: nothing is sent again.
+        ward.clock.advance(timedelta(minutes=5))
+        await ticks(ward)
+        assert len(reminder_messages(ward)) == 1
+
+
+# --- 4. two dispatchers on one database ----------------------------------------------------
+
+
+async def test_two_dispatchers_on_one_database_never_send_a_task_twice(
+    ward: Ward, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two bot instances share a database only on PostgreSQL")
+    await ward.ready()
+    beds = list(range(1, 41))
+    await admit_with_bid(ward, beds)
+    # Small claims, so the two interleave rather than one taking everything at once.
+    defaults = tasks.claim_due.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "limit", 3)
+    ward.clock.advance(timedelta(hours=8))  # 16:00 (the fixture's own tick runs hourly)
+    other = Database(database_url)
+    try:
+        first = Dispatcher(ward.runtime, owner="instance-a")
+        second = Dispatcher(replace(ward.runtime, uow_factory=other.uow), owner="instance-b")
+        for _ in range(3):
+            await asyncio.gather(first.run_once(ward.app.bot), second.run_once(ward.app.bot))
+    finally:
+        await other.dispose()
+    await ward.emu.settle()
+    # Each bed: its 08:00 dose (late by now: the fixture's tick runs hourly) and its 16:00.
+    assert delivered_beds(ward) == Counter({str(bed): 2 for bed in beds})
+    due = await assert_each_sent_once(ward)
+    assert len(due) == 80
+
+
+# --- 5. escalation --------------------------------------------------------------------------
+
+
+async def test_an_unticked_dose_is_escalated_once_and_counted_on_the_board(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/med 12 阿莫西林 0.5g po bid")
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ticks(ward)
+    assert len(reminder_messages(ward)) == 1
+    ward.clock.advance(timedelta(minutes=29))  # 08:29: still inside the window
+    await ticks(ward)
+    assert overdue_notices(ward) == []
+    ward.clock.advance(timedelta(minutes=1))  # 08:30
+    await ticks(ward)
+    assert overdue_notices(ward) == [
+        "⚠ 逾期未执行（1项）\n12床 张* · 阿莫西林 0.5g po（应于 08:00）"
+    ]
+    for _ in range(3):
+        ward.clock.advance(timedelta(minutes=10))
+        await ticks(ward, 3)
+    assert len(overdue_notices(ward)) == 1
+    assert "⚠ 逾期 1" in (await ward.board()).text
+    (task,) = await due_tasks(ward)
+    assert task.escalated_at is not None
+
+
+# --- 6. buttons -----------------------------------------------------------------------------
+
+
+async def _sent_reminder(ward: Ward) -> EmuMessage:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/med 12 阿莫西林 0.5g po bid")
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ticks(ward)
+    (message,) = reminder_messages(ward)
+    return message
+
+
+async def _done_audits(ward: Ward) -> int:
+    async with ward.database.uow() as uow:
+        entries = await uow.audit.of_ward(await ward.ward_id())
+    return [e.action for e in entries].count("task:done")
+
+
+async def test_done_pressed_twice_or_stale_is_recorded_once(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    message = await _sent_reminder(ward)
+    (task,) = await due_tasks(ward)
+    ward.clock.advance(timedelta(minutes=2))
+    await ward.nurse.press(message, "✅ 12床")
+    assert ward.emu.callback_answers[-1]["text"] == "已记录"
+    assert message.text.endswith("— 已执行（李娜 08:02）")
+
+    # The button is now an info button: pressing it changes nothing.
+    ward.clock.advance(timedelta(minutes=1))
+    await ward.head.press(message, "✅ 12床")
+    # A stale client still showing the old keyboard sends the done callback again.
+    await ward.head.press(message, callback_data=f"t:{task.id}:d")
+    answer = ward.emu.callback_answers[-1]
+    assert answer["text"] == "该任务已处理（08:02），未做更改。"
+    assert answer["show_alert"] is True
+    assert await _done_audits(ward) == 1
+    (after,) = await due_tasks(ward)
+    assert after.status is TaskStatus.DONE
+    assert after.done_by == ward.nurse.id
+    assert message.text.endswith("— 已执行（李娜 08:02）")
+    assert ward.emu.unanswered_callback_queries == []
+
+
+async def test_skip_asks_for_a_reason_and_records_it(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    message = await _sent_reminder(ward)
+    await ward.nurse.press(message, "✖ 未执行")
+    labels = [label for row in message.buttons() for label, _ in row]
+    assert labels == [
+        "患者拒绝",
+        "外出检查/不在床旁",
+        "禁食/术前",
+        "医嘱暂停",
+        "其他（见护理记录）",
+    ]
+    (task,) = await due_tasks(ward)
+    assert task.status is TaskStatus.PENDING  # nothing recorded before a reason is chosen
+    await ward.nurse.press(message, "患者拒绝")
+    assert (
+        message.text.splitlines()[1] == "✖ 12床 张* · 阿莫西林 0.5g po — 未执行：患者拒绝（李娜）"
+    )
+    assert [label for row in message.buttons() for label, _ in row] == ["✖ 12床"]
+    (task,) = await due_tasks(ward)
+    assert task.status is TaskStatus.SKIPPED
+    assert task.skip_reason == "患者拒绝"
+
+
+async def test_a_non_member_cannot_tick_a_task_off(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    message = await _sent_reminder(ward)
+    before = message.text
+    await ward.stranger.press(message, "✅ 12床")
+    answer = ward.emu.callback_answers[-1]
+    assert answer["text"] == "您不是本病区的成员，无法查看或修改。"
+    assert answer["show_alert"] is True
+    assert message.text == before
+    (task,) = await due_tasks(ward)
+    assert task.status is TaskStatus.PENDING
+    assert await _done_audits(ward) == 0
