@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
+from datetime import timedelta
 
 from boards import tasks
 from boards.errors import BadInput
 from boards.schedule import (
     Frequency,
+    LineCarePolicy,
     WardPolicy,
     parse_clock,
     parse_frequency,
@@ -24,13 +27,63 @@ _LEAD = ("lead", "提前")
 _ESCALATE = ("escalate", "escalation", "逾期", "升级")
 
 
+def _interval(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+
+
 def _describe(tn: Turn, policy: WardPolicy) -> str:
+    zh = tn.t.locale.startswith("zh")
     lines = [tn.t("policy.title", lead=policy.lead_minutes, escalate=policy.escalation_minutes)]
     for freq in _SHOWN:
         times = " ".join(t.strftime("%H:%M") for t in policy.medication.times_for(freq))
         lines.append(f"{freq.value}: {times}")
+    lines.append(
+        tn.t(
+            "policy.shifts",
+            shifts=" · ".join(
+                f"{s.name_zh if zh else s.name_en} {s.start.strftime('%H:%M')}"
+                for s in policy.shifts.shifts
+            ),
+        )
+    )
+    lines.append(tn.t("policy.care"))
+    for line, rules in policy.line_care.rules.items():
+        for rule in rules:
+            name = rule.name_zh if zh else rule.name_en
+            at = f" {rule.at.strftime('%H:%M')}" if rule.at else ""
+            lines.append(
+                f"{line.value} {rule.code}: {html.escape(name)} {_interval(rule.interval)}{at}"
+            )
     lines.append(tn.t("policy.hint"))
     return "\n".join(lines)
+
+
+_INTERVAL = re.compile(r"^(\d{1,3})\s*(d|天|h|小时)$", re.IGNORECASE)
+
+
+def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
+    """`care <line> <rule> <N>d|<N>h`: a line-care interval for future tasks."""
+    if len(words) != 3:
+        raise BadInput("err.missing_args")
+    line, rule_code, every = words
+    m = _INTERVAL.match(every)
+    if m is None or int(m.group(1)) == 0:
+        raise BadInput("err.policy_interval", value=every[:12])
+    unit = m.group(2).lower()
+    delta = (
+        timedelta(days=int(m.group(1)))
+        if unit in ("d", "天")
+        else timedelta(hours=int(m.group(1)))
+    )
+    rules = dict(policy.line_care.rules)
+    key = next((k for k in rules if k.value == line.lower()), None)
+    if key is None or not any(r.code == rule_code for r in rules[key]):
+        raise BadInput("err.policy_care_rule", value=f"{line} {rule_code}"[:24])
+    rules[key] = tuple(
+        dataclasses.replace(r, interval=delta) if r.code == rule_code else r for r in rules[key]
+    )
+    return dataclasses.replace(policy, line_care=LineCarePolicy(rules=rules))
 
 
 def _minutes(word: str) -> int:
@@ -50,6 +103,8 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = dataclasses.replace(policy, lead_minutes=_minutes(args[1]))
     elif head in _ESCALATE and len(args) == 2:
         new = dataclasses.replace(policy, escalation_minutes=_minutes(args[1]))
+    elif head in ("care", "导管护理"):
+        new = _care(policy, args[1:])
     else:
         # `[route] freq HH:MM ...`: a route first sets that route's own table.
         route = parse_route(args[0]) if len(args) > 2 else None

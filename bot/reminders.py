@@ -22,6 +22,7 @@ from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
+from boards.schedule import is_external, is_iv
 from bot.logsafe import log_failure
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn
@@ -378,6 +379,11 @@ async def _meds(tn: Turn, args: list[str]) -> None:
     for item in orders:
         o = item.order
         state = "" if item.active else f" · {tn.t('meds.stopped')}"
+        # External-use orders are kept visibly apart from IV ones, as on the ward's labels.
+        if is_external(o.route):
+            state = f" {tn.t('meds.external')}{state}"
+        elif is_iv(o.route):
+            state = f" {tn.t('meds.iv')}{state}"
         lines.append(
             f"{item.number}. {html.escape(o.drug)} {html.escape(o.dose)} "
             f"{o.route.value} {o.freq.value}{state}"

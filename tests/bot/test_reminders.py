@@ -113,3 +113,27 @@ async def test_lines_bring_their_care_tasks(reminder_ward: Ward) -> None:
     assert "10:00 12床 张三 · 外周静脉留置针：穿刺部位评估" in listed
     await ward.say(ward.nurse, "/unline 12 1")
     assert "穿刺部位评估" not in await ward.reply(ward.nurse, "/tasks")
+
+
+async def test_line_care_intervals_and_external_orders(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    shown = await ward.reply(ward.head, "/policy")
+    assert "picc dressing:" in shown and "picc dressing: " in shown.split("导管护理")[1]
+    changed = await ward.reply(ward.head, "/policy care picc dressing 2d")
+    assert changed.startswith("✅ 已更新") and "picc dressing:" in changed and " 2d" in changed
+    assert (await ward.reply(ward.head, "/policy care picc dressing 5x")).startswith(
+        "间隔「5x」无法识别"
+    )
+    assert (await ward.reply(ward.head, "/policy care picc teatime 2d")).startswith(
+        "没有导管护理项目「picc teatime」"
+    )
+    assert (await ward.reply(ward.head, "/policy care piv site_check 36h")).startswith(
+        "按固定时刻执行的项目，间隔须为整天"
+    )
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/med 12 红霉素软膏 1支 外用 bid")
+    await ward.say(ward.nurse, "/med 12 头孢呋辛 1.5g ivgtt bid")
+    meds = await ward.reply(ward.nurse, "/meds 12")
+    assert "1. 红霉素软膏 1支 topical bid 【外用】" in meds
+    assert "2. 头孢呋辛 1.5g ivgtt bid 【静脉】" in meds
