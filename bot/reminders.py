@@ -164,12 +164,7 @@ class Dispatcher:
 
 
 async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
-    found = []
-    for stay_id in sorted(ids):
-        stay = await uow.stays.get(stay_id)
-        if stay is not None:
-            found.append(stay)
-    return found
+    return await uow.stays.many(list(ids))
 
 
 def _who(t: Texts, stays: dict[int, Stay], task: TaskOccurrence) -> str:

@@ -322,3 +322,14 @@ async def test_audit_log_newest_first(database: Database) -> None:
         assert newest[-1].before is None
         assert await uow.audit.of_ward(ward.id, limit=2) == entries[:0:-1]
         assert [e.action for e in await uow.audit.of_ward(other.id)] == ["ward.create"]
+
+
+async def test_many_stays_in_one_go(database: Database) -> None:
+    async with database.uow() as uow:
+        ward = await add_ward(uow)
+        first = await uow.stays.add(stay(ward.id, "1"))
+        second = await uow.stays.add(stay(ward.id, "2", name="李四"))
+        await uow.commit()
+    async with database.uow() as uow:
+        assert await uow.stays.many([second.id, first.id, 999_999]) == [first, second]
+        assert await uow.stays.many([]) == []
