@@ -37,9 +37,8 @@ log = logging.getLogger(__name__)
 MENU = (
     "board", "tasks", "admit", "discharge", "move", "transfer", "surgery", "critical", "op",
     "exam", "note", "card", "tag", "untag", "line", "unline", "med", "meds", "stopmed",
-    "remind", "sign", "signs", "labels", "tags", "policy", "members", "invite", "ward", "bind",
-    "lang",
-    "help",
+    "remind", "stopremind", "sign", "signs", "labels", "tags", "policy", "members", "invite",
+    "ward", "bind", "lang", "help",
 )  # fmt: skip
 _DAY_CHECK_SECONDS = 300
 

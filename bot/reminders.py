@@ -385,6 +385,21 @@ async def _meds(tn: Turn, args: list[str]) -> None:
         )
     if not orders:
         lines.append(tn.t("meds.none"))
+    _, reminders = await tasks.list_reminders(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
+    )
+    shown = [r for r in reminders if r.active]
+    if shown:
+        lines.append(tn.t("meds.reminders"))
+    now = tn.runtime.clock.now()
+    for entry in shown:
+        r = entry.reminder
+        when = (
+            tn.t("remind.daily", time=r.daily_at.strftime("%H:%M"))
+            if r.daily_at
+            else tn.t.date_hm(r.due_at, now=now)
+        )
+        lines.append(f"{entry.number}. {when} {html.escape(r.text)}")
     await tn.reply("\n".join(lines))
 
 
@@ -406,6 +421,31 @@ async def _stopmed(tn: Turn, args: list[str]) -> None:
     await tn.reply(
         tn.t(
             "stopmed.ok",
+            who=html.escape(tn.who(stopped.stay)),
+            n=stopped.number,
+            cancelled=len(stopped.cancelled),
+        )
+    )
+
+
+async def _stopremind(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    if len(args) != 2 or not args[1].lstrip("#").isdigit():
+        raise BadInput("err.missing_args")
+    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
+    stopped = await tasks.stop_reminder(
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=bed,
+        number=int(args[1].lstrip("#")),
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(
+        tn.t(
+            "stopremind.ok",
             who=html.escape(tn.who(stopped.stay)),
             n=stopped.number,
             cancelled=len(stopped.cancelled),
@@ -455,5 +495,6 @@ REMINDER_COMMANDS = {
     "meds": _meds,
     "stopmed": _stopmed,
     "remind": _remind,
+    "stopremind": _stopremind,
     "tasks": _tasks,
 }

@@ -137,3 +137,23 @@ async def test_line_care_intervals_and_external_orders(reminder_ward: Ward) -> N
     meds = await ward.reply(ward.nurse, "/meds 12")
     assert "1. 红霉素软膏 1支 topical bid 【外用】" in meds
     assert "2. 头孢呋辛 1.5g ivgtt bid 【静脉】" in meds
+
+
+async def test_a_daily_reminder_repeats_until_stopped(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    assert (await ward.reply(ward.nurse, "/remind 12 每天 8:00 测体重")).startswith(
+        "✅ 已设提醒：12床 张三 每天 08:00 测体重"
+    )
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ticks(ward)
+    assert reminders(ward) == ["⏰ 08:00 提醒\n▫ 12床 张* · 测体重"]
+    assert "1. 每天 08:00 测体重" in await ward.reply(ward.nurse, "/meds 12")
+    assert (await ward.reply(ward.nurse, "/stopremind 12 1")).startswith(
+        "✅ 已停提醒 1：12床 张三"
+    )
+    ward.clock.advance(timedelta(days=1))
+    await ticks(ward)
+    assert len(reminders(ward)) == 1
+    assert (await ward.reply(ward.nurse, "/stopremind 12 1")).startswith("第 1 条提醒已停止。")
