@@ -8,7 +8,7 @@ import os
 import secrets
 import socket
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 TASKS_PER_MESSAGE = 20  # three buttons a task stays well inside Telegram's keyboard limit
 SNOOZE_MINUTES = 15
+Action = Callable[[Turn, list[str]], Awaitable[None]]
 _MATERIALISE_EVERY = timedelta(minutes=10)
 _SKIP_REASONS = ("refused", "away", "fasting", "held", "other")
 
@@ -403,54 +404,34 @@ async def _meds(tn: Turn, args: list[str]) -> None:
     await tn.reply("\n".join(lines))
 
 
-async def _stopmed(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    if len(args) != 2 or not args[1].lstrip("#").isdigit():
-        raise BadInput("err.missing_args")
-    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-    stopped = await tasks.stop_order(
-        tn.uow,
-        tn.runtime.clock,
-        actor=tn.actor,
-        ward=ward,
-        bed=bed,
-        number=int(args[1].lstrip("#")),
-    )
-    tn.changed(ward.id)
-    await tn.commit()
-    await tn.reply(
-        tn.t(
-            "stopmed.ok",
-            who=html.escape(tn.who(stopped.stay)),
-            n=stopped.number,
-            cancelled=len(stopped.cancelled),
-        )
-    )
+def _stopper(stop: Callable[..., Awaitable[tasks.Stopped]], done_key: str) -> Action:
+    """`/stopmed` and `/stopremind`: `床号 编号`, the number as /meds lists it."""
 
-
-async def _stopremind(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    if len(args) != 2 or not args[1].lstrip("#").isdigit():
-        raise BadInput("err.missing_args")
-    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-    stopped = await tasks.stop_reminder(
-        tn.uow,
-        tn.runtime.clock,
-        actor=tn.actor,
-        ward=ward,
-        bed=bed,
-        number=int(args[1].lstrip("#")),
-    )
-    tn.changed(ward.id)
-    await tn.commit()
-    await tn.reply(
-        tn.t(
-            "stopremind.ok",
-            who=html.escape(tn.who(stopped.stay)),
-            n=stopped.number,
-            cancelled=len(stopped.cancelled),
+    async def action(tn: Turn, args: list[str]) -> None:
+        ward, _ = await tn.ward()
+        if len(args) != 2 or not args[1].lstrip("#").isdigit():
+            raise BadInput("err.missing_args")
+        bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
+        stopped = await stop(
+            tn.uow,
+            tn.runtime.clock,
+            actor=tn.actor,
+            ward=ward,
+            bed=bed,
+            number=int(args[1].lstrip("#")),
         )
-    )
+        tn.changed(ward.id)
+        await tn.commit()
+        await tn.reply(
+            tn.t(
+                done_key,
+                who=html.escape(tn.who(stopped.stay)),
+                n=stopped.number,
+                cancelled=len(stopped.cancelled),
+            )
+        )
+
+    return action
 
 
 async def _remind(tn: Turn, args: list[str]) -> None:
@@ -493,8 +474,8 @@ async def _tasks(tn: Turn, args: list[str]) -> None:
 REMINDER_COMMANDS = {
     "med": _med,
     "meds": _meds,
-    "stopmed": _stopmed,
+    "stopmed": _stopper(tasks.stop_order, "stopmed.ok"),
     "remind": _remind,
-    "stopremind": _stopremind,
+    "stopremind": _stopper(tasks.stop_reminder, "stopremind.ok"),
     "tasks": _tasks,
 }
