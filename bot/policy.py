@@ -12,6 +12,7 @@ from boards.errors import BadInput
 from boards.schedule import (
     Frequency,
     LineCarePolicy,
+    ShiftPolicy,
     WardPolicy,
     parse_clock,
     parse_frequency,
@@ -92,6 +93,21 @@ def _minutes(word: str) -> int:
     return int(word)
 
 
+def _shift(policy: WardPolicy, name: str, start: str) -> WardPolicy:
+    """`shift 白班 07:30`: when a shift starts (it ends when the next one starts)."""
+    at = parse_clock(start)
+    if at is None:
+        raise BadInput("err.time_form", value=start[:16])
+    shifts = policy.shifts.shifts
+    if not any(name in (s.code, s.name_zh, s.name_en) for s in shifts):
+        raise BadInput("err.policy_shift", value=name[:12])
+    changed = tuple(
+        dataclasses.replace(s, start=at) if name in (s.code, s.name_zh, s.name_en) else s
+        for s in shifts
+    )
+    return dataclasses.replace(policy, shifts=ShiftPolicy(shifts=changed))
+
+
 async def _policy(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     policy = await tasks.get_policy(tn.uow, ward=ward)
@@ -105,6 +121,8 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = dataclasses.replace(policy, escalation_minutes=_minutes(args[1]))
     elif head in ("care", "导管护理"):
         new = _care(policy, args[1:])
+    elif head in ("shift", "班次") and len(args) == 3:
+        new = _shift(policy, args[1], args[2])
     else:
         # `[route] freq HH:MM ...`: a route first sets that route's own table.
         route = parse_route(args[0]) if len(args) > 2 else None

@@ -157,3 +157,16 @@ async def test_a_daily_reminder_repeats_until_stopped(reminder_ward: Ward) -> No
     await ticks(ward)
     assert len(reminders(ward)) == 1
     assert (await ward.reply(ward.nurse, "/stopremind 12 1")).startswith("第 1 条提醒已停止。")
+
+
+async def test_head_nurse_moves_a_shift(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    await ward.ready()
+    moved = await ward.reply(ward.head, "/policy shift 白班 07:30")
+    assert moved.startswith("✅ 已更新") and "白班 07:30" in moved
+    assert (await ward.reply(ward.head, "/policy shift 早班 07:00")).startswith(
+        "没有「早班」这个班次"
+    )
+    assert (await ward.reply(ward.head, "/policy shift 白班 7点99")).startswith(
+        "时间「7点99」无法识别"
+    )
