@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from boards import bedside, commands, services
 from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
-from boards.i18n import normalise_locale, texts
+from boards.i18n import Texts, normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
@@ -65,41 +65,28 @@ async def _join(tn: Turn, code: str) -> None:
     await tn.commit()
     tn.use_ward(ward)
     await tn.reply(tn.t("join.requested", ward=html.escape(ward.name)))
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tn.t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"
-                ),
-                InlineKeyboardButton(
-                    tn.t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"
-                ),
-            ]
-        ]
-    )
     for head in heads:
         head_t = await _texts_for(tn, head.user_id, ward.locale, ward.timezone)
         await tn.reply(
             head_t("join.ask", name=html.escape(tn.actor.name), ward=html.escape(ward.name)),
             chat_id=head.user_id,
-            markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            head_t("btn.approve"), callback_data=f"j:{ward.id}:{tn.user_id}:y"
-                        ),
-                        InlineKeyboardButton(
-                            head_t("btn.decline"), callback_data=f"j:{ward.id}:{tn.user_id}:n"
-                        ),
-                    ]
-                ]
-            )
-            if head_t.locale != tn.t.locale
-            else buttons,
+            markup=_decision_buttons(head_t, ward.id, tn.user_id),
         )
 
 
-async def _texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Any:
+def _decision_buttons(t: Texts, ward_id: int, user_id: int) -> InlineKeyboardMarkup:
+    """Approve / decline for a join request, in the head nurse's own language."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("btn.approve"), callback_data=f"j:{ward_id}:{user_id}:y"),
+                InlineKeyboardButton(t("btn.decline"), callback_data=f"j:{ward_id}:{user_id}:n"),
+            ]
+        ]
+    )
+
+
+async def _texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Texts:
     prefs = await tn.uow.users.get(user_id)
     return texts(prefs.locale if prefs and prefs.locale else fallback, tz)
 
