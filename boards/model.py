@@ -20,6 +20,7 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NursingLevel",
+    "Operator",
     "PatientLine",
     "PatientTag",
     "Reminder",
@@ -33,6 +34,8 @@ __all__ = [
     "TaskKind",
     "TaskOccurrence",
     "TaskStatus",
+    "Transfer",
+    "TransferState",
     "UserPrefs",
     "Ward",
     "WardTagSetting",
@@ -114,6 +117,10 @@ class Ward:
     bed_count: int | None = None
     group_chat_id: int | None = None
     board_message_id: int | None = None
+    # Why the ward group cannot be reached ("removed", "no_pin"...), since when: the head
+    # nurse is told once, and the board and reminders recover when the group is back.
+    group_problem: str | None = None
+    group_problem_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,8 @@ class Member:
     role: Role
     status: MemberStatus
     updated_at: datetime
+    # The @username at the time of the request: a display name alone can be copied.
+    username: str | None = None
 
     @property
     def approved(self) -> bool:
@@ -141,6 +150,13 @@ class Invite:
     created_by: int
     created_at: datetime
     expires_at: datetime
+    # Single use unless the head nurse asks for more; revoked with /invite off.
+    max_uses: int = 1
+    uses: int = 0
+    revoked_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.uses < self.max_uses and now < self.expires_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +164,46 @@ class UserPrefs:
     user_id: int
     current_ward_id: int | None = None
     locale: str | None = None
+    # When the nurse was told that notes are seen by the whole ward group (told once).
+    notes_warned_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """A hospital operator: creates wards and names head nurses (WARDBOARD_ADMINS too)."""
+
+    user_id: int
+    added_at: datetime
+    added_by: int | None = None
+    note: str | None = None
+
+
+class TransferState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A transfer offered by one ward to another: the patient moves only once accepted."""
+
+    id: int
+    stay_id: int
+    from_ward_id: int
+    to_ward_id: int
+    bed_wanted: str | None
+    state: TransferState
+    requested_by: int
+    requested_at: datetime
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    new_stay_id: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state is TransferState.PENDING
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from boards.model import (
     Invite,
     MedicationOrder,
     Member,
+    Operator,
     PatientLine,
     PatientTag,
     Reminder,
@@ -22,6 +23,8 @@ from boards.model import (
     TaskKind,
     TaskOccurrence,
     TaskStatus,
+    Transfer,
+    TransferState,
     UserPrefs,
     Ward,
     WardTagSetting,
@@ -35,12 +38,14 @@ __all__ = [
     "Invites",
     "MedicationOrders",
     "Members",
+    "Operators",
     "PatientLines",
     "PatientTags",
     "Reminders",
     "Stays",
     "Surgeries",
     "TaskOccurrences",
+    "Transfers",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Users",
@@ -65,6 +70,7 @@ class Wards(Protocol):
     async def by_group(self, chat_id: int) -> Ward | None: ...
     async def update(self, ward: Ward) -> Ward: ...
     async def many(self, ward_ids: Sequence[int]) -> list[Ward]: ...
+    async def all(self) -> list[Ward]: ...
     async def with_group(self) -> list[Ward]: ...
 
 
@@ -78,6 +84,37 @@ class Members(Protocol):
 class Invites(Protocol):
     async def add(self, invite: Invite) -> Invite: ...
     async def get(self, code: str) -> Invite | None: ...
+    async def use(self, code: str) -> Invite | None:
+        """Count one use, atomically, if one is left; None when none is."""
+        ...
+
+    async def revoke_all(self, ward_id: int, *, at: datetime) -> int: ...
+
+
+class Operators(Protocol):
+    async def all(self) -> list[Operator]: ...
+    async def get(self, user_id: int) -> Operator | None: ...
+    async def add(self, operator: Operator) -> Operator: ...
+    async def remove(self, user_id: int) -> bool: ...
+
+
+class Transfers(Protocol):
+    async def add(self, transfer: Transfer) -> Transfer: ...
+    async def get(self, transfer_id: int) -> Transfer | None: ...
+    async def decide(
+        self,
+        transfer_id: int,
+        *,
+        state: TransferState,
+        by: int,
+        at: datetime,
+        new_stay_id: int | None = None,
+    ) -> Transfer | None:
+        """Close a pending offer once; None when it was already decided."""
+        ...
+
+    async def pending_to(self, ward_id: int) -> list[Transfer]: ...
+    async def pending_from(self, ward_id: int) -> list[Transfer]: ...
 
 
 class Users(Protocol):
@@ -327,6 +364,8 @@ class UnitOfWork(Protocol):
     reminders: Reminders
     policies: WardPolicies
     tasks: TaskOccurrences
+    operators: Operators
+    transfers: Transfers
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

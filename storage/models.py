@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ACTIVE_BED_INDEX",
     "NAMING_CONVENTION",
+    "PENDING_TRANSFER_INDEX",
     "PRESENT_TAG_INDEX",
     "TASK_CLAIM_INDEX",
     "TASK_ESCALATION_INDEX",
@@ -37,6 +38,7 @@ __all__ = [
     "InviteRow",
     "MedicationOrderRow",
     "MemberRow",
+    "OperatorRow",
     "PatientLineRow",
     "PatientTagRow",
     "ReminderRow",
@@ -44,6 +46,7 @@ __all__ = [
     "SurgeryRow",
     "TaskHorizonRow",
     "TaskOccurrenceRow",
+    "TransferRow",
     "UserPrefsRow",
     "UtcDateTime",
     "WardPolicyRow",
@@ -66,6 +69,7 @@ PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
 TASK_SOURCE_INDEX = "uq_task_occurrences_source_planned"
 TASK_CLAIM_INDEX = "ix_task_occurrences_claim"
 TASK_ESCALATION_INDEX = "ix_task_occurrences_escalation"
+PENDING_TRANSFER_INDEX = "uq_transfers_stay_id_pending"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -116,6 +120,8 @@ class WardRow(Base):
     # Telegram chat and user ids exceed 32 bits.
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     board_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_problem: Mapped[str | None] = mapped_column(String(32))
+    group_problem_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MemberRow(Base):
@@ -128,6 +134,7 @@ class MemberRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    username: Mapped[str | None] = mapped_column(String(64))
 
 
 class InviteRow(Base):
@@ -138,6 +145,9 @@ class InviteRow(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    max_uses: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    uses: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class UserPrefsRow(Base):
@@ -146,6 +156,44 @@ class UserPrefsRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     current_ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
     locale: Mapped[str | None] = mapped_column(String(16))
+    notes_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OperatorRow(Base):
+    __tablename__ = "operators"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(128))
+
+
+class TransferRow(Base):
+    __tablename__ = "transfers"
+    __table_args__ = (
+        # One open offer per patient: a second /transfer waits for the first to be decided.
+        Index(
+            PENDING_TRANSFER_INDEX,
+            "stay_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index(None, "to_ward_id", "state"),
+        Index(None, "from_ward_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    from_ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    to_ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    bed_wanted: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    new_stay_id: Mapped[int | None] = mapped_column(ForeignKey("stays.id"))
 
 
 class StayRow(Base):

@@ -23,6 +23,7 @@ from boards.model import (
     Member,
     MemberStatus,
     NursingLevel,
+    Operator,
     PatientLine,
     PatientTag,
     Reminder,
@@ -36,6 +37,8 @@ from boards.model import (
     TaskKind,
     TaskOccurrence,
     TaskStatus,
+    Transfer,
+    TransferState,
     UserPrefs,
     Ward,
     WardTagSetting,
@@ -49,6 +52,7 @@ from storage.models import (
     InviteRow,
     MedicationOrderRow,
     MemberRow,
+    OperatorRow,
     PatientLineRow,
     PatientTagRow,
     ReminderRow,
@@ -56,6 +60,7 @@ from storage.models import (
     SurgeryRow,
     TaskHorizonRow,
     TaskOccurrenceRow,
+    TransferRow,
     UserPrefsRow,
     WardPolicyRow,
     WardRow,
@@ -69,12 +74,14 @@ __all__ = [
     "SqlInvites",
     "SqlMedicationOrders",
     "SqlMembers",
+    "SqlOperators",
     "SqlPatientLines",
     "SqlPatientTags",
     "SqlReminders",
     "SqlStays",
     "SqlSurgeries",
     "SqlTaskOccurrences",
+    "SqlTransfers",
     "SqlUsers",
     "SqlWardPolicies",
     "SqlWardTags",
@@ -132,6 +139,8 @@ def _ward(row: WardRow) -> Ward:
         bed_count=row.bed_count,
         group_chat_id=row.group_chat_id,
         board_message_id=row.board_message_id,
+        group_problem=row.group_problem,
+        group_problem_since=_utc_or_none(row.group_problem_since),
     )
 
 
@@ -177,6 +186,8 @@ class SqlWards(_Repository):
         row.bed_count = ward.bed_count
         row.group_chat_id = ward.group_chat_id
         row.board_message_id = ward.board_message_id
+        row.group_problem = ward.group_problem
+        row.group_problem_since = ward.group_problem_since
         await self._flush()
         return _ward(row)
 
@@ -188,6 +199,11 @@ class SqlWards(_Repository):
         rows = await self._session.scalars(select(WardRow).where(WardRow.id.in_(wanted)))
         found = {row.id: _ward(row) for row in rows}
         return [found[i] for i in wanted if i in found]
+
+    async def all(self) -> list[Ward]:
+        """Every ward of the hospital (this deployment), by name."""
+        rows = await self._session.scalars(select(WardRow).order_by(WardRow.name))
+        return [_ward(row) for row in rows]
 
     async def with_group(self) -> list[Ward]:
         """Wards bound to a group chat, by id."""
@@ -208,6 +224,7 @@ def _member(row: MemberRow) -> Member:
         role=Role(row.role),
         status=MemberStatus(row.status),
         updated_at=_utc(row.updated_at),
+        username=row.username,
     )
 
 
@@ -228,6 +245,7 @@ class SqlMembers(_Repository):
         row.role = member.role.value
         row.status = member.status.value
         row.updated_at = member.updated_at
+        row.username = member.username
         await self._flush()
         return _member(row)
 
@@ -253,6 +271,9 @@ def _invite(row: InviteRow) -> Invite:
         created_by=row.created_by,
         created_at=_utc(row.created_at),
         expires_at=_utc(row.expires_at),
+        max_uses=row.max_uses,
+        uses=row.uses,
+        revoked_at=_utc_or_none(row.revoked_at),
     )
 
 
@@ -266,6 +287,9 @@ class SqlInvites(_Repository):
             created_by=invite.created_by,
             created_at=invite.created_at,
             expires_at=invite.expires_at,
+            max_uses=invite.max_uses,
+            uses=invite.uses,
+            revoked_at=invite.revoked_at,
         )
         self._session.add(row)
         await self._flush()
@@ -275,9 +299,46 @@ class SqlInvites(_Repository):
         row = await self._session.get(InviteRow, code)
         return None if row is None else _invite(row)
 
+    async def use(self, code: str) -> Invite | None:
+        """Count one use, atomically, if the invite still has one; None when it has not."""
+        result = await self._session.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.code == code,
+                InviteRow.uses < InviteRow.max_uses,
+                InviteRow.revoked_at.is_(None),
+            )
+            .values(uses=InviteRow.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await self._session.get(InviteRow, code, populate_existing=True)
+        return None if row is None else _invite(row)
+
+    async def revoke_all(self, ward_id: int, *, at: datetime) -> int:
+        """Revoke every invite of the ward still usable; how many were."""
+        result = await self._session.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.ward_id == ward_id,
+                InviteRow.revoked_at.is_(None),
+                InviteRow.uses < InviteRow.max_uses,
+                InviteRow.expires_at > at,
+            )
+            .values(revoked_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
 
 def _prefs(row: UserPrefsRow) -> UserPrefs:
-    return UserPrefs(user_id=row.user_id, current_ward_id=row.current_ward_id, locale=row.locale)
+    return UserPrefs(
+        user_id=row.user_id,
+        current_ward_id=row.current_ward_id,
+        locale=row.locale,
+        notes_warned_at=_utc_or_none(row.notes_warned_at),
+    )
 
 
 class SqlUsers(_Repository):
@@ -295,8 +356,121 @@ class SqlUsers(_Repository):
             self._session.add(row)
         row.current_ward_id = prefs.current_ward_id
         row.locale = prefs.locale
+        row.notes_warned_at = prefs.notes_warned_at
         await self._flush()
         return _prefs(row)
+
+
+def _operator(row: OperatorRow) -> Operator:
+    return Operator(
+        user_id=row.user_id, added_at=_utc(row.added_at), added_by=row.added_by, note=row.note
+    )
+
+
+class SqlOperators(_Repository):
+    __slots__ = ()
+
+    async def all(self) -> list[Operator]:
+        rows = await self._session.scalars(select(OperatorRow).order_by(OperatorRow.user_id))
+        return [_operator(row) for row in rows]
+
+    async def get(self, user_id: int) -> Operator | None:
+        row = await self._session.get(OperatorRow, user_id)
+        return None if row is None else _operator(row)
+
+    async def add(self, operator: Operator) -> Operator:
+        row = await self._session.get(OperatorRow, operator.user_id)
+        if row is None:
+            row = OperatorRow(user_id=operator.user_id)
+            self._session.add(row)
+        row.added_at = operator.added_at
+        row.added_by = operator.added_by
+        row.note = operator.note
+        await self._flush()
+        return _operator(row)
+
+    async def remove(self, user_id: int) -> bool:
+        row = await self._session.get(OperatorRow, user_id)
+        if row is None:
+            return False
+        await self._session.delete(row)
+        await self._flush()
+        return True
+
+
+def _transfer(row: TransferRow) -> Transfer:
+    return Transfer(
+        id=row.id,
+        stay_id=row.stay_id,
+        from_ward_id=row.from_ward_id,
+        to_ward_id=row.to_ward_id,
+        bed_wanted=row.bed_wanted,
+        state=TransferState(row.state),
+        requested_by=row.requested_by,
+        requested_at=_utc(row.requested_at),
+        decided_by=row.decided_by,
+        decided_at=_utc_or_none(row.decided_at),
+        new_stay_id=row.new_stay_id,
+    )
+
+
+class SqlTransfers(_Repository):
+    __slots__ = ()
+
+    async def add(self, transfer: Transfer) -> Transfer:
+        row = TransferRow(
+            stay_id=transfer.stay_id,
+            from_ward_id=transfer.from_ward_id,
+            to_ward_id=transfer.to_ward_id,
+            bed_wanted=transfer.bed_wanted,
+            state=transfer.state.value,
+            requested_by=transfer.requested_by,
+            requested_at=transfer.requested_at,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _transfer(row)
+
+    async def get(self, transfer_id: int) -> Transfer | None:
+        row = await self._session.get(TransferRow, transfer_id)
+        return None if row is None else _transfer(row)
+
+    async def decide(
+        self,
+        transfer_id: int,
+        *,
+        state: TransferState,
+        by: int,
+        at: datetime,
+        new_stay_id: int | None = None,
+    ) -> Transfer | None:
+        """Close a pending offer, once: None when it was no longer pending."""
+        result = await self._session.execute(
+            update(TransferRow)
+            .where(TransferRow.id == transfer_id, TransferRow.state == "pending")
+            .values(state=state.value, decided_by=by, decided_at=at, new_stay_id=new_stay_id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await self._session.get(TransferRow, transfer_id, populate_existing=True)
+        return None if row is None else _transfer(row)
+
+    async def pending_to(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.to_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
+
+    async def pending_from(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.from_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
 
 
 # --- patients -----------------------------------------------------------------------------

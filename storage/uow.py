@@ -23,12 +23,14 @@ from boards.ports import (
     Invites,
     MedicationOrders,
     Members,
+    Operators,
     PatientLines,
     PatientTags,
     Reminders,
     Stays,
     Surgeries,
     TaskOccurrences,
+    Transfers,
     UnitOfWorkFactory,
     Users,
     WardPolicies,
@@ -42,12 +44,14 @@ from storage.repositories import (
     SqlInvites,
     SqlMedicationOrders,
     SqlMembers,
+    SqlOperators,
     SqlPatientLines,
     SqlPatientTags,
     SqlReminders,
     SqlStays,
     SqlSurgeries,
     SqlTaskOccurrences,
+    SqlTransfers,
     SqlUsers,
     SqlWardPolicies,
     SqlWards,
@@ -127,6 +131,8 @@ class SqlUnitOfWork:
     reminders: Reminders
     policies: WardPolicies
     tasks: TaskOccurrences
+    operators: Operators
+    transfers: Transfers
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -147,6 +153,8 @@ class SqlUnitOfWork:
         self.reminders = SqlReminders(self._session)
         self.policies = SqlWardPolicies(self._session)
         self.tasks = SqlTaskOccurrences(self._session)
+        self.operators = SqlOperators(self._session)
+        self.transfers = SqlTransfers(self._session)
 
     async def __aenter__(self) -> Self:
         return self
