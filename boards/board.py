@@ -34,6 +34,7 @@ __all__ = [
     "TELEGRAM_TEXT_LIMIT",
     "BoardData",
     "Census",
+    "TransferLine",
     "census",
     "day_bounds",
     "plain_length",
@@ -61,6 +62,20 @@ class BoardData:
     bedside: Mapping[int, BedsideInfo] = field(default_factory=dict)
     # The reminder area: next slot, due and overdue counts (absent: no reminders).
     reminders: ReminderSummary | None = None
+    # Free text (notes, operations, exams, procedures) in the group copy: the ward's choice.
+    group_notes: bool = True
+    # Patients offered to this ward (待接收) and patients this ward offered (转出中).
+    arrivals: tuple[TransferLine, ...] = ()
+    outgoing: tuple[TransferLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLine:
+    """A pending transfer as a board shows it: the bed, the patient, the other ward."""
+
+    bed: str
+    name: str
+    ward: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +183,10 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
     by_id = {s.id: s for s in (*data.active, *data.ended_today)}
     order = sorted(data.active, key=lambda s: bed_sort_key(s.bed))
 
+    def free(text: str) -> str:
+        # The group sees free text only where the ward chose to show it there.
+        return html.escape(text) if private or data.group_notes else t("board.text_hidden")
+
     admissions = []
     for stay in sorted(
         _admitted_today((*data.active, *data.ended_today), start),
@@ -207,7 +226,7 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
         if start <= op.scheduled_at < tomorrow_end and patient.active:
             when = t.date_hm(op.scheduled_at, now=data.now)
             surgeries.append(
-                f"{_who(patient, t, private=private)} {when} {html.escape(op.procedure)}"
+                f"{_who(patient, t, private=private)} {when} {free(op.procedure)}"
                 f" · {t('surgery.' + op.state.value)}"
             )
     for stay in order:
@@ -232,14 +251,36 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
         for item in sorted(chosen, key=lambda i: (bed_sort_key(by_id[i.stay_id].bed), i.at)):
             stay = by_id[item.stay_id]
             when = f"{t.hm(item.at)} " if kind is ItemKind.EXAM else ""
-            lines.append(f"{_who(stay, t, private=private)} {when}{html.escape(item.text)}")
+            lines.append(f"{_who(stay, t, private=private)} {when}{free(item.text)}")
         return lines
+
+    # An arrival is masked even in private: the record crosses only once accepted.
+    arrivals = [
+        t(
+            "board.arrival",
+            bed=t.bed(a.bed),
+            name=html.escape(mask_name(a.name)),
+            ward=html.escape(a.ward),
+        )
+        for a in sorted(data.arrivals, key=lambda a: bed_sort_key(a.bed))
+    ]
+    outgoing = [
+        t(
+            "board.outgoing",
+            bed=t.bed(o.bed),
+            name=html.escape(o.name if private else mask_name(o.name)),
+            ward=html.escape(o.ward),
+        )
+        for o in sorted(data.outgoing, key=lambda o: bed_sort_key(o.bed))
+    ]
 
     tags, lines, signs = _bedside_sections(data, order, t, private=private)
     return [
         ("board.sec.reminders", _reminder_lines(data, t)),
         ("board.sec.admissions", admissions),
         ("board.sec.discharges", departures),
+        ("board.sec.arrivals", arrivals),
+        ("board.sec.outgoing", outgoing),
         ("board.sec.surgeries", surgeries),
         ("board.sec.post_op", post_op),
         ("board.sec.critical", critical),

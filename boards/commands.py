@@ -26,14 +26,12 @@ __all__ = [
     "ItemArgs",
     "SurgeryArgs",
     "SurgeryStateArgs",
-    "TransferArgs",
     "parse_admit",
     "parse_bed_only",
     "parse_critical_args",
     "parse_item",
     "parse_move",
     "parse_surgery",
-    "parse_transfer",
 ]
 
 
@@ -45,13 +43,6 @@ class AdmitArgs:
     age: Age
     diagnosis: str | None
     level: NursingLevel | None
-
-
-@dataclass(frozen=True, slots=True)
-class TransferArgs:
-    bed: str
-    ward: str
-    target_bed: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +98,6 @@ def parse_move(args: Sequence[str], *, bed_count: int | None) -> tuple[str, str]
     if len(args) > 2:
         raise BadInput("err.extra_args")
     return parse_bed(args[0], bed_count=bed_count), parse_bed(args[1], bed_count=bed_count)
-
-
-def parse_transfer(args: Sequence[str], *, bed_count: int | None) -> TransferArgs:
-    """`床号 病区 [目标床号]`: a last word that is a bed is the bed in the other ward."""
-    _need(args, 2)
-    bed = parse_bed(args[0], bed_count=bed_count)
-    words = list(args[1:])
-    target_bed = None
-    if len(words) > 1:
-        try:
-            target_bed = parse_bed(words[-1])
-        except BadInput:
-            target_bed = None
-        else:
-            words.pop()
-    return TransferArgs(bed, check_text(" ".join(words), limit=60), target_bed)
 
 
 def _split_when(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> tuple[datetime, list[str]]:

@@ -1089,6 +1089,9 @@ class WardPolicy:
     shifts: ShiftPolicy = field(default_factory=default_shift_policy)
     lead_minutes: int = DEFAULT_LEAD_MINUTES
     escalation_minutes: int = DEFAULT_ESCALATION_MINUTES
+    # Free text (notes, operations, exams, procedures) on the group board, as on the
+    # physical board at the station; off, the group sees that there is a note, not what.
+    group_notes: bool = True
 
     def __post_init__(self) -> None:
         for name, (low, high) in (
@@ -1120,6 +1123,7 @@ class WardPolicy:
             "shifts": self.shifts.to_list(),
             "lead_minutes": self.lead_minutes,
             "escalation_minutes": self.escalation_minutes,
+            "group_notes": self.group_notes,
         }
 
     @classmethod
@@ -1144,6 +1148,7 @@ class WardPolicy:
             escalation_minutes=_int(
                 data.get("escalation_minutes", DEFAULT_ESCALATION_MINUTES), "escalation_minutes"
             ),
+            group_notes=data.get("group_notes", True) is not False,
         )
 
 

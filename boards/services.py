@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from boards.board import BoardData, day_bounds
 from boards.errors import BadInput, Conflict, Forbidden, NotFound
+from boards.hospital import Hospital, require_operator
 from boards.model import (
     Age,
     AuditEntry,
@@ -49,6 +50,7 @@ __all__ = [
     "hand_over_head",
     "member_of",
     "move_bed",
+    "new_stay_token",
     "occupant",
     "patient_card",
     "record_audit",
@@ -60,8 +62,8 @@ __all__ = [
     "set_critical",
     "set_locale",
     "set_surgery_state",
+    "stay_audit",
     "switch_ward",
-    "transfer_out",
     "unbind_group",
     "ward_for_group",
 ]
@@ -86,7 +88,7 @@ class PatientCard:
     items: tuple[BoardItem, ...]
 
 
-def _stay_audit(stay: Stay) -> dict[str, Any]:
+def stay_audit(stay: Stay) -> dict[str, Any]:
     return {
         "bed": stay.bed,
         "name": stay.name,
@@ -130,11 +132,13 @@ async def create_ward(
     clock: Clock,
     *,
     actor: Actor,
+    hospital: Hospital,
     name: str,
     timezone: str,
     locale: str,
     bed_count: int | None = None,
 ) -> Ward:
+    require_operator(hospital, actor.user_id)
     name = " ".join(name.split())
     if not name:
         raise BadInput("err.ward_name_form")
@@ -183,14 +187,20 @@ async def require_head(uow: UnitOfWork, ward_id: int, user_id: int) -> Member:
 
 
 async def current_ward(uow: UnitOfWork, *, user_id: int) -> tuple[Ward, Member]:
-    """The ward a private-chat command acts on: the one chosen with /ward, or the only one."""
+    """The ward a private-chat command acts on: the one chosen with /ward, or the only one.
+
+    Never another one silently: a nurse whose chosen ward is no longer hers is asked to
+    choose, even if she has just one other ward.
+    """
     prefs = await uow.users.get(user_id)
+    approved = [m for m in await uow.members.of_user(user_id) if m.approved]
     if prefs is not None and prefs.current_ward_id is not None:
-        member = await member_of(uow, prefs.current_ward_id, user_id)
+        member = next((m for m in approved if m.ward_id == prefs.current_ward_id), None)
         ward = await uow.wards.get(prefs.current_ward_id)
         if member is not None and ward is not None:
             return ward, member
-    approved = [m for m in await uow.members.of_user(user_id) if m.approved]
+        if approved:
+            raise NotFound("err.ward_lost")
     if len(approved) == 1:
         ward = await uow.wards.get(approved[0].ward_id)
         if ward is not None:
@@ -207,15 +217,23 @@ async def ward_for_group(uow: UnitOfWork, *, chat_id: int, user_id: int) -> tupl
     return ward, await require_member(uow, ward.id, user_id)
 
 
-async def switch_ward(uow: UnitOfWork, *, actor: Actor, name: str) -> Ward:
-    wanted = " ".join(name.split())
+async def switch_ward(
+    uow: UnitOfWork, *, actor: Actor, name: str | None = None, ward_id: int | None = None
+) -> Ward:
+    """Make one of her own wards the nurse's current one, named or by id (a button)."""
+    wanted = " ".join((name or "").split())
     for member in await uow.members.of_user(actor.user_id):
+        if not member.approved or (ward_id is not None and member.ward_id != ward_id):
+            continue
         ward = await uow.wards.get(member.ward_id)
-        if member.approved and ward is not None and ward.name == wanted:
+        if ward is not None and (ward_id is not None or ward.name == wanted):
             prefs = await uow.users.get(actor.user_id) or UserPrefs(actor.user_id)
             await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward.id))
             return ward
-    raise NotFound("err.ward_unknown", ward=wanted)
+    if ward_id is not None:
+        # A forged or stale button: say nothing about the ward it names.
+        raise Forbidden("err.not_member")
+    raise NotFound("err.ward_unknown", ward=wanted[:MAX_NAME])
 
 
 async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:
@@ -448,7 +466,7 @@ async def admit(
         )
     )
     await record_audit(
-        uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=_stay_audit(stay)
+        uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=stay_audit(stay)
     )
     return stay
 
@@ -480,8 +498,8 @@ async def _end_stay(
         ward.id,
         action,
         f"bed {stay.bed}",
-        before=_stay_audit(stay),
-        after=_stay_audit(ended),
+        before=stay_audit(stay),
+        after=stay_audit(ended),
     )
     return ended
 
@@ -513,63 +531,6 @@ async def move_bed(
         after={"bed": new_bed},
     )
     return moved
-
-
-async def transfer_out(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    actor: Actor,
-    ward: Ward,
-    bed: str,
-    target_name: str,
-    target_bed: str | None = None,
-) -> tuple[Stay, Stay, Ward]:
-    """Move a patient to another WardBoard ward: this stay ends, a new one starts there."""
-    await require_member(uow, ward.id, actor.user_id)
-    stay = await occupant(uow, ward, bed)
-    target = await uow.wards.by_name(" ".join(target_name.split()))
-    if target is None:
-        raise NotFound("err.ward_unknown", ward=target_name[:MAX_NAME])
-    if target.id == ward.id:
-        raise BadInput("err.transfer_same_ward")
-    landing = target_bed or stay.bed
-    if target.bed_count is not None and landing.isdigit() and int(landing) > target.bed_count:
-        raise BadInput("err.bed_range", bed=landing, count=target.bed_count)
-    if await uow.stays.active_in_bed(target.id, landing) is not None:
-        raise Conflict("err.target_bed_occupied", bed=landing, ward=target.name)
-    ended = await _end_stay(
-        uow,
-        clock,
-        actor,
-        ward,
-        stay,
-        StayStatus.TRANSFERRED,
-        "stay:transfer_out",
-        transferred_to=target.name,
-    )
-    arrived = await uow.stays.add(
-        dataclasses.replace(
-            stay,
-            id=0,
-            ward_id=target.id,
-            bed=landing,
-            admitted_at=clock.now(),
-            token=new_stay_token(),
-            transferred_from=ward.name,
-            critical=stay.critical,
-        )
-    )
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        target.id,
-        "stay:transfer_in",
-        f"bed {landing}",
-        after=_stay_audit(arrived),
-    )
-    return ended, arrived, target
 
 
 async def set_critical(

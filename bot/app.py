@@ -23,24 +23,39 @@ from boards.i18n import LOCALES, texts
 from boards.ports import Clock
 from bot.config import Settings
 from bot.dialogue import Dialogues
-from bot.handlers import COMMANDS, command_handler, on_callback, on_error, on_text
+from bot.handlers import decide_join, member_action, on_error, ward_button
 from bot.publisher import BoardPublisher
-from bot.reminders import dispatch_tick
+from bot.reminders import dispatch_tick, on_task_button
+from bot.routing import (
+    button_handler,
+    command_handler,
+    on_card_button,
+    on_dialogue_button,
+    on_other_button,
+    on_text,
+    on_unknown_command,
+)
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
+from bot.table import COMMANDS, MENU
+from bot.transfers import on_transfer_button
 from storage.uow import Database
 
 __all__ = ["ALLOWED_UPDATES", "MENU", "build_application", "quiet_noisy_loggers", "serving"]
 
 log = logging.getLogger(__name__)
 
-# The command menu, in the order a nurse needs it.
-MENU = (
-    "board", "tasks", "admit", "discharge", "move", "transfer", "surgery", "critical", "op",
-    "exam", "note", "card", "tag", "untag", "line", "unline", "med", "meds", "stopmed",
-    "remind", "stopremind", "sign", "signs", "labels", "tags", "policy", "members", "invite",
-    "ward", "bind", "lang", "help",
-)  # fmt: skip
 _DAY_CHECK_SECONDS = 300
+
+# Buttons by the prefix of their callback data, each kind routed to its feature.
+_BUTTONS = (
+    (r"^d:", on_dialogue_button),
+    (r"^g:", on_card_button),
+    (r"^t:", on_task_button),
+    (r"^j:", decide_join),
+    (r"^m:", member_action),
+    (r"^w:", ward_button),
+    (r"^x", on_transfer_button),
+)
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -91,9 +106,12 @@ def build_application(
         dialogues=Dialogues(),
         extras={"database": database, "own_database": own_database},
     )
-    for name in COMMANDS:
-        application.add_handler(CommandHandler(name, command_handler(name)))
-    application.add_handler(CallbackQueryHandler(on_callback))
+    for spec in COMMANDS:
+        application.add_handler(CommandHandler(spec.name, command_handler(spec.name)))
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    for pattern, action in _BUTTONS:
+        application.add_handler(CallbackQueryHandler(button_handler(action), pattern=pattern))
+    application.add_handler(CallbackQueryHandler(on_other_button))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text)
     )

@@ -45,6 +45,20 @@ async def _run(settings: Settings) -> None:
     from storage.uow import Database
 
     await _migrate(settings)
+    if not settings.operator_ids():
+        from boards.hospital import load_hospital
+
+        probe = Database(settings.resolved_database_url())
+        try:
+            async with probe.uow() as uow:
+                open_hospital = (await load_hospital(uow)).open
+        finally:
+            await probe.dispose()
+        if open_hospital:
+            log.warning(
+                "no hospital operators (WARDBOARD_ADMINS unset, none added with `wardboard "
+                "admin add`): anyone who finds the bot may create a ward"
+            )
     database = Database(settings.resolved_database_url())
     application = build_application(settings, database=database, own_database=True)
     stop = asyncio.Event()
@@ -114,6 +128,49 @@ async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None)
     return 0
 
 
+async def _admin(settings: Settings, action: str, user_id: int | None, note: str | None) -> int:
+    """`wardboard admin add|remove|list`: the hospital's operators, managed from the server."""
+    from boards import hospital
+    from boards.clock import SystemClock
+    from storage.migrate import open_database
+
+    database = await open_database(settings.resolved_database_url())
+    clock = SystemClock()
+    try:
+        async with database.uow() as uow:
+            if action == "list":
+                configured = settings.operator_ids()
+                stored = await uow.operators.all()
+                for operator in stored:
+                    print(f"{operator.user_id}\t{operator.note or ''}")
+                for extra in sorted(configured - {o.user_id for o in stored}):
+                    print(f"{extra}\t(WARDBOARD_ADMINS)")
+                if not stored and not configured:
+                    print(
+                        "没有管理员：任何人都可以创建病区 / no operators: anyone may create a ward"
+                    )
+                return 0
+            assert user_id is not None
+            if action == "add":
+                await hospital.add_operator(uow, clock, user_id=user_id, note=note)
+                print(f"operator {user_id} added")
+            elif not await hospital.remove_operator(uow, clock, user_id=user_id):
+                print(f"{user_id} is not an operator stored here", file=sys.stderr)
+                return 1
+            else:
+                print(f"operator {user_id} removed")
+            await uow.commit()
+            return 0
+    finally:
+        await database.dispose()
+
+
+def _user_id(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError("a Telegram user id is a positive number")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wardboard", description="WardBoard ward whiteboard bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     signs.add_argument("--ward", required=True, help="the ward's name")
     signs.add_argument("--out", type=Path, default=Path("signs.pdf"), help="the PDF to write")
     signs.add_argument("--bot", help="the bot's username (asked from Telegram when omitted)")
+    admin = sub.add_parser("admin", help="the hospital's operators (create wards, name heads)")
+    admin_sub = admin.add_subparsers(dest="action", required=True)
+    add = admin_sub.add_parser("add", help="make a Telegram user an operator")
+    add.add_argument("user_id", type=_user_id)
+    add.add_argument("--note", help="who this is (kept with the id)")
+    remove = admin_sub.add_parser("remove", help="remove an operator")
+    remove.add_argument("user_id", type=_user_id)
+    admin_sub.add_parser("list", help="list the operators")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -144,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(settings.log_level.upper())
     if args.command == "signs":
         return asyncio.run(_signs(settings, args.ward, args.out, args.bot))
+    if args.command == "admin":
+        asyncio.run(_migrate(settings))
+        return asyncio.run(
+            _admin(
+                settings, args.action, getattr(args, "user_id", None), getattr(args, "note", None)
+            )
+        )
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("database is up to date")

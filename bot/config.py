@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boards.hospital import parse_operator_ids
 from boards.i18n import normalise_locale
 from storage import default_sqlite_url
 
@@ -34,6 +35,19 @@ class Settings(BaseSettings):
     # How often the reminder dispatcher looks for due tasks.
     dispatch_seconds: float = 15.0
     log_level: str = "INFO"
+    # The hospital's operators (Telegram user ids, comma-separated): only they create
+    # wards and name head nurses. Unset, with none added by `wardboard admin`, the bot is
+    # open: anyone may create a ward (fine for one ward trying it out).
+    admins: str = ""
+
+    @field_validator("admins")
+    @classmethod
+    def _operator_ids(cls, value: str) -> str:
+        parse_operator_ids(value)
+        return value
+
+    def operator_ids(self) -> frozenset[int]:
+        return parse_operator_ids(self.admins)
 
     @field_validator("locale")
     @classmethod

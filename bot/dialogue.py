@@ -14,10 +14,32 @@ from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.parsing import bed_sort_key, parse_age, parse_bed, parse_when
 
-__all__ = ["DIALOGUES", "Dialogue", "Dialogues", "Kind", "Step", "check_answer", "keyboard"]
+__all__ = [
+    "ADMIT",
+    "CANCEL",
+    "CRITICAL",
+    "EXAM",
+    "LINE",
+    "MOVE",
+    "NOTE",
+    "OP",
+    "PATIENT",
+    "SURGERY",
+    "TAG",
+    "Answer",
+    "Dialogue",
+    "Dialogues",
+    "Kind",
+    "Step",
+    "Steps",
+    "check_answer",
+    "keyboard",
+    "parse_answer",
+]
 
+# Every answer button names the ward its dialogue acts in, and a bed button the stay it
+# was drawn for: `d:<ward>:-` skip, `d:<ward>:c:<word>` a choice, `d:<ward>:b:<bed>:<stay>`.
 CALLBACK_PREFIX = "d:"
-SKIP = "d:-"
 CANCEL = "d:x"
 _IDLE_SECONDS = 15 * 60
 _BEDS_PER_ROW = 5
@@ -51,51 +73,62 @@ _LEVELS = (
     ("level.3", "三级"),
 )
 
-DIALOGUES: dict[str, tuple[Step, ...]] = {
-    "admit": (
-        Step(Kind.BED, "ask.free_bed"),
-        Step(Kind.TEXT, "ask.name"),
-        Step(Kind.CHOICE, "ask.sex", (("sex.M", "男"), ("sex.F", "女"))),
-        Step(Kind.AGE, "ask.age"),
-        Step(Kind.OPTIONAL, "ask.diagnosis", optional=True),
-        Step(Kind.CHOICE, "ask.level", _LEVELS, optional=True),
+Steps = tuple[Step, ...]
+
+# The questions of each guided command; the command table (bot/table.py) assigns them.
+ADMIT: Steps = (
+    Step(Kind.BED, "ask.free_bed"),
+    Step(Kind.TEXT, "ask.name"),
+    Step(Kind.CHOICE, "ask.sex", (("sex.M", "男"), ("sex.F", "女"))),
+    Step(Kind.AGE, "ask.age"),
+    Step(Kind.OPTIONAL, "ask.diagnosis", optional=True),
+    Step(Kind.CHOICE, "ask.level", _LEVELS, optional=True),
+)
+PATIENT: Steps = (_OCCUPIED,)
+MOVE: Steps = (_OCCUPIED, Step(Kind.BED, "ask.new_bed"))
+SURGERY: Steps = (
+    _OCCUPIED,
+    Step(Kind.WHEN, "ask.surgery_time"),
+    Step(Kind.TEXT, "ask.procedure"),
+)
+CRITICAL: Steps = (
+    _OCCUPIED,
+    Step(
+        Kind.CHOICE,
+        "ask.critical",
+        (("critical.critical", "病危"), ("critical.serious", "病重"), ("critical.off", "off")),
     ),
-    "discharge": (_OCCUPIED,),
-    "move": (_OCCUPIED, Step(Kind.BED, "ask.new_bed")),
-    "transfer": (_OCCUPIED, Step(Kind.TEXT, "ask.ward")),
-    "surgery": (_OCCUPIED, Step(Kind.WHEN, "ask.surgery_time"), Step(Kind.TEXT, "ask.procedure")),
-    "critical": (
-        _OCCUPIED,
-        Step(
-            Kind.CHOICE,
-            "ask.critical",
-            (("critical.critical", "病危"), ("critical.serious", "病重"), ("critical.off", "off")),
-        ),
-    ),
-    "op": (_OCCUPIED, Step(Kind.TEXT, "ask.op")),
-    "exam": (_OCCUPIED, Step(Kind.WHEN, "ask.exam_time"), Step(Kind.TEXT, "ask.exam")),
-    "note": (_OCCUPIED, Step(Kind.TEXT, "ask.note")),
-    "card": (_OCCUPIED,),
-    "tag": (_OCCUPIED, Step(Kind.TEXT, "ask.tag")),
-    "line": (_OCCUPIED, Step(Kind.TEXT, "ask.line")),
-    "sign": (_OCCUPIED,),
-}
+)
+OP: Steps = (_OCCUPIED, Step(Kind.TEXT, "ask.op"))
+EXAM: Steps = (_OCCUPIED, Step(Kind.WHEN, "ask.exam_time"), Step(Kind.TEXT, "ask.exam"))
+NOTE: Steps = (_OCCUPIED, Step(Kind.TEXT, "ask.note"))
+TAG: Steps = (_OCCUPIED, Step(Kind.TEXT, "ask.tag"))
+LINE: Steps = (_OCCUPIED, Step(Kind.TEXT, "ask.line"))
 
 
 @dataclass
 class Dialogue:
+    """One guided command in progress, bound to the ward it started in.
+
+    `expected` holds, per bed answered, the stay that was in it: the command runs only if
+    that patient is still the one in that bed when the last answer comes.
+    """
+
     command: str
+    ward_id: int
+    steps: Steps
     args: list[str] = field(default_factory=list)
     index: int = 0
     touched: float = field(default_factory=time.monotonic)
+    expected: dict[str, int] = field(default_factory=dict)
 
     @property
     def step(self) -> Step:
-        return DIALOGUES[self.command][self.index]
+        return self.steps[self.index]
 
     @property
     def done(self) -> bool:
-        return self.index >= len(DIALOGUES[self.command])
+        return self.index >= len(self.steps)
 
     def give(self, value: str | None) -> None:
         """Record an answer (None: an optional question skipped) and move on."""
@@ -111,8 +144,17 @@ class Dialogues:
     def __init__(self) -> None:
         self._open: dict[int, Dialogue] = {}
 
-    def start(self, chat_id: int, command: str, args: Sequence[str] = ()) -> Dialogue:
-        dialogue = Dialogue(command, list(args), index=len(args))
+    def start(
+        self,
+        chat_id: int,
+        command: str,
+        ward_id: int,
+        steps: Steps,
+        args: Sequence[str] = (),
+        expected: dict[str, int] | None = None,
+    ) -> Dialogue:
+        dialogue = Dialogue(command, ward_id, steps, list(args), index=len(args))
+        dialogue.expected.update(expected or {})
         self._open[chat_id] = dialogue
         return dialogue
 
@@ -144,26 +186,54 @@ def check_answer(
     return answer
 
 
-def keyboard(step: Step, t: Texts, *, beds: Sequence[str] = ()) -> InlineKeyboardMarkup:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A pressed answer button: its ward, and a word, a bed with its stay, or a skip."""
+
+    ward_id: int
+    value: str | None
+    stay_id: int | None = None
+
+
+def parse_answer(data: str) -> Answer | None:
+    """The answer a button carries; None for anything malformed (a forged button)."""
+    parts = data.split(":")
+    if len(parts) < 3 or parts[0] != "d" or not parts[1].isdigit():
+        return None
+    ward_id, kind = int(parts[1]), parts[2]
+    if kind == "-" and len(parts) == 3:
+        return Answer(ward_id, None)
+    if kind == "c" and len(parts) == 4 and parts[3]:
+        return Answer(ward_id, parts[3])
+    if kind == "b" and len(parts) == 5 and parts[3] and parts[4].isdigit():
+        return Answer(ward_id, parts[3], int(parts[4]))
+    return None
+
+
+def keyboard(
+    step: Step, t: Texts, *, ward_id: int, beds: Sequence[tuple[str, int]] = ()
+) -> InlineKeyboardMarkup:
+    """The answer buttons of a step; `beds` are the occupied beds with their stays."""
     rows: list[list[InlineKeyboardButton]] = []
+    prefix = f"{CALLBACK_PREFIX}{ward_id}:"
     if step.kind is Kind.OCCUPIED_BED:
-        shown = sorted(beds, key=bed_sort_key)[:_MAX_BED_BUTTONS]
+        shown = sorted(beds, key=lambda b: bed_sort_key(b[0]))[:_MAX_BED_BUTTONS]
         for i in range(0, len(shown), _BEDS_PER_ROW):
             rows.append(
                 [
-                    InlineKeyboardButton(t.bed(b), callback_data=CALLBACK_PREFIX + b)
-                    for b in shown[i : i + _BEDS_PER_ROW]
+                    InlineKeyboardButton(t.bed(bed), callback_data=f"{prefix}b:{bed}:{stay}")
+                    for bed, stay in shown[i : i + _BEDS_PER_ROW]
                 ]
             )
     if step.choices:
         rows.append(
             [
-                InlineKeyboardButton(t(label), callback_data=CALLBACK_PREFIX + word)
+                InlineKeyboardButton(t(label), callback_data=f"{prefix}c:{word}")
                 for label, word in step.choices
             ]
         )
     last = [InlineKeyboardButton(t("btn.cancel"), callback_data=CANCEL)]
     if step.optional:
-        last.insert(0, InlineKeyboardButton(t("btn.skip"), callback_data=SKIP))
+        last.insert(0, InlineKeyboardButton(t("btn.skip"), callback_data=f"{prefix}-"))
     rows.append(last)
     return InlineKeyboardMarkup(rows)

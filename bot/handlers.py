@@ -1,31 +1,28 @@
-"""Command, button and text handlers: parse, call a service, commit, reply in her language."""
+"""The ward's and the patients' commands: parse, call a service, commit, reply in her language."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from boards import bedside, commands, services
+from boards import bedside, commands, services, tasks
 from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import Texts, normalise_locale, texts
-from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
-from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
-from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
+from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, UserPrefs, Ward
+from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
-from bot.policy import POLICY_COMMANDS
 from bot.publisher import load_board
-from bot.reminders import REMINDER_COMMANDS, on_task_button
 from bot.runtime import WardContext
-from bot.turn import Turn, turn
+from bot.turn import Turn, texts_for
 
-__all__ = ["COMMANDS", "on_callback", "on_error", "on_text"]
+__all__ = ["WARD_COMMANDS", "decide_join", "member_action", "on_error", "ward_button"]
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +63,7 @@ async def _join(tn: Turn, code: str) -> None:
     tn.use_ward(ward)
     await tn.reply(tn.t("join.requested", ward=html.escape(ward.name)))
     for head in heads:
-        head_t = await _texts_for(tn, head.user_id, ward.locale, ward.timezone)
+        head_t = await texts_for(tn, head.user_id, ward.locale, ward.timezone)
         await tn.reply(
             head_t("join.ask", name=html.escape(tn.actor.name), ward=html.escape(ward.name)),
             chat_id=head.user_id,
@@ -86,11 +83,6 @@ def _decision_buttons(t: Texts, ward_id: int, user_id: int) -> InlineKeyboardMar
     )
 
 
-async def _texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Texts:
-    prefs = await tn.uow.users.get(user_id)
-    return texts(prefs.locale if prefs and prefs.locale else fallback, tz)
-
-
 async def _help(tn: Turn, args: list[str]) -> None:
     await tn.reply(tn.t("help"))
 
@@ -108,6 +100,7 @@ async def _newward(tn: Turn, args: list[str]) -> None:
         tn.uow,
         tn.runtime.clock,
         actor=tn.actor,
+        hospital=await tn.hospital(),
         name=" ".join(words),
         timezone=tn.runtime.settings.timezone,
         locale=tn.t.locale,
@@ -185,6 +178,10 @@ async def _ward(tn: Turn, args: list[str]) -> None:
         tn.use_ward(ward)
         await tn.reply(tn.t("ward.switched", ward=html.escape(ward.name)))
         return
+    await _ward_choice(tn)
+
+
+async def _ward_choice(tn: Turn) -> None:
     memberships = [m for m in await tn.uow.members.of_user(tn.user_id) if m.approved]
     if not memberships:
         raise WardError("err.no_ward")
@@ -205,10 +202,34 @@ async def _ward(tn: Turn, args: list[str]) -> None:
     await tn.reply(tn.t("ward.choose"), markup=InlineKeyboardMarkup(rows))
 
 
+async def ward_button(tn: Turn, data: str) -> None:
+    """`w:<ward>`: switch to one of her own wards; a forged id learns nothing."""
+    query = tn.update.callback_query
+    assert query is not None
+    raw = data[2:]
+    if not raw.isdigit():
+        raise Forbidden("err.not_member")
+    ward = await services.switch_ward(tn.uow, actor=tn.actor, ward_id=int(raw))
+    await tn.commit()
+    tn.use_ward(ward)
+    await query.answer()
+    await tn.reply(tn.t("ward.switched", ward=html.escape(ward.name)))
+
+
 async def _bind(tn: Turn, args: list[str]) -> None:
+    """`/bind` in the group: the ward she heads (named, `/bind 病区名`, if she heads several)."""
     if tn.private:
         raise Forbidden("err.group_only")
-    ward, _ = await services.current_ward(tn.uow, user_id=tn.user_id)
+    heads = [m for m in await tn.uow.members.of_user(tn.user_id) if m.is_head]
+    wards = await tn.uow.wards.many([m.ward_id for m in heads])
+    wanted = " ".join(args)
+    chosen = [w for w in wards if w.name == wanted] if wanted else wards
+    if not wards:
+        raise Forbidden("err.head_only")
+    if len(chosen) != 1:
+        # Never guess which ward a group shows: the head nurse names it.
+        raise BadInput("err.bind_which")
+    ward = chosen[0]
     tn.use_ward(ward)
     ward = await services.bind_group(
         tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, chat_id=tn.chat_id
@@ -278,31 +299,6 @@ async def _move(tn: Turn, args: list[str]) -> None:
     await tn.reply(tn.t("move.ok", who=html.escape(tn.who(stay)), old=tn.t.bed(bed)))
 
 
-async def _transfer(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    a = commands.parse_transfer(args, bed_count=ward.bed_count)
-    old, new, target = await services.transfer_out(
-        tn.uow,
-        tn.runtime.clock,
-        actor=tn.actor,
-        ward=ward,
-        bed=a.bed,
-        target_name=a.ward,
-        target_bed=a.target_bed,
-    )
-    tn.changed(ward.id)
-    tn.changed(target.id)
-    await tn.commit()
-    await tn.reply(
-        tn.t(
-            "transfer.ok",
-            who=html.escape(tn.who(old)),
-            ward=html.escape(target.name),
-            bed=tn.t.bed(new.bed),
-        )
-    )
-
-
 async def _surgery(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     a = commands.parse_surgery(
@@ -366,23 +362,32 @@ def _item_action(kind: ItemKind) -> Action:
             at=a.at,
         )
         tn.changed(ward.id)
+        warn = await _warn_group_sees(tn, ward)
         await tn.commit()
-        await tn.reply(
-            tn.t(
-                f"item.ok_{kind.value}",
-                who=html.escape(tn.who(stay)),
-                text=html.escape(item.text),
-                when=tn.t.date_hm(item.at, now=tn.runtime.clock.now()),
-            )
+        text = tn.t(
+            f"item.ok_{kind.value}",
+            who=html.escape(tn.who(stay)),
+            text=html.escape(item.text),
+            when=tn.t.date_hm(item.at, now=tn.runtime.clock.now()),
         )
+        await tn.reply(f"{text}\n{tn.t('note.group_sees')}" if warn else text)
 
     return action
 
 
+async def _warn_group_sees(tn: Turn, ward: Ward) -> bool:
+    """Once per nurse: free text typed here is read by everyone in the ward group."""
+    if ward.group_chat_id is None or not (await tasks.get_policy(tn.uow, ward=ward)).group_notes:
+        return False
+    prefs = await tn.uow.users.get(tn.user_id) or UserPrefs(tn.user_id)
+    if prefs.notes_warned_at is not None:
+        return False
+    await tn.uow.users.put(dataclasses.replace(prefs, notes_warned_at=tn.runtime.clock.now()))
+    return True
+
+
 async def _card(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
-    if not tn.private:
-        raise Forbidden("err.card_private")
     bed = commands.parse_bed_only(args, bed_count=ward.bed_count)
     card = await services.patient_card(
         tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
@@ -471,8 +476,11 @@ def _card_bedside(tn: Turn, info: bedside.BedsideInfo) -> list[str]:
 
 
 def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
+    # Each button names the ward, the stay and the bed: pressed later, from another ward's
+    # context or after the bed changed hands, it acts on this patient or on nobody.
     def go(label: str, command: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(tn.t(label), callback_data=f"g:{command}:{stay.bed}")
+        data = f"g:{command}:{stay.ward_id}:{stay.id}:{stay.bed}"
+        return InlineKeyboardButton(tn.t(label), callback_data=data)
 
     return InlineKeyboardMarkup(
         [
@@ -494,7 +502,8 @@ async def _cancel(tn: Turn, args: list[str]) -> None:
     await tn.reply(tn.t("dialogue.cancelled" if ended else "dialogue.none"))
 
 
-COMMANDS: dict[str, Action] = {
+# The actions of this module by command name; bot/table.py says where and for whom.
+WARD_COMMANDS: dict[str, Action] = {
     "start": _start,
     "help": _help,
     "newward": _newward,
@@ -507,7 +516,6 @@ COMMANDS: dict[str, Action] = {
     "admit": _admit,
     "discharge": _discharge,
     "move": _move,
-    "transfer": _transfer,
     "surgery": _surgery,
     "critical": _critical,
     "op": _item_action(ItemKind.OPERATION),
@@ -516,148 +524,10 @@ COMMANDS: dict[str, Action] = {
     "card": _card,
     "board": _board,
     "cancel": _cancel,
-    **BEDSIDE_COMMANDS,
-    **REMINDER_COMMANDS,
-    **POLICY_COMMANDS,
 }
 
 
-def command_handler(name: str) -> Callable[[Update, WardContext], Coroutine[Any, Any, None]]:
-    """The PTB callback for one command: a dialogue when typed bare in a private chat."""
-    action = COMMANDS[name]
-
-    async def handle(update: Update, context: WardContext) -> None:
-        args = list(context.args or [])
-        async with turn(update, context, name) as tn:
-            if not args and name in DIALOGUES:
-                if not tn.private:
-                    raise BadInput("err.missing_args")
-                await tn.ward()
-                tn.runtime.dialogues.start(tn.chat_id, name)
-                await _ask(tn)
-                return
-            tn.runtime.dialogues.end(tn.chat_id)
-            await action(tn, args)
-
-    return handle
-
-
-# --- dialogues -----------------------------------------------------------------------------
-
-
-async def _ask(tn: Turn) -> None:
-    dialogue = tn.runtime.dialogues.get(tn.chat_id)
-    assert dialogue is not None
-    if dialogue.done:
-        tn.runtime.dialogues.end(tn.chat_id)
-        tn.command = dialogue.command
-        await COMMANDS[dialogue.command](tn, dialogue.args)
-        return
-    step = dialogue.step
-    beds: Sequence[str] = ()
-    if step.kind.value == "occupied":
-        ward, _ = await tn.ward()
-        beds = [s.bed for s in await tn.uow.stays.active(ward.id)]
-        if not beds:
-            tn.runtime.dialogues.end(tn.chat_id)
-            await tn.reply(tn.t("dialogue.no_patients"))
-            return
-    await tn.reply(tn.t(step.prompt), markup=keyboard(step, tn.t, beds=beds))
-
-
-async def _answer(tn: Turn, answer: str | None) -> None:
-    dialogue = tn.runtime.dialogues.get(tn.chat_id)
-    if dialogue is None:
-        await tn.reply(tn.t("dialogue.none"))
-        return
-    tn.command = dialogue.command
-    ward, _ = await tn.ward()
-    step = dialogue.step
-    if answer is None:
-        if not step.optional:
-            raise BadInput("err.text_empty")
-    else:
-        try:
-            value = check_answer(
-                step, answer, bed_count=ward.bed_count, t=tn.t, now=tn.runtime.clock.now()
-            )
-        except WardError as error:
-            # Ask the same question again rather than dropping what was already given.
-            await tn.reply(f"{tn.explain(error)}\n{tn.t(step.prompt)}")
-            return
-        if (
-            step.kind.value == "occupied"
-            and await tn.uow.stays.active_in_bed(ward.id, value) is None
-        ):
-            await tn.reply(f"{tn.t('err.bed_empty', bed=value)}\n{tn.t(step.prompt)}")
-            return
-    dialogue.give(None if answer is None else value)
-    await _ask(tn)
-
-
-async def on_text(update: Update, context: WardContext) -> None:
-    """Plain text in a private chat answers the open dialogue's question."""
-    message = update.effective_message
-    if message is None or message.text is None:
-        return
-    async with turn(update, context, None) as tn:
-        if tn.runtime.dialogues.get(tn.chat_id) is None:
-            await tn.reply(tn.t("text.unknown"))
-            return
-        await _answer(tn, message.text)
-
-
-# --- buttons -------------------------------------------------------------------------------
-
-
-async def on_callback(update: Update, context: WardContext) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    data = query.data
-    async with turn(update, context, None) as tn:
-        try:
-            if data.startswith(CALLBACK_PREFIX):
-                await query.answer()
-                if data == CANCEL:
-                    tn.runtime.dialogues.end(tn.chat_id)
-                    await tn.reply(tn.t("dialogue.cancelled"))
-                else:
-                    await _answer(tn, None if data == SKIP else data[len(CALLBACK_PREFIX) :])
-            elif data.startswith("t:"):
-                await on_task_button(tn, data)
-            elif data.startswith("j:"):
-                await _decide_join(tn, data)
-            elif data.startswith("m:"):
-                await _member_action(tn, data)
-            elif data.startswith("w:"):
-                ward_id = int(data[2:])
-                ward = await tn.uow.wards.get(ward_id)
-                if ward is None:
-                    raise Forbidden("err.not_member")
-                await services.switch_ward(tn.uow, actor=tn.actor, name=ward.name)
-                await tn.commit()
-                tn.use_ward(ward)
-                await query.answer()
-                await tn.reply(tn.t("ward.switched", ward=html.escape(ward.name)))
-            elif data.startswith("g:"):
-                _, command, bed = data.split(":", 2)
-                await query.answer()
-                if command not in DIALOGUES:
-                    return
-                await tn.ward()
-                tn.runtime.dialogues.start(tn.chat_id, command, [bed])
-                tn.command = command
-                await _ask(tn)
-            else:
-                await query.answer()
-        except WardError as error:
-            # A button refusal is shown on the button press itself, as well as in the chat.
-            await query.answer(tn.t(error.key, **error.params)[:190], show_alert=True)
-            raise
-
-
-async def _decide_join(tn: Turn, data: str) -> None:
+async def decide_join(tn: Turn, data: str) -> None:
     _, ward_id, user_id, verdict = data.split(":")
     query = tn.update.callback_query
     assert query is not None
@@ -683,7 +553,7 @@ async def _decide_join(tn: Turn, data: str) -> None:
                 when=tn.t.hm(tn.runtime.clock.now()),
             )
         )
-    nurse_t = await _texts_for(tn, member.user_id, ward.locale, ward.timezone)
+    nurse_t = await texts_for(tn, member.user_id, ward.locale, ward.timezone)
     with contextlib.suppress(TelegramError):
         await tn.reply(
             nurse_t("join.welcome" if approve else "join.declined", ward=html.escape(ward.name)),
@@ -691,7 +561,7 @@ async def _decide_join(tn: Turn, data: str) -> None:
         )
 
 
-async def _member_action(tn: Turn, data: str) -> None:
+async def member_action(tn: Turn, data: str) -> None:
     _, action, ward_id, user_id = data.split(":")
     query = tn.update.callback_query
     assert query is not None

@@ -26,6 +26,15 @@ _SHOWN = (Frequency.QD, Frequency.BID, Frequency.TID, Frequency.QID, Frequency.Q
           Frequency.Q8H, Frequency.Q12H, Frequency.QN, Frequency.HS)  # fmt: skip
 _LEAD = ("lead", "提前")
 _ESCALATE = ("escalate", "escalation", "逾期", "升级")
+_GROUP_NOTES = ("groupnotes", "群备注")
+_ON, _OFF = ("on", "开", "开启", "显示"), ("off", "关", "关闭", "隐藏")
+
+
+def _on_off(words: list[str]) -> bool:
+    word = words[0].lower() if len(words) == 1 else ""
+    if word in _ON or word in _OFF:
+        return word in _ON
+    raise BadInput("err.policy_on_off", value=html.escape(" ".join(words)[:12]))
 
 
 def _interval(delta: timedelta) -> str:
@@ -48,6 +57,7 @@ def _describe(tn: Turn, policy: WardPolicy) -> str:
             ),
         )
     )
+    lines.append(tn.t("policy.group_notes_on" if policy.group_notes else "policy.group_notes_off"))
     lines.append(tn.t("policy.care"))
     for line, rules in policy.line_care.rules.items():
         for rule in rules:
@@ -123,6 +133,8 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = _care(policy, args[1:])
     elif head in ("shift", "班次") and len(args) == 3:
         new = _shift(policy, args[1], args[2])
+    elif head in _GROUP_NOTES:
+        new = dataclasses.replace(policy, group_notes=_on_off(args[1:]))
     else:
         # `[route] freq HH:MM ...`: a route first sets that route's own table.
         route = parse_route(args[0]) if len(args) > 2 else None

@@ -12,14 +12,15 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 
 from boards import services
-from boards.errors import Forbidden, WardError
+from boards.errors import Conflict, Forbidden, WardError
+from boards.hospital import Hospital, load_hospital
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import Member, Stay, Ward
 from boards.ports import UnitOfWork
 from bot.runtime import Runtime, WardContext
 
-__all__ = ["Turn", "turn"]
+__all__ = ["Turn", "texts_for", "turn"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ class Turn:
         self._user_locale: str | None = None
         self.t: Texts = texts(self.runtime.settings.locale, self.runtime.settings.timezone)
         self._ward: tuple[Ward, Member] | None = None
+        # The ward a button or a dialogue named: the command acts there or nowhere.
+        self._pinned_ward: int | None = None
+        # Name the ward in private replies when the nurse works in more than one.
+        self._ward_label: str | None = None
+        self._hospital: Hospital | None = None
         self._changed: set[int] = set()
 
     async def load_locale(self) -> None:
@@ -59,26 +65,52 @@ class Turn:
         locale = self._user_locale if self.private and self._user_locale else ward.locale
         self.t = texts(locale, ward.timezone)
 
+    def pin_ward(self, ward_id: int) -> None:
+        """This turn acts in the ward a button or dialogue named, re-checked when used."""
+        if self._ward is not None and self._ward[0].id != ward_id:
+            self._ward = None
+        self._pinned_ward = ward_id
+
     async def ward(self) -> tuple[Ward, Member]:
         """The ward this command acts on, checking that the sender is an approved member."""
         if self._ward is None:
+            if self._pinned_ward is not None:
+                return await self.ward_of(self._pinned_ward)
             if self.private:
                 self._ward = await services.current_ward(self.uow, user_id=self.user_id)
             else:
                 self._ward = await services.ward_for_group(
                     self.uow, chat_id=self.chat_id, user_id=self.user_id
                 )
-            self.use_ward(self._ward[0])
+            await self._label(self._ward[0])
         return self._ward
 
     async def ward_of(self, ward_id: int) -> tuple[Ward, Member]:
-        """A named ward (a scanned sign's), checking membership like `ward()` does."""
+        """A named ward (a button's, a scanned sign's), checking membership like `ward()`."""
         ward = await self.uow.wards.get(ward_id)
         if ward is None:
             raise Forbidden("err.not_member")
         self._ward = (ward, await services.require_member(self.uow, ward_id, self.user_id))
-        self.use_ward(ward)
+        await self._label(ward)
         return self._ward
+
+    async def _label(self, ward: Ward) -> None:
+        self.use_ward(ward)
+        if self.private:
+            mine = [m for m in await self.uow.members.of_user(self.user_id) if m.approved]
+            self._ward_label = ward.name if len(mine) > 1 else None
+
+    async def hospital(self) -> Hospital:
+        if self._hospital is None:
+            self._hospital = await load_hospital(self.uow, self.runtime.settings.operator_ids())
+        return self._hospital
+
+    async def expect_stays(self, ward: Ward, expected: dict[str, int]) -> None:
+        """Refuse when a bed answered earlier holds another patient now (or nobody)."""
+        for bed, stay_id in expected.items():
+            stay = await self.uow.stays.active_in_bed(ward.id, bed)
+            if stay is None or stay.id != stay_id:
+                raise Conflict("err.bed_changed", bed=bed)
 
     def who(self, stay: Stay) -> str:
         """Bed and name as this chat may see them: full name only in a private chat."""
@@ -102,6 +134,9 @@ class Turn:
         chat_id: int | None = None,
         **kwargs: Any,
     ) -> Message:
+        if self._ward_label is not None and (chat_id is None or chat_id == self.chat_id):
+            # A nurse of two wards always reads which one a reply is about.
+            text = f"【{html.escape(self._ward_label)}】{text}"
         return await self.context.bot.send_message(
             chat_id or self.chat_id,
             text,
@@ -123,14 +158,24 @@ class Turn:
         await self.reply(text)
 
 
+async def texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Texts:
+    """The language another person reads (a head nurse, a sender): hers, else the ward's."""
+    prefs = await tn.uow.users.get(user_id)
+    return texts(prefs.locale if prefs and prefs.locale else fallback, tz)
+
+
 @contextlib.asynccontextmanager
 async def turn(update: Update, context: WardContext, command: str | None) -> AsyncIterator[Turn]:
     """A transaction for one update; a refusal rolls it back and tells the nurse why."""
+    refused: WardError | None = None
     async with context.runtime.uow() as uow:
         current = Turn(update, context, uow, command)
         await current.load_locale()
         try:
             yield current
         except WardError as error:
-            # Nothing of a refused command is kept: the unit of work was not committed.
-            await current.refuse(error)
+            refused = error
+    if refused is not None:
+        # Nothing of a refused command is kept: the unit of work ended uncommitted. The
+        # refusal is sent after it ended, so no transaction waits on Telegram's rate limits.
+        await current.refuse(refused)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boards.commands import parse_admit, parse_item, parse_surgery, parse_transfer
+from boards.commands import parse_admit, parse_item, parse_surgery
 from boards.errors import BadInput
 from boards.model import Age, ItemKind, NursingLevel, Sex, SurgeryState
 from boards.parsing import (
@@ -18,6 +18,7 @@ from boards.parsing import (
     parse_level,
     parse_when,
 )
+from boards.transfers import TransferRequest, parse_transfer_request
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
@@ -169,8 +170,12 @@ def test_exam_needs_a_time_and_a_name() -> None:
     assert caught.value.key == "err.too_long"
 
 
-def test_transfer_target_bed_is_optional() -> None:
-    a = parse_transfer(["12", "骨科", "病区", "5"], bed_count=None)
-    assert (a.bed, a.ward, a.target_bed) == ("12", "骨科 病区", "5")
-    b = parse_transfer(["12", "骨科"], bed_count=None)
-    assert (b.ward, b.target_bed) == ("骨科", None)
+def test_transfer_request_takes_a_bed_wanted_or_a_withdrawal() -> None:
+    assert parse_transfer_request(["12"], bed_count=40) == TransferRequest("12")
+    assert parse_transfer_request(["12", "5"], bed_count=40) == TransferRequest("12", "5")
+    assert parse_transfer_request(["12", "取消"], bed_count=40).cancel
+    # The bed wanted is in the other ward, whose beds may number more than ours.
+    assert parse_transfer_request(["12", "55"], bed_count=40).target_bed == "55"
+    for bad in ([], ["12", "骨科病区", "5"], ["x"], ["12", "骨科"]):
+        with pytest.raises(BadInput):
+            parse_transfer_request(bad, bed_count=40)

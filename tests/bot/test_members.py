@@ -99,7 +99,8 @@ async def test_an_unbound_group_says_how_to_bind(ward: Ward) -> None:
 async def test_a_nurse_in_two_wards_switches(ward: Ward) -> None:
     await ward.create_ward()
     await ward.reply(ward.head, "/newward 骨科病区")
-    assert await ward.reply(ward.head, "/admit 1 甲 男 30") == "✅ 已入院：1床 甲"
+    # A nurse of two wards reads which ward each reply is about.
+    assert await ward.reply(ward.head, "/admit 1 甲 男 30") == "【骨科病区】✅ 已入院：1床 甲"
     choose = (await ward.say(ward.head, "/ward"))[-1]
     assert [row[0][0] for row in choose.buttons()] == ["普外科一病区", "✅ 骨科病区"]
     switched = await ward.head.press(choose, "普外科一病区")

@@ -105,8 +105,9 @@ async def test_bad_input_says_what_was_wrong_and_the_form_and_changes_nothing(
     )
     too_long = await ward.reply(ward.nurse, "/note 12 " + "很长" * 150)
     assert too_long.startswith("内容过长（最多 200 字）。\n格式：/note")
+    # The ward is chosen from a list of the hospital's wards, never typed.
     assert (await ward.reply(ward.nurse, "/transfer 12 不存在的病区")).startswith(
-        "没有名为「不存在的病区」的病区。"
+        "床号「不存在的病区」无法识别"
     )
     assert (await ward.reply(ward.nurse, "/critical 12 很重")).startswith("「很重」不是病情状态")
 
@@ -136,14 +137,15 @@ async def test_group_commands_reply_with_masked_names(ward: Ward) -> None:
     )
 
 
-async def test_transfer_to_another_ward_lands_there(ward: Ward) -> None:
+async def test_transfer_to_another_ward_lands_there_once_accepted(ward: Ward) -> None:
     await ward.ready()
     await ward.reply(ward.head, "/newward 骨科病区")
     await ward.reply(ward.head, "/ward 普外科一病区")
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
-    assert await ward.reply(ward.nurse, "/transfer 12 骨科病区 5") == (
-        "✅ 已转出：12床 张三 → 骨科病区 5床"
-    )
+    choose = (await ward.say(ward.nurse, "/transfer 12 5"))[-1]
+    sent = await ward.nurse.press(choose, "骨科病区")
+    arrival = next(m for m in sent if m.chat_id == ward.head.id)
+    await ward.head.press(arrival, "接收")
     board = (await ward.board()).text
     assert "转出 1 · 现有 0" in board and "12床 张* 转出至骨科病区" in board
     await ward.reply(ward.head, "/ward 骨科病区")

@@ -37,6 +37,7 @@ from boards.bedside import (
 )
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
+from boards.hospital import Hospital
 from boards.model import (
     Age,
     Member,
@@ -115,6 +116,7 @@ async def ctx(database: Database) -> AsyncIterator[Ctx]:
             uow,
             clock,
             actor=HEAD,
+            hospital=Hospital(frozenset()),
             name="普外科一病区",
             timezone="Asia/Shanghai",
             locale="zh_CN",
@@ -368,7 +370,13 @@ async def test_custom_tags(ctx: Ctx) -> None:
     # Another ward knows nothing of this ward's tags.
     async with ctx.uow() as uow:
         other = await services.create_ward(
-            uow, ctx.clock, actor=HEAD, name="骨科", timezone="Asia/Shanghai", locale="zh_CN"
+            uow,
+            ctx.clock,
+            actor=HEAD,
+            hospital=Hospital(frozenset()),
+            name="骨科",
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
         )
         assert await ward_tag_kinds(uow, ward=other) == DEFAULT_TAGS
         await uow.commit()

@@ -15,6 +15,7 @@ from boards import services, tasks
 from boards.bedside import add_line, remove_line
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
+from boards.hospital import Hospital
 from boards.model import (
     Age,
     Member,
@@ -107,6 +108,7 @@ async def ctx(database: Database, database_url: str) -> AsyncIterator[Ctx]:
             uow,
             clock,
             actor=HEAD,
+            hospital=Hospital(frozenset()),
             name="普外科一病区",
             timezone="Asia/Shanghai",
             locale="zh_CN",
