@@ -28,7 +28,7 @@ from tests.bot.conftest import GROUP_ID, TOKEN, Ward
 
 _TZ = ZoneInfo("Asia/Shanghai")
 _LINE = re.compile(r"^[▫✅✖] (\d+)床 ", re.MULTILINE)
-_TASK = re.compile(r"^t:(\d+):")
+_TASK = re.compile(r"^t:\d+:(\d+):")  # t:<ward>:<task>:<action>
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -383,7 +383,7 @@ async def test_done_pressed_twice_or_stale_is_recorded_once(reminder_ward: Ward)
     ward.clock.advance(timedelta(minutes=1))
     await ward.head.press(message, "✅ 12床")
     # A stale client still showing the old keyboard sends the done callback again.
-    await ward.head.press(message, callback_data=f"t:{task.id}:d")
+    await ward.head.press(message, callback_data=f"t:{task.ward_id}:{task.id}:d")
     answer = ward.emu.callback_answers[-1]
     assert answer["text"] == "该任务已处理（08:02），未做更改。"
     assert answer["show_alert"] is True
@@ -406,6 +406,7 @@ async def test_skip_asks_for_a_reason_and_records_it(reminder_ward: Ward) -> Non
         "禁食/术前",
         "医嘱暂停",
         "其他（见护理记录）",
+        "↩ 返回（12床）",
     ]
     (task,) = await due_tasks(ward)
     assert task.status is TaskStatus.PENDING  # nothing recorded before a reason is chosen
