@@ -36,6 +36,7 @@ __all__ = [
     "Census",
     "TransferLine",
     "census",
+    "condense",
     "day_bounds",
     "plain_length",
     "post_op_day",
@@ -363,10 +364,19 @@ def plain_length(markup: str) -> int:
     return len(html.unescape(_TAG.sub("", markup)))
 
 
-def _condense(
-    sections: list[tuple[str, list[str]]], fixed: int, t: Texts
+def condense(
+    sections: Sequence[tuple[str, Sequence[str]]],
+    t: Texts,
+    *,
+    fixed: int = 0,
+    budget: int = _BUDGET,
 ) -> list[tuple[str, list[str]]]:
-    """Shorten the longest lists, whole lines at a time, until the board fits one message."""
+    """Shorten the longest lists, whole lines at a time, until the text fits one message.
+
+    `sections` are (heading, lines) with the heading already rendered; a heading counts only
+    while its section shows something. Each shortened list ends with "…另有 N 条" ("… N
+    more"); `fixed` is the plain length of everything else in the message.
+    """
     kept = [list(lines) for _, lines in sections]
     hidden = [0] * len(sections)
 
@@ -374,13 +384,13 @@ def _condense(
         total = fixed
         for i, (title, _) in enumerate(sections):
             if kept[i] or hidden[i]:
-                total += plain_length(t(title)) + 1
+                total += plain_length(title) + 1
                 total += sum(plain_length(line) + 1 for line in kept[i])
                 if hidden[i]:
                     total += plain_length(t("board.more", n=hidden[i])) + 1
         return total
 
-    while size() > _BUDGET:
+    while size() > budget:
         longest = max(range(len(kept)), key=lambda i: len(kept[i]))
         if not kept[longest]:
             break
@@ -411,12 +421,12 @@ def render_board(data: BoardData, t: Texts, *, private: bool) -> str:
     ]
     foot = [t("board.updated", time=t.hm(data.now))]
     fixed = sum(plain_length(line) + 1 for line in (*head, *foot)) + 2
-    sections = _condense(_sections(data, t, private=private), fixed, t)
+    headed = [(t(key), lines) for key, lines in _sections(data, t, private=private)]
     body: list[str] = []
-    for title, lines in sections:
+    for title, lines in condense(headed, t, fixed=fixed):
         if lines:
             body.append("")
-            body.append(t(title))
+            body.append(title)
             body.extend(lines)
     if not body:
         body = ["", t("board.empty")]

@@ -290,7 +290,8 @@ class TaskOccurrences(Protocol):
 
     async def snooze(self, task_id: int, *, due_at: datetime) -> TaskOccurrence | None:
         """Give a pending task a new due (and reminder) time and send it again then; None
-        (nothing changed) if it is not pending. The planned time stays."""
+        (nothing changed) if it is not pending. The planned time stays, and so does its
+        message until it is sent again (its row there shows the new time)."""
         ...
 
     async def set_remind_at(self, changes: Mapping[int, datetime]) -> None:
@@ -328,6 +329,11 @@ class TaskOccurrences(Protocol):
 
     async def release(self, task_ids: Sequence[int], *, owner: str) -> list[int]:
         """Give back unsent tasks `owner` holds, for the next claim; returns their ids."""
+        ...
+
+    async def of_message(self, chat_id: int, message_id: int) -> list[TaskOccurrence]:
+        """The tasks this reminder message carries (as `mark_sent` recorded them, whatever
+        their state now), by planned time, stay, kind, rule and id."""
         ...
 
     async def escalation_candidates(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boards.errors import BadInput, Conflict, NotFound
+from boards.errors import BadInput, Conflict, Forbidden, NotFound
 from boards.lines import DEFAULT_LINES, LineKind
 from boards.model import (
     MedicationOrder,
@@ -80,15 +80,18 @@ __all__ = [
     "mark_escalated",
     "mark_sent",
     "materialise",
+    "message_slot",
     "parse_med_args",
     "parse_remind_args",
     "prescribe",
     "release",
+    "row_order",
     "set_policy",
     "snooze",
     "stop_order",
     "stop_reminder",
     "sync_line_care",
+    "task_of_ward",
     "tasks_view",
     "ward_zones",
 ]
@@ -1113,6 +1116,15 @@ async def release(uow: UnitOfWork, *, task_ids: Sequence[int], owner: str) -> li
     return released
 
 
+def row_order(task: TaskOccurrence) -> tuple[datetime, int, str, str, int]:
+    """Where a task's row sits in its message: by planned time, then patient, then kind.
+
+    The planned time, not the due time: a snooze moves the due time while the task is still
+    in its message, and its row must not jump under a nurse's thumb.
+    """
+    return (task.planned_at, task.stay_id, task.kind.value, task.rule_code, task.id)
+
+
 def group_slots(
     tasks: Iterable[TaskOccurrence],
     zones: Mapping[int, ZoneInfo],
@@ -1121,7 +1133,7 @@ def group_slots(
 ) -> list[Slot]:
     """One Slot per ward per time slot of the ward's wall clock (boards.schedule.slot_of),
     and one per ward for all its late tasks; by slot start, then ward. Within a slot tasks
-    run by due time, then patient, then kind."""
+    run in `row_order`."""
     batches: dict[tuple[int, datetime | None], list[TaskOccurrence]] = defaultdict(list)
     starts: dict[tuple[int, datetime | None], datetime] = {}
     for task in tasks:
@@ -1134,9 +1146,7 @@ def group_slots(
             ward_id=ward_id,
             start=starts[(ward_id, slot)],
             late=slot is None,
-            tasks=tuple(
-                sorted(items, key=lambda t: (t.due_at, t.stay_id, t.kind.value, t.rule_code, t.id))
-            ),
+            tasks=tuple(sorted(items, key=row_order)),
         )
         for (ward_id, slot), items in batches.items()
     ]
@@ -1149,7 +1159,49 @@ async def ward_zones(uow: UnitOfWork, ward_ids: Iterable[int]) -> dict[int, Zone
     return {w.id: ZoneInfo(w.timezone) for w in await uow.wards.many(list(set(ward_ids)))}
 
 
+async def message_slot(
+    uow: UnitOfWork,
+    *,
+    ward: Ward,
+    chat_id: int,
+    message_id: int,
+    slot_minutes: int = DEFAULT_SLOT_MINUTES,
+) -> Slot | None:
+    """The slot a sent reminder message shows, rebuilt from the tasks recorded as sent in it
+    (`mark_sent`), in their states now and in the order they were sent; only this ward's
+    tasks. None if it carries none (any more: each snoozed one went out again elsewhere)."""
+    carried = [t for t in await uow.tasks.of_message(chat_id, message_id) if t.ward_id == ward.id]
+    if not carried:
+        return None
+    tz = ZoneInfo(ward.timezone)
+    # The due time at sending is known for tasks not snoozed since (snoozing unsends them).
+    unmoved = [t.due_at for t in carried if t.sent_at is not None]
+    start = slot_of(min(unmoved or [t.planned_at for t in carried]), tz, slot_minutes)
+    return Slot(
+        ward_id=ward.id,
+        start=start,
+        late=any(t.late for t in carried),
+        tasks=tuple(sorted(carried, key=row_order)),
+    )
+
+
 # --- closing tasks ----------------------------------------------------------------------------
+
+
+async def task_of_ward(
+    uow: UnitOfWork, *, actor: Actor, ward_id: int, task_id: int
+) -> tuple[Ward, TaskOccurrence]:
+    """The ward and task a button names, for an approved member of that ward.
+
+    A non-member, an unknown ward or task, and a task of another ward get one and the same
+    refusal: a forged button learns nothing, not even whether the task exists.
+    """
+    await require_member(uow, ward_id, actor.user_id)
+    ward = await uow.wards.get(ward_id)
+    task = await uow.tasks.get(task_id)
+    if ward is None or task is None or task.ward_id != ward_id:
+        raise Forbidden("err.not_member")
+    return ward, task
 
 
 async def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[TaskOccurrence, Ward]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 import secrets
 import socket
 from collections import defaultdict
@@ -16,8 +17,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from boards import tasks
+from boards.board import condense
 from boards.commands import parse_bed_only
-from boards.errors import BadInput
+from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
@@ -188,6 +190,12 @@ def _status(t: Texts, task: TaskOccurrence, names: dict[int, str]) -> str:
     return ""
 
 
+def _data(task: TaskOccurrence, action: str) -> str:
+    # Every button names its ward: the press is authorised against it before anything else.
+    # At most "t:" + two 19-digit ids + ":r:fasting", well inside Telegram's 64 bytes.
+    return f"t:{task.ward_id}:{task.id}:{action}"
+
+
 def render_slot(
     t: Texts,
     start: datetime,
@@ -195,9 +203,12 @@ def render_slot(
     chunk: Sequence[TaskOccurrence],
     stays: dict[int, Stay],
     names: dict[int, str] | None = None,
+    *,
+    choosing: int | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The slot message: a line and a row of buttons per task; closed tasks keep a row
-    (without actions) so the message always knows every task it carries."""
+    (without actions). The task `choosing` a reason for ✖ has the reasons and a way back
+    in place of its row; every other row stays as it is."""
     names = names or {}
     title = t("remind.late_title") if late else t("remind.title", time=t.hm(start))
     lines = [title]
@@ -214,16 +225,24 @@ def render_slot(
             f"{mark} {html.escape(who)} · {when}{html.escape(task.text)}{_status(t, task, names)}"
         )
         bed = t.bed(stays[task.stay_id].bed) if task.stay_id in stays else "?"
-        if task.pending:
+        if task.pending and task.id == choosing:
+            rows += [
+                [InlineKeyboardButton(t(f"skip.{code}"), callback_data=_data(task, f"r:{code}"))]
+                for code in _SKIP_REASONS
+            ]
+            rows.append(
+                [InlineKeyboardButton(t("btn.skip_back", bed=bed), callback_data=_data(task, "b"))]
+            )
+        elif task.pending:
             rows.append(
                 [
-                    InlineKeyboardButton(f"✅ {bed}", callback_data=f"t:{task.id}:d"),
-                    InlineKeyboardButton(t("btn.snooze"), callback_data=f"t:{task.id}:z"),
-                    InlineKeyboardButton(t("btn.skip_task"), callback_data=f"t:{task.id}:k"),
+                    InlineKeyboardButton(f"✅ {bed}", callback_data=_data(task, "d")),
+                    InlineKeyboardButton(t("btn.snooze"), callback_data=_data(task, "z")),
+                    InlineKeyboardButton(t("btn.skip_task"), callback_data=_data(task, "k")),
                 ]
             )
         else:
-            rows.append([InlineKeyboardButton(f"{mark} {bed}", callback_data=f"t:{task.id}:i")])
+            rows.append([InlineKeyboardButton(f"{mark} {bed}", callback_data=_data(task, "i"))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -241,88 +260,99 @@ async def dispatch_tick(context: WardContext) -> None:
 # --- buttons ------------------------------------------------------------------------------
 
 
+_PRESS = re.compile(r"t:(?:(\d{1,19}):)?(\d{1,19}):(d|z|k|b|i|r:[a-z]{1,16})")
+
+
 async def on_task_button(tn: Turn, data: str) -> None:
-    """`t:<task>:<d|z|k|r:<reason>|i>`: done, snooze, skip (choose a reason), info."""
+    """`t:<ward>:<task>:<action>`: d done, z snooze, k not given (choose a reason), b back
+    from the reasons, r:<reason>, i info (a closed task). Only an approved member of the
+    named ward, for a task of that ward, may press; anyone else gets an alert and nothing
+    changes, nothing is edited."""
     query = tn.update.callback_query
     assert query is not None
     message = query.message
     if not isinstance(message, Message):
         await query.answer()
         return
-    _, raw_id, action, *rest = data.split(":")
-    task_id = int(raw_id)
+    pressed = _PRESS.fullmatch(data)
+    try:
+        if pressed is None:
+            raise Forbidden("err.not_member")
+        raw_ward, raw_task, action = pressed.groups()
+        task_id = int(raw_task)
+        if raw_ward is None:
+            # A button drawn before buttons named their ward: it stands for the task's own
+            # ward, so a member of that ward can still use it and nobody else can.
+            old = await tn.uow.tasks.get(task_id)
+            raw_ward = str(old.ward_id if old is not None else 0)
+        ward, task = await tasks.task_of_ward(
+            tn.uow, actor=tn.actor, ward_id=int(raw_ward), task_id=task_id
+        )
+    except Forbidden as refusal:
+        # On the press only: a stranger in the group gets no message there to spam it with.
+        await query.answer(tn.explain(refusal)[:190], show_alert=True)
+        return
+    tn.use_ward(ward)
+    here = (message.chat.id, message.message_id)
+    if action in ("i", "k", "b"):
+        # Nothing is recorded: ✖ only opens this task's reasons (if it is still open), back
+        # closes them; the rest of the message stays as it is.
+        await query.answer()
+        if action != "i":
+            # Nothing to keep, but end this turn's transaction: on SQLite it holds the one
+            # write lock, which the drawing's own unit of work would wait for.
+            await tn.commit()
+            choosing = task.id if action == "k" and task.pending else None
+            await _refresh_message(tn, ward, *here, choosing=choosing)
+        return
     clock = tn.runtime.clock
-    if action == "i":
-        await query.answer()
-        return
-    if action == "k":
-        # Ask why, on the message itself; nothing changes until a reason is chosen.
-        rows = [
-            [InlineKeyboardButton(tn.t(f"skip.{code}"), callback_data=f"t:{task_id}:r:{code}")]
-            for code in _SKIP_REASONS
-        ]
-        await query.answer()
-        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
-        return
     if action == "d":
         done = await tasks.acknowledge(
-            tn.uow, clock, actor=tn.actor, task_id=task_id, outcome=TaskStatus.DONE
+            tn.uow, clock, actor=tn.actor, task_id=task.id, outcome=TaskStatus.DONE
         )
     elif action == "z":
         done = await tasks.snooze(
-            tn.uow, clock, actor=tn.actor, task_id=task_id, minutes=SNOOZE_MINUTES
+            tn.uow, clock, actor=tn.actor, task_id=task.id, minutes=SNOOZE_MINUTES
         )
-    elif action == "r" and rest and rest[0] in _SKIP_REASONS:
+    else:
+        reason = action.removeprefix("r:")
+        if reason not in _SKIP_REASONS:
+            await query.answer()
+            return
         done = await tasks.acknowledge(
             tn.uow,
             clock,
             actor=tn.actor,
-            task_id=task_id,
+            task_id=task.id,
             outcome=TaskStatus.SKIPPED,
-            reason=tn.t(f"skip.{rest[0]}"),
+            reason=tn.t(f"skip.{reason}"),
         )
-    else:
-        await query.answer()
-        return
-    ward, _ = await tn.ward_of(done.task.ward_id)
     tn.changed(ward.id)
     await tn.commit()
     await query.answer(tn.t("remind.recorded"))
-    await _refresh_message(
-        tn,
-        ward,
-        message.chat.id,
-        message.message_id,
-        _task_ids(message.reply_markup),
-    )
-
-
-def _task_ids(markup: InlineKeyboardMarkup | None) -> list[int]:
-    ids: list[int] = []
-    for row in markup.inline_keyboard if markup else ():
-        for button in row:
-            data = button.callback_data
-            if isinstance(data, str) and data.startswith("t:"):
-                task_id = int(data.split(":")[1])
-                if task_id not in ids:
-                    ids.append(task_id)
-    return ids
+    await _refresh_message(tn, ward, *here)
+    # Pressed on an older message of a task sent again since (after a snooze): the message
+    # that carries it now shows the change too.
+    carrier = (done.task.message_chat_id, done.task.message_id)
+    if carrier != here and carrier[0] is not None and carrier[1] is not None:
+        await _refresh_message(tn, ward, carrier[0], carrier[1])
 
 
 async def _refresh_message(
-    tn: Turn, ward: Ward, chat_id: int, message_id: int, ids: list[int]
+    tn: Turn, ward: Ward, chat_id: int, message_id: int, *, choosing: int | None = None
 ) -> None:
+    """Draw a sent reminder message again from the tasks it carries (never from what its
+    keyboard shows now), with `choosing`'s reasons open if given."""
     async with tn.runtime.uow() as uow:
-        items = await uow.tasks.many(ids)
-        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in items})}
+        slot = await tasks.message_slot(uow, ward=ward, chat_id=chat_id, message_id=message_id)
+        if slot is None:
+            return
+        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in slot.tasks})}
         members = {m.user_id: m.display_name for m in await uow.members.of_ward(ward.id)}
-    if not items:
-        return
-    order = {task_id: i for i, task_id in enumerate(ids)}
-    chunk = sorted(items, key=lambda x: order.get(x.id, 0))
     t = texts(ward.locale, ward.timezone)
-    late = any(x.late for x in chunk)
-    text, markup = render_slot(t, min(x.planned_at for x in chunk), late, chunk, stays, members)
+    text, markup = render_slot(
+        t, slot.start, slot.late, slot.tasks, stays, members, choosing=choosing
+    )
     try:
         await tn.context.bot.edit_message_text(
             text,
@@ -459,16 +489,17 @@ async def _tasks(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     view = await tasks.tasks_view(tn.uow, tn.runtime.clock, ward=ward)
     now = tn.runtime.clock.now()
-    lines = [tn.t("tasks.title", due=len(view.due), overdue=view.summary.overdue_count)]
+    title = tn.t("tasks.title", due=len(view.due), overdue=view.summary.overdue_count)
+    lines = []
     for row in (*view.due, *view.upcoming):
         flag = "⚠ " if row.overdue else ""
         lines.append(
             f"{flag}{tn.t.date_hm(row.task.due_at, now=now)} "
             f"{html.escape(tn.who(row.stay))} · {html.escape(row.task.text)}"
         )
-    if len(lines) == 1:
-        lines.append(tn.t("tasks.none"))
-    await tn.reply("\n".join(lines[:80]))
+    # A busy shift lists hundreds: cut by whole lines, as the board is, with "…另有 N 条".
+    ((_, shown),) = condense([(title, lines or [tn.t("tasks.none")])], tn.t)
+    await tn.reply("\n".join([title, *shown]))
 
 
 REMINDER_COMMANDS = {

@@ -1295,8 +1295,8 @@ class SqlTaskOccurrences(_Repository):
                 due_at=due_at,
                 remind_at=due_at,
                 sent_at=None,
-                message_chat_id=None,
-                message_id=None,
+                # Still carried by the message it was in (which shows the new time) until
+                # it is sent again: mark_sent then records the new message.
                 escalated_at=None,
                 lease_owner=None,
                 lease_until=None,
@@ -1404,6 +1404,13 @@ class SqlTaskOccurrences(_Repository):
             update(_T)
             .where(_T.id.in_(list(task_ids)), _T.lease_owner == owner, _T.sent_at.is_(None))
             .values(lease_owner=None, lease_until=None)
+        )
+
+    async def of_message(self, chat_id: int, message_id: int) -> list[TaskOccurrence]:
+        return await self._rows(
+            select(_T)
+            .where(_T.message_chat_id == chat_id, _T.message_id == message_id)
+            .order_by(_T.planned_at, _T.stay_id, _T.kind, _T.rule_code, _T.id)
         )
 
     async def escalation_candidates(

@@ -1,7 +1,8 @@
 """Reminder delivery under trouble: every reminder reaches the ward group exactly once.
 
 Restarts mid-slot, 5xx and 429 storms, downtime, two dispatchers on one database,
-escalation, and the buttons pressed twice, stale or by strangers.
+escalation, the buttons pressed twice, stale, forged or by strangers, one task's row of
+a message at a time, and /tasks on a shift too busy for one message.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.bot.conftest import GROUP_ID, TOKEN, Ward
 
 _TZ = ZoneInfo("Asia/Shanghai")
 _LINE = re.compile(r"^[▫✅✖] (\d+)床 ", re.MULTILINE)
-_TASK = re.compile(r"^t:(\d+):")
+_TASK = re.compile(r"^t:\d+:(\d+):")  # t:<ward>:<task>:<action>
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -383,7 +384,7 @@ async def test_done_pressed_twice_or_stale_is_recorded_once(reminder_ward: Ward)
     ward.clock.advance(timedelta(minutes=1))
     await ward.head.press(message, "✅ 12床")
     # A stale client still showing the old keyboard sends the done callback again.
-    await ward.head.press(message, callback_data=f"t:{task.id}:d")
+    await ward.head.press(message, callback_data=f"t:{task.ward_id}:{task.id}:d")
     answer = ward.emu.callback_answers[-1]
     assert answer["text"] == "该任务已处理（08:02），未做更改。"
     assert answer["show_alert"] is True
@@ -406,6 +407,7 @@ async def test_skip_asks_for_a_reason_and_records_it(reminder_ward: Ward) -> Non
         "禁食/术前",
         "医嘱暂停",
         "其他（见护理记录）",
+        "↩ 返回（12床）",
     ]
     (task,) = await due_tasks(ward)
     assert task.status is TaskStatus.PENDING  # nothing recorded before a reason is chosen
@@ -431,3 +433,226 @@ async def test_a_non_member_cannot_tick_a_task_off(reminder_ward: Ward) -> None:
     (task,) = await due_tasks(ward)
     assert task.status is TaskStatus.PENDING
     assert await _done_audits(ward) == 0
+
+
+# --- 7. buttons of a slot with several tasks: members only, one row at a time ---------------
+
+_NORMAL_ROW = ["✅ {bed}床", "⏰ 15分钟后", "✖ 未执行"]
+_REASONS = ["患者拒绝", "外出检查/不在床旁", "禁食/术前", "医嘱暂停", "其他（见护理记录）"]
+
+
+async def _three_task_slot(ward: Ward) -> tuple[EmuMessage, list[TaskOccurrence]]:
+    """One 08:00 message carrying beds 11, 12 and 13, in that order, and its tasks."""
+    await ward.ready()
+    await admit_with_bid(ward, [11, 12, 13])
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ticks(ward)
+    (message,) = reminder_messages(ward)
+    await ward.board()  # the board's own refresh is done: whatever the bot says next is news
+    due = sorted(await due_tasks(ward), key=lambda t: t.id)
+    assert len(due) == 3
+    return message, due
+
+
+def labels(message: EmuMessage) -> list[list[str]]:
+    return [[label for label, _ in row] for row in message.buttons()]
+
+
+def normal(bed: int) -> list[str]:
+    return [label.format(bed=bed) for label in _NORMAL_ROW]
+
+
+def data_of(message: EmuMessage, task: TaskOccurrence, action: str) -> str:
+    """The callback data of one of the message's buttons, checking it is on the keyboard."""
+    wanted = f"t:{task.ward_id}:{task.id}:{action}"
+    assert wanted in [data for row in message.buttons() for _, data in row], wanted
+    return wanted
+
+
+async def statuses(ward: Ward, due: list[TaskOccurrence]) -> list[TaskStatus]:
+    async with ward.database.uow() as uow:
+        return [t.status for t in await uow.tasks.many([t.id for t in due])]
+
+
+async def test_a_non_member_in_the_group_changes_nothing_on_any_button(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    message, due = await _three_task_slot(ward)
+    before = (message.text, message.buttons(), message.edit_count)
+    presses = [
+        data_of(message, due[1], "d"),
+        data_of(message, due[1], "k"),
+        data_of(message, due[1], "z"),
+        # Forged: a reason straight away, and an old-style button without a ward.
+        f"t:{due[1].ward_id}:{due[1].id}:r:refused",
+        f"t:{due[1].id}:k",
+    ]
+    for data in presses:
+        sent = await ward.stranger.press(message, callback_data=data)
+        answer = ward.emu.callback_answers[-1]
+        assert answer["text"] == "您不是本病区的成员，无法查看或修改。", data
+        assert answer["show_alert"] is True
+        assert sent == []  # not a word in the group either
+    assert (message.text, message.buttons(), message.edit_count) == before
+    assert await statuses(ward, due) == [TaskStatus.PENDING] * 3
+    assert await _done_audits(ward) == 0
+    assert ward.emu.unanswered_callback_queries == []
+
+
+async def test_not_given_opens_only_its_own_row_and_back_restores_it(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    message, due = await _three_task_slot(ward)
+    text = message.text
+    assert labels(message) == [normal(11), normal(12), normal(13)]
+
+    await ward.nurse.press(message, callback_data=data_of(message, due[1], "k"))
+    assert labels(message) == [
+        normal(11),
+        *([reason] for reason in _REASONS),
+        ["↩ 返回（12床）"],
+        normal(13),
+    ]
+    assert message.text == text
+    # The reasons are bed 12's; beds 11 and 13 keep their own buttons.
+    data_of(message, due[0], "d")
+    data_of(message, due[2], "k")
+    data_of(message, due[1], "r:refused")
+    assert await statuses(ward, due) == [TaskStatus.PENDING] * 3
+
+    await ward.nurse.press(message, "↩ 返回（12床）")
+    assert labels(message) == [normal(11), normal(12), normal(13)]
+    assert message.text == text
+
+    await ward.nurse.press(message, callback_data=data_of(message, due[1], "k"))
+    await ward.nurse.press(message, "患者拒绝")
+    assert ward.emu.callback_answers[-1]["text"] == "已记录"
+    assert message.text.splitlines()[1:] == [
+        "▫ 11床 张* · 阿莫西林 0.5g po",
+        "✖ 12床 张* · 阿莫西林 0.5g po — 未执行：患者拒绝（李娜）",
+        "▫ 13床 张* · 阿莫西林 0.5g po",
+    ]
+    assert labels(message) == [normal(11), ["✖ 12床"], normal(13)]
+    assert await statuses(ward, due) == [
+        TaskStatus.PENDING,
+        TaskStatus.SKIPPED,
+        TaskStatus.PENDING,
+    ]
+
+    # The others still work, and the message keeps all three rows.
+    await ward.nurse.press(message, "✅ 13床")
+    assert labels(message) == [normal(11), ["✖ 12床"], ["✅ 13床"]]
+    assert [line[0] for line in message.text.splitlines()[1:]] == ["▫", "✖", "✅"]
+
+
+async def test_a_forged_ward_with_this_wards_task_is_refused(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    message, due = await _three_task_slot(ward)
+    # The stranger heads a ward of their own: a member there, not here.
+    assert "已创建病区" in await ward.reply(ward.stranger, "/newward 骨科病区 30")
+    theirs = await ward.ward_id("骨科病区")
+    before = (message.text, message.buttons(), message.edit_count)
+    for action in ("d", "k", "z", "r:held", "i"):
+        sent = await ward.stranger.press(message, callback_data=f"t:{theirs}:{due[0].id}:{action}")
+        answer = ward.emu.callback_answers[-1]
+        assert answer["text"] == "您不是本病区的成员，无法查看或修改。", action
+        assert answer["show_alert"] is True
+        assert sent == []
+    # A member of this ward naming a ward that does not exist fares no better.
+    await ward.nurse.press(message, callback_data=f"t:{theirs + 1000}:{due[0].id}:d")
+    assert ward.emu.callback_answers[-1]["text"] == "您不是本病区的成员，无法查看或修改。"
+    assert (message.text, message.buttons(), message.edit_count) == before
+    assert await statuses(ward, due) == [TaskStatus.PENDING] * 3
+    assert await _done_audits(ward) == 0
+
+
+async def test_a_button_drawn_before_wards_were_named_still_works_for_members(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    message, due = await _three_task_slot(ward)
+    await ward.nurse.press(message, callback_data=f"t:{due[0].id}:d")
+    assert ward.emu.callback_answers[-1]["text"] == "已记录"
+    assert await statuses(ward, due) == [TaskStatus.DONE, TaskStatus.PENDING, TaskStatus.PENDING]
+    # Redrawn with buttons that name the ward.
+    assert labels(message) == [["✅ 11床"], normal(12), normal(13)]
+    data_of(message, due[1], "d")
+
+
+async def test_snooze_keeps_the_row_in_place_until_the_task_is_sent_again(
+    reminder_ward: Ward,
+) -> None:
+    ward = reminder_ward
+    message, due = await _three_task_slot(ward)
+    ward.clock.advance(timedelta(minutes=2))  # 08:02
+    await ward.nurse.press(message, callback_data=data_of(message, due[1], "z"))
+    assert message.text.splitlines()[1:] == [
+        "▫ 11床 张* · 阿莫西林 0.5g po",
+        "▫ 12床 张* · 阿莫西林 0.5g po — 稍后提醒 08:17",
+        "▫ 13床 张* · 阿莫西林 0.5g po",
+    ]
+    assert labels(message) == [normal(11), normal(12), normal(13)]
+    await ward.nurse.press(message, "✅ 11床")  # a redraw: bed 12 keeps its row and place
+    assert labels(message) == [["✅ 11床"], normal(12), normal(13)]
+    assert "— 稍后提醒 08:17" in message.text.splitlines()[2]
+
+    ward.clock.advance(timedelta(minutes=15))  # 08:17: bed 12 comes again
+    await ticks(ward)
+    first, again = reminder_messages(ward)
+    assert first.message_id == message.message_id
+    assert again.text == "⏰ 08:15 提醒\n▫ 12床 张* · 阿莫西林 0.5g po — 稍后提醒 08:17"
+    # A nurse still on the first message ticks bed 12 there: both messages show it, and
+    # the first no longer carries it (the second does).
+    await ward.nurse.press(message, callback_data=data_of(message, due[1], "d"))
+    assert ward.emu.callback_answers[-1]["text"] == "已记录"
+    assert labels(again) == [["✅ 12床"]]
+    assert again.text.startswith("⏰ 08:15 提醒\n✅ 12床 张*")
+    assert labels(message) == [["✅ 11床"], normal(13)]
+    assert await statuses(ward, due) == [TaskStatus.DONE, TaskStatus.DONE, TaskStatus.PENDING]
+
+
+# --- 8. /tasks on a busy shift -------------------------------------------------------------
+
+
+async def test_tasks_of_a_busy_shift_fit_one_message(ward: Ward) -> None:
+    await ward.ready()
+    ward_id = await ward.ward_id()
+    actor = services.Actor(ward.nurse.id, "李娜")
+    now = ward.clock.now()  # 08:00
+    async with ward.database.uow() as uow:
+        record = await uow.wards.get(ward_id)
+        assert record is not None
+        for bed in range(1, 31):
+            a = commands.parse_admit([str(bed), "张三丰", "男", "45"], bed_count=record.bed_count)
+            await services.admit(
+                uow,
+                ward.clock,
+                actor=actor,
+                ward=record,
+                bed=a.bed,
+                name=a.name,
+                sex=a.sex,
+                age=a.age,
+            )
+            for n in range(10):
+                args = tasks.RemindArgs(
+                    text=f"复测指尖血糖并记录于护理记录单第{n}项",
+                    due_at=now + timedelta(minutes=bed * 10 + n),
+                )
+                await tasks.add_reminder(
+                    uow, ward.clock, actor=actor, ward=record, bed=a.bed, args=args
+                )
+        await uow.commit()
+    sent = [m for m in await ward.say(ward.nurse, "/tasks") if m.chat_id == ward.nurse.id]
+    (reply,) = sent
+    lines = reply.text.splitlines()
+    assert lines[0] == "待执行任务（到期 0，逾期 0）："
+    assert len(reply.text) <= 4096
+    more = re.fullmatch(r"…另有 (\d+) 条", lines[-1])
+    assert more is not None
+    shown = lines[1:-1]
+    assert len(shown) + int(more.group(1)) == 300
+    assert shown[0] == "08:10 1床 张三丰 · 复测指尖血糖并记录于护理记录单第0项"
+    assert all(line.endswith("项") for line in shown)  # whole lines, none cut

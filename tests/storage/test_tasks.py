@@ -612,6 +612,55 @@ async def test_snooze_keeps_the_planned_time_and_sends_again(ctx: Ctx) -> None:
     assert "task:snooze" in await ctx.actions()
 
 
+async def _slot(ctx: Ctx, message_id: int) -> tasks.Slot | None:
+    async with ctx.db.uow() as uow:
+        return await tasks.message_slot(uow, ward=ctx.ward, chat_id=GROUP, message_id=message_id)
+
+
+async def test_a_message_is_rebuilt_from_the_tasks_sent_in_it(ctx: Ctx) -> None:
+    async with ctx.db.uow() as uow:
+        thirteen = await _admit(uow, ctx.clock, ctx.ward, "13")
+        await uow.commit()
+    for bed in ("13", "12"):
+        await ctx.do(tasks.prescribe, actor=NURSE, bed=bed, args=CEFUROXIME)
+    ctx.clock.set(_local(23, 15))
+    claimed = await ctx.claim()
+    assert len(claimed) == 2
+    await ctx.send(claimed)  # message 7
+    slot = await _slot(ctx, 7)
+    assert slot is not None and slot.start == _local(23, 15) and not slot.late
+    # In the order the message was drawn: by planned time, then patient.
+    assert [t.stay_id for t in slot.tasks] == [ctx.stay.id, thirteen.id]
+    assert await _slot(ctx, 8) is None
+    async with ctx.db.uow() as uow:
+        assert await uow.tasks.of_message(GROUP + 1, 7) == []
+
+    # Snoozed, bed 12 stays in message 7 (its row shows the new time) until sent again.
+    ctx.clock.set(_local(23, 15, 2))
+    await ctx.run(tasks.snooze, actor=NURSE, task_id=slot.tasks[0].id, minutes=15)
+    slot = await _slot(ctx, 7)
+    assert slot is not None and slot.start == _local(23, 15)
+    assert [(t.stay_id, t.sent_at) for t in slot.tasks] == [
+        (ctx.stay.id, None),
+        (thirteen.id, _local(23, 15)),
+    ]
+    ctx.clock.set(_local(23, 15, 17))
+    again = await ctx.claim()
+    async with ctx.db.uow() as uow:
+        await tasks.mark_sent(
+            uow,
+            task_ids=[t.id for t in again],
+            chat_id=GROUP,
+            message_id=8,
+            sent_at=ctx.clock.now(),
+            owner="a",
+        )
+    first, second = await _slot(ctx, 7), await _slot(ctx, 8)
+    assert first is not None and [t.stay_id for t in first.tasks] == [thirteen.id]
+    assert second is not None and [t.stay_id for t in second.tasks] == [ctx.stay.id]
+    assert second.start == _local(23, 15, 15)
+
+
 # --- escalation ----------------------------------------------------------------------------
 
 
