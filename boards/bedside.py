@@ -7,7 +7,6 @@ import enum
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,6 +49,7 @@ from boards.services import (
 )
 from boards.signs import SIGN_WORDS_EN, SIGN_WORDS_ZH, BedSign, SignLine, SignTag, SignWords
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "CLOCK_SKEW",
@@ -164,10 +164,10 @@ class BedsideInfo:
 
 
 def _clean(text: str | None, *, limit: int) -> str | None:
-    """Whitespace collapsed; None for nothing; BadInput past `limit` characters."""
+    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters."""
     if text is None:
         return None
-    clean = " ".join(text.split())
+    clean = clean_text(text)
     if not clean:
         return None
     if len(clean) > limit:
@@ -176,8 +176,8 @@ def _clean(text: str | None, *, limit: int) -> str | None:
 
 
 def _shown(word: str) -> str:
-    # Echoed words go into replies: short, and never a whole pasted paragraph.
-    return " ".join(word.split())[:16]
+    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
+    return excerpt(word, 16)
 
 
 def _is_zh(locale: str) -> bool:
@@ -320,7 +320,7 @@ _COLOUR_WORDS = {
 
 
 def _colour(text: str) -> str:
-    raw = unicodedata.normalize("NFKC", text).strip().lower()
+    raw = clean_text(text).lower()
     if raw in _COLOUR_WORDS:
         return _COLOUR_WORDS[raw]
     m = _HEX.fullmatch(raw)
@@ -420,7 +420,9 @@ _COLON = re.compile(r"([^:：]+?)\s*[:：]\s*(.*)")
 
 
 def _words(args: Sequence[str]) -> list[str]:
-    return " ".join(args).split()
+    # Cleaned first: NFKC (full-width digits and colons, １１－２０, １４：３０, become plain
+    # ones) and nothing invisible, so every word and every text built from them is clean.
+    return clean_text(" ".join(args)).split()
 
 
 def _name_length(words: Sequence[str], names: Callable[[str], Sequence[object]]) -> int:
@@ -563,8 +565,7 @@ def parse_line_args(
     Returns (type word, site, inserted_at as aware UTC, purpose). Whether the type is
     known and the time not in the future is the service's check.
     """
-    # NFKC first: full-width digits and colons (１１－２０, １４：３０) become plain ones.
-    words = unicodedata.normalize("NFKC", " ".join(args)).split()
+    words = _words(args)
     if not words:
         raise BadInput("err.missing_args")
     taken = _name_length(words, lambda text: line_candidates(text, kinds))
@@ -753,7 +754,7 @@ async def remove_line(
     stay = await occupant(uow, ward, bed)
     numbered = _numbered(await uow.lines.of_stays([stay.id]))
     present = [(n, ln) for n, ln in numbered if ln.present]
-    text = unicodedata.normalize("NFKC", word_or_number).strip()
+    text = clean_text(word_or_number)
     number = _NUMBER.fullmatch(text)
     if number is not None:
         wanted = int(number.group(1))

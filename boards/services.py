@@ -30,8 +30,9 @@ from boards.model import (
     UserPrefs,
     Ward,
 )
-from boards.parsing import MAX_NAME
+from boards.parsing import MAX_NAME, check_text, parse_name
 from boards.ports import Clock, UnitOfWork
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "INVITE_TTL",
@@ -135,7 +136,7 @@ async def create_ward(
     locale: str,
     bed_count: int | None = None,
 ) -> Ward:
-    name = " ".join(name.split())
+    name = clean_text(name)
     if not name:
         raise BadInput("err.ward_name_form")
     if len(name) > MAX_NAME:
@@ -208,7 +209,7 @@ async def ward_for_group(uow: UnitOfWork, *, chat_id: int, user_id: int) -> tupl
 
 
 async def switch_ward(uow: UnitOfWork, *, actor: Actor, name: str) -> Ward:
-    wanted = " ".join(name.split())
+    wanted = clean_text(name)
     for member in await uow.members.of_user(actor.user_id):
         ward = await uow.wards.get(member.ward_id)
         if member.approved and ward is not None and ward.name == wanted:
@@ -431,6 +432,10 @@ async def admit(
     level: NursingLevel | None = None,
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
+    # Cleaned here too (boards.text), whichever adapter the name came from.
+    name = parse_name(name)
+    if diagnosis is not None:
+        diagnosis = check_text(diagnosis) if clean_text(diagnosis) else None
     if await uow.stays.active_in_bed(ward.id, bed) is not None:
         raise Conflict("err.bed_occupied", bed=bed)
     stay = await uow.stays.add(
@@ -528,9 +533,9 @@ async def transfer_out(
     """Move a patient to another WardBoard ward: this stay ends, a new one starts there."""
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
-    target = await uow.wards.by_name(" ".join(target_name.split()))
+    target = await uow.wards.by_name(clean_text(target_name))
     if target is None:
-        raise NotFound("err.ward_unknown", ward=target_name[:MAX_NAME])
+        raise NotFound("err.ward_unknown", ward=excerpt(target_name, MAX_NAME))
     if target.id == ward.id:
         raise BadInput("err.transfer_same_ward")
     landing = target_bed or stay.bed
@@ -611,6 +616,7 @@ async def schedule_surgery(
 ) -> tuple[Stay, Surgery]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
+    procedure = check_text(procedure)
     if at < clock.now() - timedelta(hours=12):
         raise BadInput("err.time_past")
     surgery = await uow.surgeries.add(
@@ -691,6 +697,7 @@ async def add_item(
 ) -> tuple[Stay, BoardItem]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
+    text = check_text(text)
     item = await uow.items.add(
         BoardItem(
             id=0,

@@ -16,6 +16,7 @@ from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import Texts, normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
+from boards.text import clean_text
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
 from bot.logsafe import log_failure
@@ -527,7 +528,9 @@ def command_handler(name: str) -> Callable[[Update, WardContext], Coroutine[Any,
     action = COMMANDS[name]
 
     async def handle(update: Update, context: WardContext) -> None:
-        args = list(context.args or [])
+        # A word made only of invisible characters is not one the nurse sees: dropped. The
+        # others go on as typed, for each parser to clean (boards.text) or refuse.
+        args = [a for a in context.args or [] if clean_text(a)]
         async with turn(update, context, name) as tn:
             if not args and name in DIALOGUES:
                 if not tn.private:
