@@ -216,7 +216,7 @@ async def switch_ward(uow: UnitOfWork, *, actor: Actor, name: str) -> Ward:
             prefs = await uow.users.get(actor.user_id) or UserPrefs(actor.user_id)
             await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward.id))
             return ward
-    raise NotFound("err.ward_unknown", ward=wanted)
+    raise NotFound("err.ward_unknown", ward=excerpt(wanted, MAX_NAME))
 
 
 async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 __all__ = [
@@ -35,7 +36,7 @@ _IGNORABLE_RANGES = (
 
 # Characters that draw as blank space without being Unicode whitespace: read as a space,
 # so a "name" made of them is empty.
-_BLANKS = frozenset({"\u2800"})  # braille pattern blank
+_BLANKS = str.maketrans({"\u2800": " "})  # braille pattern blank
 
 # Line breaks, kept (as "\n") only in multiline text.
 _LINE_BREAKS = frozenset(
@@ -43,8 +44,10 @@ _LINE_BREAKS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _dropped(ch: str) -> bool:
     """True for a code point that draws nothing (whitespace aside)."""
+    # Cached: a text is checked character by character, and a ward types few distinct ones.
     if unicodedata.category(ch) in _DROPPED_CATEGORIES and not ch.isspace():
         return True
     cp = ord(ch)
@@ -57,18 +60,16 @@ def _is_mark(ch: str) -> bool:
 
 def _one_line(text: str) -> str:
     """Whitespace runs as one space, no space at the ends, no mark left without a letter."""
-    out: list[str] = []
-    for ch in text:
-        if ch.isspace() or ch in _BLANKS:
-            if out and out[-1] != " ":
-                out.append(" ")
-        elif _is_mark(ch) and (not out or out[-1] == " "):
-            # A combining mark at the start or after a space has no letter to sit on: it
-            # would draw on whatever precedes it in the message (the bed number, a star).
-            continue
-        else:
-            out.append(ch)
-    return "".join(out).rstrip(" ")
+    words = []
+    for word in text.translate(_BLANKS).split():
+        # A combining mark at the start of a word has no letter to sit on: it would draw on
+        # whatever precedes it in the message (the bed number, a star).
+        start = 0
+        while start < len(word) and _is_mark(word[start]):
+            start += 1
+        if start < len(word):
+            words.append(word[start:])
+    return " ".join(words)
 
 
 def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str:
@@ -87,6 +88,9 @@ def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str
     leaves the characters themselves alone (masking a stored name shows its first
     character as stored: ŉ, not its NFKC form ʼn).
     """
+    if value.isascii() and value.isprintable():
+        # The common case, and already in NFKC: only spaces to collapse.
+        return " ".join(value.split())
     text = "".join(ch for ch in value if not _dropped(ch))
     if nfkc:
         # After the drop, so that a mark kept apart from its letter by a zero-width
