@@ -574,7 +574,11 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     clock = _parse_clock_compact(rest.replace(" ", ""))
     if clock is None:
         return None
-    return _resolve_local(day, clock, tz)
+    try:
+        return _resolve_local(day, clock, tz)
+    except OverflowError:
+        # A date at the edge of the calendar (0001-01-01 in an eastern zone) has no UTC.
+        return None
 
 
 # --------------------------------------------------------------------------- policies

@@ -20,7 +20,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from boards import schedule
@@ -181,6 +181,14 @@ _tz = st.sampled_from(
 _hostile_settings = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+def _calendar_edges(test: Callable[..., None]) -> Callable[..., None]:
+    """Always try the calendar's ends: they have no UTC instant in some zones."""
+    for text, zone in (("0001-01-01 00:00", "Asia/Shanghai"), ("9999-12-31 23:59", "Etc/GMT+12")):
+        test = example(text=text, now=datetime(2000, 1, 1, tzinfo=UTC), tz=ZoneInfo(zone))(test)
+    return test
+
 
 # --- what every answer must be ----------------------------------------------------------
 
@@ -420,6 +428,7 @@ def test_parse_remind_args(args: list[str], now: datetime, tz: ZoneInfo) -> None
 
 @_hostile_settings
 @given(text=_text, now=_now, tz=_tz)
+@_calendar_edges
 def test_word_parsers(text: str, now: datetime, tz: ZoneInfo) -> None:
     for parse in (parse_sex, parse_age, parse_level, parse_critical):
         _answer(functools.partial(parse, text))
@@ -438,6 +447,7 @@ def test_word_parsers(text: str, now: datetime, tz: ZoneInfo) -> None:
 
 @_hostile_settings
 @given(text=_text, now=_now, tz=_tz)
+@_calendar_edges
 def test_policy_parsers(text: str, now: datetime, tz: ZoneInfo) -> None:
     assert isinstance(_answer(lambda: schedule.parse_clock(text)), time | None)
     assert isinstance(_answer(lambda: schedule.parse_frequency(text)), schedule.Frequency | None)
