@@ -164,10 +164,14 @@ class BedsideInfo:
 
 
 def _clean(text: str | None, *, limit: int) -> str | None:
-    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters."""
+    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters.
+
+    No NFKC: compatibility forms carry meaning in clinical text (10⁹/L, ①②, m²); names
+    are looked up through normalise_key, which folds them.
+    """
     if text is None:
         return None
-    clean = clean_text(text)
+    clean = clean_text(text, nfkc=False)
     if not clean:
         return None
     if len(clean) > limit:
@@ -419,10 +423,11 @@ async def add_custom_tag(
 _COLON = re.compile(r"([^:：]+?)\s*[:：]\s*(.*)")
 
 
-def _words(args: Sequence[str]) -> list[str]:
-    # Cleaned first: NFKC (full-width digits and colons, １１－２０, １４：３０, become plain
-    # ones) and nothing invisible, so every word and every text built from them is clean.
-    return clean_text(" ".join(args)).split()
+def _words(args: Sequence[str], *, nfkc: bool) -> list[str]:
+    # Cleaned first, so every word and every text built from them has nothing invisible.
+    # NFKC where times are read (full-width digits and colons, １１－２０, １４：３０, become
+    # plain ones); not in a tag's detail, whose compatibility forms carry meaning (10⁹/L).
+    return clean_text(" ".join(args), nfkc=nfkc).split()
 
 
 def _name_length(words: Sequence[str], names: Callable[[str], Sequence[object]]) -> int:
@@ -444,13 +449,14 @@ def parse_tag_args(
     `过敏 青霉素,头孢` → ("过敏", "青霉素,头孢"). A colon may join them instead:
     `过敏:青霉素`, `过敏：青霉素`. Whether the word names a kind is the service's check.
     """
-    words = _words(args)
+    words = _words(args, nfkc=False)
     if not words:
         raise BadInput("err.missing_args")
     text = " ".join(words)
     m = _COLON.fullmatch(text)
     if m is not None and (" " not in m.group(1) or tag_candidates(m.group(1), kinds)):
-        return m.group(1), m.group(2) or None
+        # Cleaned again: a mark that sat on the colon would start the detail.
+        return m.group(1), clean_text(m.group(2), nfkc=False) or None
     taken = _name_length(words, lambda text: tag_candidates(text, kinds))
     return " ".join(words[:taken]), " ".join(words[taken:]) or None
 
@@ -565,7 +571,7 @@ def parse_line_args(
     Returns (type word, site, inserted_at as aware UTC, purpose). Whether the type is
     known and the time not in the future is the service's check.
     """
-    words = _words(args)
+    words = _words(args, nfkc=True)
     if not words:
         raise BadInput("err.missing_args")
     taken = _name_length(words, lambda text: line_candidates(text, kinds))

@@ -182,8 +182,12 @@ def parse_name(text: str) -> str:
 
 
 def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
-    """Free text (a diagnosis, a note, a procedure), cleaned; refused empty or too long."""
-    clean = clean_text(text)
+    """Free text (a diagnosis, a note, a procedure), cleaned; refused empty or too long.
+
+    Nothing invisible is kept, but compatibility forms are (no NFKC): in clinical text
+    they carry meaning that NFKC would lose (WBC 12×10⁹/L would read 12×109/L; ①②, m²).
+    """
+    clean = clean_text(text, nfkc=False)
     if not clean:
         raise BadInput("err.text_empty")
     if len(clean) > limit:

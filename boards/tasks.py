@@ -246,10 +246,11 @@ def _shown(word: str) -> str:
 
 
 def _clean(text: str | None, *, limit: int) -> str | None:
-    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters."""
+    """Cleaned (boards.text, without NFKC: 10⁹/L keeps its meaning); None for nothing;
+    BadInput past `limit` characters."""
     if text is None:
         return None
-    clean = clean_text(text)
+    clean = clean_text(text, nfkc=False)
     if not clean:
         return None
     if len(clean) > limit:

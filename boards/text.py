@@ -85,8 +85,9 @@ def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str
     - A combining mark with no letter before it is dropped.
 
     The result is NFKC-normalised and cleaning it again changes nothing. `nfkc=False`
-    leaves the characters themselves alone (masking a stored name shows its first
-    character as stored: ŉ, not its NFKC form ʼn).
+    leaves the characters themselves alone: for free clinical text, where compatibility
+    forms carry meaning (10⁹/L is not 109/L), and for masking, which shows a stored
+    name's first character as stored (ŉ, not its NFKC form ʼn).
     """
     if value.isascii() and value.isprintable():
         # The common case, and already in NFKC: only spaces to collapse.
@@ -114,9 +115,9 @@ def has_invisible(value: str) -> bool:
     return any(_dropped(ch) for ch in value)
 
 
-def is_clean(value: str, *, multiline: bool = False) -> bool:
+def is_clean(value: str, *, multiline: bool = False, nfkc: bool = True) -> bool:
     """True when `clean_text` would return the text unchanged."""
-    return clean_text(value, multiline=multiline) == value
+    return clean_text(value, multiline=multiline, nfkc=nfkc) == value
 
 
 def graphemes(value: str) -> list[str]:

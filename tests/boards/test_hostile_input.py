@@ -178,6 +178,9 @@ _tz = st.sampled_from(
     [ZoneInfo(name) for name in ("Asia/Shanghai", "Asia/Kathmandu", "America/New_York", "UTC")]
 )
 
+_T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+_SH = ZoneInfo("Asia/Shanghai")
+
 _hostile_settings = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -229,10 +232,11 @@ _DRAWS_NOTHING = frozenset({"Cc", "Cf", "Co", "Cn", "Cs"})
 
 
 def _assert_clean(value: object) -> None:
+    """Every text in the value is clean; free text may keep compatibility forms (10⁹/L)."""
     for text in _texts(value):
         assert text, value
         assert not any(unicodedata.category(ch) in _DRAWS_NOTHING for ch in text), text
-        assert is_clean(text), text
+        assert is_clean(text, nfkc=False), text
 
 
 _BED = re.compile(r"\+[1-9][0-9]?|[1-9][0-9]{0,2}")
@@ -251,6 +255,16 @@ def test_an_invisible_character_in_a_name_is_not_a_character() -> None:
     assert admitted.name == "张三"
     assert mask_name(admitted.name) == mask_name("张\u200b三") == "张*"
     assert parse_admit(["12", "\u202e李四五\u202c", "女", "40"], bed_count=40).name == "李四五"
+
+
+def test_free_text_keeps_what_compatibility_forms_mean_and_loses_what_is_invisible() -> None:
+    # NFKC would turn 10⁹/L into 109/L: free text is cleaned without it.
+    assert check_text("WBC 12×10⁹/L\u200b，体表面积1.8m²") == "WBC 12×10⁹/L，体表面积1.8m²"
+    note = parse_item(["12", "①禁食\u202e", "②备皮"], ItemKind.NOTE, bed_count=40, now=_T0, tz=_SH)
+    assert note.text == "①禁食 ②备皮"
+    assert parse_tag_args(["过敏", "青霉素，\u2066头孢\u2069"]) == ("过敏", "青霉素，头孢")
+    # Names, beds and the words commands read are NFKC'd: Ｊｏｈｎ is John.
+    assert parse_name("Ｊｏｈｎ\u200b") == "John"
 
 
 @pytest.mark.parametrize("name", ["\u200b", "\u202e\u202c", "\u3164", "123", "<>", "***"])
@@ -317,7 +331,7 @@ def test_parse_admit(args: list[str], bed_count: int | None) -> None:
         return
     _assert_clean(admitted)
     _assert_bed(admitted.bed, bed_count)
-    assert len(admitted.name) <= MAX_NAME
+    assert is_clean(admitted.name) and len(admitted.name) <= MAX_NAME
     assert any(unicodedata.category(ch).startswith("L") for ch in admitted.name)
     assert admitted.diagnosis is None or len(admitted.diagnosis) <= MAX_TEXT
 
@@ -435,7 +449,7 @@ def test_word_parsers(text: str, now: datetime, tz: ZoneInfo) -> None:
     name = _answer(lambda: parse_name(text))
     if name is not None:
         _assert_clean(name)
-        assert len(name) <= MAX_NAME
+        assert is_clean(name) and len(name) <= MAX_NAME
     free = _answer(lambda: check_text(text))
     if free is not None:
         _assert_clean(free)
