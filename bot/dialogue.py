@@ -138,7 +138,9 @@ def check_answer(
     """
     if step.kind in (Kind.BED, Kind.OCCUPIED_BED):
         return parse_bed(answer, bed_count=bed_count)
-    text = clean_text(answer)
+    # No NFKC here: a diagnosis or a note keeps 10⁹/L; the command's parser folds what it
+    # reads (names, times, words).
+    text = clean_text(answer, nfkc=False)
     if step.kind is Kind.AGE:
         parse_age(text)
     elif step.kind is Kind.WHEN:

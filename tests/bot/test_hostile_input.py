@@ -56,11 +56,13 @@ async def test_dialogue_answers_are_cleaned_and_an_invisible_one_is_asked_again(
     sex = (await nurse.say("张\u200b三"))[-1]
     age = await nurse.press(sex, "男")
     assert age[-1].text.startswith("年龄")
-    diagnosis = (await nurse.say("4\u200b5"))[-1]
-    level = await nurse.press(diagnosis, "跳过")
-    done = await nurse.press(level[-1], "一级护理")
+    assert (await nurse.say("4\u200b5"))[-1].text == "诊断（可跳过）："
+    # Free text keeps its compatibility forms: NFKC would make 10⁹/L read 109/L.
+    level = (await nurse.say("白细胞 12×10⁹/L\u202e"))[-1]
+    done = await nurse.press(level, "一级护理")
     assert done[-1].text == "✅ 已入院：12床 张三"
     assert "12床 张* 男 45岁 一级护理" in (await ward.board()).text
+    assert "12床 张三 男 45岁 白细胞 12×10⁹/L 一级护理" in await ward.reply(nurse, "/board")
 
 
 async def test_a_ward_name_is_cleaned_too(ward: Ward) -> None:
