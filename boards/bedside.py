@@ -7,7 +7,6 @@ import enum
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,6 +49,7 @@ from boards.services import (
 )
 from boards.signs import SIGN_WORDS_EN, SIGN_WORDS_ZH, BedSign, SignLine, SignTag, SignWords
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "CLOCK_SKEW",
@@ -164,10 +164,14 @@ class BedsideInfo:
 
 
 def _clean(text: str | None, *, limit: int) -> str | None:
-    """Whitespace collapsed; None for nothing; BadInput past `limit` characters."""
+    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters.
+
+    No NFKC: compatibility forms carry meaning in clinical text (10⁹/L, ①②, m²); names
+    are looked up through normalise_key, which folds them.
+    """
     if text is None:
         return None
-    clean = " ".join(text.split())
+    clean = clean_text(text, nfkc=False)
     if not clean:
         return None
     if len(clean) > limit:
@@ -176,8 +180,8 @@ def _clean(text: str | None, *, limit: int) -> str | None:
 
 
 def _shown(word: str) -> str:
-    # Echoed words go into replies: short, and never a whole pasted paragraph.
-    return " ".join(word.split())[:16]
+    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
+    return excerpt(word, 16)
 
 
 def _is_zh(locale: str) -> bool:
@@ -320,7 +324,7 @@ _COLOUR_WORDS = {
 
 
 def _colour(text: str) -> str:
-    raw = unicodedata.normalize("NFKC", text).strip().lower()
+    raw = clean_text(text).lower()
     if raw in _COLOUR_WORDS:
         return _COLOUR_WORDS[raw]
     m = _HEX.fullmatch(raw)
@@ -419,8 +423,11 @@ async def add_custom_tag(
 _COLON = re.compile(r"([^:：]+?)\s*[:：]\s*(.*)")
 
 
-def _words(args: Sequence[str]) -> list[str]:
-    return " ".join(args).split()
+def _words(args: Sequence[str], *, nfkc: bool) -> list[str]:
+    # Cleaned first, so every word and every text built from them has nothing invisible.
+    # NFKC where times are read (full-width digits and colons, １１－２０, １４：３０, become
+    # plain ones); not in a tag's detail, whose compatibility forms carry meaning (10⁹/L).
+    return clean_text(" ".join(args), nfkc=nfkc).split()
 
 
 def _name_length(words: Sequence[str], names: Callable[[str], Sequence[object]]) -> int:
@@ -442,13 +449,14 @@ def parse_tag_args(
     `过敏 青霉素,头孢` → ("过敏", "青霉素,头孢"). A colon may join them instead:
     `过敏:青霉素`, `过敏：青霉素`. Whether the word names a kind is the service's check.
     """
-    words = _words(args)
+    words = _words(args, nfkc=False)
     if not words:
         raise BadInput("err.missing_args")
     text = " ".join(words)
     m = _COLON.fullmatch(text)
     if m is not None and (" " not in m.group(1) or tag_candidates(m.group(1), kinds)):
-        return m.group(1), m.group(2) or None
+        # Cleaned again: a mark that sat on the colon would start the detail.
+        return m.group(1), clean_text(m.group(2), nfkc=False) or None
     taken = _name_length(words, lambda text: tag_candidates(text, kinds))
     return " ".join(words[:taken]), " ".join(words[taken:]) or None
 
@@ -563,8 +571,7 @@ def parse_line_args(
     Returns (type word, site, inserted_at as aware UTC, purpose). Whether the type is
     known and the time not in the future is the service's check.
     """
-    # NFKC first: full-width digits and colons (１１－２０, １４：３０) become plain ones.
-    words = unicodedata.normalize("NFKC", " ".join(args)).split()
+    words = _words(args, nfkc=True)
     if not words:
         raise BadInput("err.missing_args")
     taken = _name_length(words, lambda text: line_candidates(text, kinds))
@@ -753,7 +760,7 @@ async def remove_line(
     stay = await occupant(uow, ward, bed)
     numbered = _numbered(await uow.lines.of_stays([stay.id]))
     present = [(n, ln) for n, ln in numbered if ln.present]
-    text = unicodedata.normalize("NFKC", word_or_number).strip()
+    text = clean_text(word_or_number)
     number = _NUMBER.fullmatch(text)
     if number is not None:
         wanted = int(number.group(1))

@@ -20,6 +20,7 @@ from boards.parsing import (
     parse_sex,
     parse_when,
 )
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "AdmitArgs",
@@ -66,12 +67,20 @@ class ItemArgs:
     at: datetime | None
 
 
+def _visible(args: Sequence[str]) -> list[str]:
+    # A word made only of invisible characters is not one the nurse sees: skip it, so
+    # `/admit 12 \u200b 张三 …` reads as she sees it. The rest stay as typed: each parser
+    # cleans its own (and a bed refuses what holds invisible characters).
+    return [a for a in args if clean_text(a)]
+
+
 def _need(args: Sequence[str], count: int) -> None:
     if len(args) < count:
         raise BadInput("err.missing_args")
 
 
 def parse_bed_only(args: Sequence[str], *, bed_count: int | None) -> str:
+    args = _visible(args)
     _need(args, 1)
     if len(args) > 1:
         raise BadInput("err.extra_args")
@@ -80,6 +89,7 @@ def parse_bed_only(args: Sequence[str], *, bed_count: int | None) -> str:
 
 def parse_admit(args: Sequence[str], *, bed_count: int | None) -> AdmitArgs:
     """`床号 姓名 性别 年龄 [诊断…] [护理级别]`: the level, if any, is the last word."""
+    args = _visible(args)
     _need(args, 4)
     bed = parse_bed(args[0], bed_count=bed_count)
     name = parse_name(args[1])
@@ -94,6 +104,7 @@ def parse_admit(args: Sequence[str], *, bed_count: int | None) -> AdmitArgs:
 
 
 def parse_move(args: Sequence[str], *, bed_count: int | None) -> tuple[str, str]:
+    args = _visible(args)
     _need(args, 2)
     if len(args) > 2:
         raise BadInput("err.extra_args")
@@ -110,7 +121,7 @@ def _split_when(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> tuple[da
         when = parse_when(args[0], now=now, tz=tz)
         if when is not None:
             return when, list(args[1:])
-    raise BadInput("err.time_form", value=(args[0] if args else "")[:16])
+    raise BadInput("err.time_form", value=excerpt(args[0] if args else ""))
 
 
 _SURGERY_WORDS = {
@@ -132,9 +143,10 @@ def parse_surgery(
     args: Sequence[str], *, bed_count: int | None, now: datetime, tz: ZoneInfo
 ) -> SurgeryArgs | SurgeryStateArgs:
     """`床号 时间 术式` books a surgery; `床号 入室|返回|取消` moves it along."""
+    args = _visible(args)
     _need(args, 2)
     bed = parse_bed(args[0], bed_count=bed_count)
-    state = _SURGERY_WORDS.get(args[1].strip().lower())
+    state = _SURGERY_WORDS.get(clean_text(args[1]).lower())
     if state is not None:
         if len(args) > 2:
             raise BadInput("err.extra_args")
@@ -148,6 +160,7 @@ def parse_surgery(
 def parse_critical_args(
     args: Sequence[str], *, bed_count: int | None
 ) -> tuple[str, Critical | None]:
+    args = _visible(args)
     _need(args, 2)
     if len(args) > 2:
         raise BadInput("err.extra_args")
@@ -158,6 +171,7 @@ def parse_item(
     args: Sequence[str], kind: ItemKind, *, bed_count: int | None, now: datetime, tz: ZoneInfo
 ) -> ItemArgs:
     """`床号 内容` for operations and notes; `床号 时间 检查` for off-ward examinations."""
+    args = _visible(args)
     _need(args, 2)
     bed = parse_bed(args[0], bed_count=bed_count)
     if kind is ItemKind.EXAM:

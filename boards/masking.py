@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from boards.text import clean_text, graphemes
+
 __all__ = ["MASK", "mask_name"]
 
 MASK = "*"
@@ -36,19 +38,24 @@ def mask_name(name: str) -> str:
     - A single character keeps it and adds a star (李 → 李*), so the output always shows
       it was masked. Empty or blank input gives "".
 
+    Characters are counted as a reader sees them: the name is cleaned first (boards.text),
+    so invisible characters (张\u200b三 is 张三 → 张*) and bidi controls in stored names
+    reveal nothing more, and a letter with its combining marks is one character.
+
     The full name is never returned: the output always holds a star, so only a name that
     already is a masked form comes back unchanged (masking is idempotent).
     """
-    text = " ".join(name.split())
+    # Not NFKC: the first character shows as stored (typed names were NFKC'd already).
+    text = clean_text(name, nfkc=False)
     if not text:
         return ""
     # A one-word text holding a star is already masked (it may be a mixed-script name,
     # "A一B" → "A*B"): the character rule leaves such forms as they are.
     if any(_is_syllabic(ch) for ch in text) or (MASK in text and " " not in text):
-        chars = text.replace(" ", "")
+        chars = graphemes(text.replace(" ", ""))
         if len(chars) <= 2:
             return chars[0] + MASK
         return chars[0] + MASK * min(len(chars) - 2, _MAX_STARS) + chars[-1]
     words = text.split(" ")
-    initials = [f"{w[0]}." for w in words[:-1]]
-    return " ".join([*initials, words[-1][0] + MASK * 3])
+    initials = [f"{graphemes(w)[0]}." for w in words[:-1]]
+    return " ".join([*initials, graphemes(words[-1])[0] + MASK * 3])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from boards.errors import BadInput
 from boards.model import Age, Critical, NursingLevel, Sex
+from boards.text import clean_text, excerpt, has_invisible
 
 __all__ = [
     "MAX_NAME",
@@ -27,16 +29,19 @@ __all__ = [
 MAX_NAME = 30
 MAX_TEXT = 200
 
-_BED = re.compile(r"^(?:(\d{1,3})|(?:\+|加床?)(\d{1,2}))(?:床|号床|號床)?$")
-_FULLWIDTH = str.maketrans("０１２３４５６７８９＋：", "0123456789+:")
+# ASCII digits only (after NFKC, so full-width ones count): a bed is a label on the wall.
+_BED = re.compile(r"(?:([0-9]{1,3})|(?:\+|加床?)([0-9]{1,2}))(?:床|号床|號床)?")
 
 
 def parse_bed(text: str, *, bed_count: int | None = None) -> str:
-    """Normalise `12`, `12床`, `+1`, `加1`, `加床1` to `12` / `+1`."""
-    raw = text.strip().translate(_FULLWIDTH)
-    m = _BED.match(raw)
+    """Normalise `12`, `12床`, `１２`, `+1`, `加1`, `加床1` to `12` / `+1`.
+
+    A bed label holding an invisible character (1\u200b2) is refused, not cleaned: the
+    bed names the patient every command acts on, so it must be what the nurse sees.
+    """
+    m = None if has_invisible(text) else _BED.fullmatch(clean_text(text))
     if not m:
-        raise BadInput("err.bed_form", bed=text[:12])
+        raise BadInput("err.bed_form", bed=excerpt(text, 12))
     if m.group(1) is not None:
         number = int(m.group(1))
         if number == 0 or (bed_count is not None and number > bed_count):
@@ -44,7 +49,7 @@ def parse_bed(text: str, *, bed_count: int | None = None) -> str:
         return str(number)
     extra = int(m.group(2))
     if extra == 0:
-        raise BadInput("err.bed_form", bed=text[:12])
+        raise BadInput("err.bed_form", bed=excerpt(text, 12))
     return f"+{extra}"
 
 
@@ -68,25 +73,25 @@ _SEX = {
 
 
 def parse_sex(text: str) -> Sex:
-    sex = _SEX.get(text.strip().lower())
+    sex = _SEX.get(clean_text(text).lower())
     if sex is None:
-        raise BadInput("err.sex_form", value=text[:12])
+        raise BadInput("err.sex_form", value=excerpt(text, 12))
     return sex
 
 
-_AGE = re.compile(r"^(\d{1,3})(岁|歲|y|yrs?|月|个月|個月|m|mo|天|d)?$", re.IGNORECASE)
+_AGE = re.compile(r"([0-9]{1,3})(岁|歲|y|yrs?|月|个月|個月|m|mo|天|d)?", re.IGNORECASE)
 _AGE_UNIT = {"月": "m", "个月": "m", "個月": "m", "m": "m", "mo": "m", "天": "d", "d": "d"}
 _AGE_MAX = {"y": 130, "m": 35, "d": 60}
 
 
 def parse_age(text: str) -> Age:
-    m = _AGE.match(text.strip().translate(_FULLWIDTH))
+    m = _AGE.fullmatch(clean_text(text))
     if not m:
-        raise BadInput("err.age_form", value=text[:12])
+        raise BadInput("err.age_form", value=excerpt(text, 12))
     unit = _AGE_UNIT.get((m.group(2) or "").lower(), "y")
     value = int(m.group(1))
     if value > _AGE_MAX[unit] or (value == 0 and unit != "d"):
-        raise BadInput("err.age_form", value=text[:12])
+        raise BadInput("err.age_form", value=excerpt(text, 12))
     return Age(value, unit)
 
 
@@ -136,7 +141,7 @@ for _level, _words in {
 
 def parse_level(text: str) -> NursingLevel | None:
     """A nursing level, or None when the text is not one (so it can be a diagnosis)."""
-    return _LEVELS.get(text.strip().lower())
+    return _LEVELS.get(clean_text(text).lower())
 
 
 _CRITICAL: dict[str, Critical | None] = {
@@ -156,15 +161,20 @@ _CRITICAL: dict[str, Critical | None] = {
 
 
 def parse_critical(text: str) -> Critical | None:
-    key = text.strip().lower()
+    key = clean_text(text).lower()
     if key not in _CRITICAL:
-        raise BadInput("err.critical_form", value=text[:12])
+        raise BadInput("err.critical_form", value=excerpt(text, 12))
     return _CRITICAL[key]
 
 
 def parse_name(text: str) -> str:
-    name = " ".join(text.split())
-    if not name:
+    """A patient's name, cleaned (boards.text): what the nurse sees, nothing invisible.
+
+    A name with no letter at all (empty once cleaned, only digits or symbols) is refused:
+    it cannot be checked against a wristband.
+    """
+    name = clean_text(text)
+    if not any(unicodedata.category(ch).startswith("L") for ch in name):
         raise BadInput("err.name_form")
     if len(name) > MAX_NAME:
         raise BadInput("err.too_long", limit=MAX_NAME)
@@ -172,7 +182,12 @@ def parse_name(text: str) -> str:
 
 
 def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
-    clean = " ".join(text.split())
+    """Free text (a diagnosis, a note, a procedure), cleaned; refused empty or too long.
+
+    Nothing invisible is kept, but compatibility forms are (no NFKC): in clinical text
+    they carry meaning that NFKC would lose (WBC 12×10⁹/L would read 12×109/L; ①②, m²).
+    """
+    clean = clean_text(text, nfkc=False)
     if not clean:
         raise BadInput("err.text_empty")
     if len(clean) > limit:
@@ -180,18 +195,18 @@ def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
     return clean
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:：.](\d{2})|点(半|(\d{1,2})分?)?|時|时)?$")
-_CLOCK_COMPACT = re.compile(r"^(\d{2})(\d{2})$")
+_CLOCK = re.compile(r"([0-9]{1,2})(?:[:：.]([0-9]{2})|点(半|([0-9]{1,2})分?)?|時|时)?")
+_CLOCK_COMPACT = re.compile(r"([0-9]{2})([0-9]{2})")
 
 
 def parse_clock(text: str) -> time | None:
     """`8:00`, `08:00`, `0800`, `8点`, `8点半`, `14:30` → a wall-clock time."""
-    raw = text.strip().translate(_FULLWIDTH)
-    compact = _CLOCK_COMPACT.match(raw)
+    raw = clean_text(text)
+    compact = _CLOCK_COMPACT.fullmatch(raw)
     if compact:
         hour, minute = int(compact.group(1)), int(compact.group(2))
     else:
-        m = _CLOCK.match(raw)
+        m = _CLOCK.fullmatch(raw)
         if not m:
             return None
         hour = int(m.group(1))
@@ -209,7 +224,7 @@ def parse_clock(text: str) -> time | None:
 
 
 _DAY_WORDS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2, "後天": 2}
-_DATE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
+_DATE = re.compile(r"(?:([0-9]{4})[-/.年])?([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -218,7 +233,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     Returns an aware UTC datetime, or None when the text is not a time. The text is
     one or two words: `14:30`, `明天 9:00`, `明天9点`, `11-24 09:00`, `11月24日 9:00`.
     """
-    raw = text.strip().translate(_FULLWIDTH)
+    raw = clean_text(text)
     local_now = now.astimezone(tz)
     day: date = local_now.date()
     clock_text = raw
@@ -230,7 +245,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     else:
         parts = raw.split(maxsplit=1)
         if len(parts) == 2:
-            m = _DATE.match(parts[0])
+            m = _DATE.fullmatch(parts[0])
             if not m:
                 return None
             year = int(m.group(1)) if m.group(1) else local_now.year
@@ -242,4 +257,8 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     clock = parse_clock(clock_text)
     if clock is None:
         return None
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    try:
+        return datetime.combine(day, clock, tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    except OverflowError:
+        # A date at the edge of the calendar (0001-01-01 in an eastern zone) has no UTC.
+        return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +12,7 @@ from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from boards.errors import BadInput
+from boards.text import clean_text
 
 __all__ = [
     "DEFAULT_ESCALATION_MINUTES",
@@ -175,10 +175,10 @@ _LINE_ALIASES: Final[Mapping[str, LineType]] = MappingProxyType({"ngt": LineType
 
 
 def _normalise(text: str) -> str:
-    # NFKC folds full-width digits, letters and the full-width colon that Chinese input
-    # methods produce (８：００) into ASCII; Traditional characters are folded to Simplified
-    # for the handful of words we recognise.
-    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    # Cleaned (boards.text): NFKC folds full-width digits, letters and the full-width colon
+    # that Chinese input methods produce (８：００) into ASCII, and invisible characters go.
+    # Traditional characters are folded to Simplified for the handful of words we recognise.
+    folded = clean_text(text).lower()
     return folded.translate(_TRAD_TO_SIMP)
 
 
@@ -574,7 +574,11 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     clock = _parse_clock_compact(rest.replace(" ", ""))
     if clock is None:
         return None
-    return _resolve_local(day, clock, tz)
+    try:
+        return _resolve_local(day, clock, tz)
+    except OverflowError:
+        # A date at the edge of the calendar (0001-01-01 in an eastern zone) has no UTC.
+        return None
 
 
 # --------------------------------------------------------------------------- policies

@@ -31,8 +31,9 @@ from boards.model import (
     UserPrefs,
     Ward,
 )
-from boards.parsing import MAX_NAME
+from boards.parsing import MAX_NAME, check_text, parse_name
 from boards.ports import Clock, UnitOfWork
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "INVITE_TTL",
@@ -139,7 +140,7 @@ async def create_ward(
     bed_count: int | None = None,
 ) -> Ward:
     require_operator(hospital, actor.user_id)
-    name = " ".join(name.split())
+    name = clean_text(name)
     if not name:
         raise BadInput("err.ward_name_form")
     if len(name) > MAX_NAME:
@@ -221,7 +222,7 @@ async def switch_ward(
     uow: UnitOfWork, *, actor: Actor, name: str | None = None, ward_id: int | None = None
 ) -> Ward:
     """Make one of her own wards the nurse's current one, named or by id (a button)."""
-    wanted = " ".join((name or "").split())
+    wanted = clean_text(name or "")
     for member in await uow.members.of_user(actor.user_id):
         if not member.approved or (ward_id is not None and member.ward_id != ward_id):
             continue
@@ -233,7 +234,7 @@ async def switch_ward(
     if ward_id is not None:
         # A forged or stale button: say nothing about the ward it names.
         raise Forbidden("err.not_member")
-    raise NotFound("err.ward_unknown", ward=wanted[:MAX_NAME])
+    raise NotFound("err.ward_unknown", ward=excerpt(wanted, MAX_NAME))
 
 
 async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:
@@ -449,6 +450,10 @@ async def admit(
     level: NursingLevel | None = None,
 ) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
+    # Cleaned here too (boards.text), whichever adapter the name came from.
+    name = parse_name(name)
+    if diagnosis is not None:
+        diagnosis = check_text(diagnosis) if clean_text(diagnosis) else None
     if await uow.stays.active_in_bed(ward.id, bed) is not None:
         raise Conflict("err.bed_occupied", bed=bed)
     stay = await uow.stays.add(
@@ -572,6 +577,7 @@ async def schedule_surgery(
 ) -> tuple[Stay, Surgery]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
+    procedure = check_text(procedure)
     if at < clock.now() - timedelta(hours=12):
         raise BadInput("err.time_past")
     surgery = await uow.surgeries.add(
@@ -652,6 +658,7 @@ async def add_item(
 ) -> tuple[Stay, BoardItem]:
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
+    text = check_text(text)
     item = await uow.items.add(
         BoardItem(
             id=0,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from boards.text import clean_text
 
 __all__ = ["DEFAULT_TAGS", "TagKind", "normalise_key", "resolve_tag", "tag_candidates"]
 
@@ -277,9 +278,9 @@ _SEPARATORS = re.compile(r"[\s_\-·・.]+")
 
 
 def normalise_key(text: str) -> str:
-    """The lookup key for a typed name: NFKC (full-width letters to ASCII), casefolded,
-    separators removed."""
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """The lookup key for a typed name: cleaned (NFKC, so full-width letters become ASCII,
+    and no invisible characters), casefolded, separators removed."""
+    return _SEPARATORS.sub("", clean_text(text).casefold())
 
 
 def _names(kind: TagKind) -> Iterable[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from boards.schedule import (
     slot_of,
 )
 from boards.services import Actor, occupant, record_audit, require_head, require_member
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "CLAIM_LIMIT",
@@ -244,14 +244,16 @@ class TasksView:
 
 
 def _shown(word: str) -> str:
-    # Echoed words go into replies: short, and never a whole pasted paragraph.
-    return " ".join(word.split())[:16]
+    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
+    return excerpt(word, 16)
 
 
 def _clean(text: str | None, *, limit: int) -> str | None:
+    """Cleaned (boards.text, without NFKC: 10⁹/L keeps its meaning); None for nothing;
+    BadInput past `limit` characters."""
     if text is None:
         return None
-    clean = " ".join(text.split())
+    clean = clean_text(text, nfkc=False)
     if not clean:
         return None
     if len(clean) > limit:
@@ -289,8 +291,9 @@ _NOW_WORDS = frozenset({"-", "now", "现在", "即刻", "立即"})
 
 
 def _words(args: Sequence[str]) -> list[str]:
-    # NFKC: full-width digits, letters and colons from Chinese input methods become ASCII.
-    return unicodedata.normalize("NFKC", " ".join(args)).split()
+    # Cleaned (boards.text): NFKC turns full-width digits, letters and colons from Chinese
+    # input methods into ASCII, and nothing invisible is left in a drug name or a text.
+    return clean_text(" ".join(args)).split()
 
 
 def _when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:

@@ -23,6 +23,7 @@ from boards.services import (
     require_member,
     stay_audit,
 )
+from boards.text import clean_text
 
 __all__ = [
     "Arrival",
@@ -64,7 +65,7 @@ def parse_transfer_request(args: Sequence[str], *, bed_count: int | None) -> Tra
     bed = parse_bed(args[0], bed_count=bed_count)
     if len(args) == 1:
         return TransferRequest(bed)
-    if args[1].strip().lower() in _CANCEL_WORDS:
+    if clean_text(args[1]).lower() in _CANCEL_WORDS:
         return TransferRequest(bed, cancel=True)
     # The bed wanted is in the other ward: its own bed count is checked when offered.
     return TransferRequest(bed, parse_bed(args[1]))

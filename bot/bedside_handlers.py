@@ -18,6 +18,7 @@ from boards.signs import (
     render_sign_png,
     render_signs_pdf,
 )
+from boards.text import excerpt
 from bot.turn import Turn
 
 __all__ = ["BEDSIDE_COMMANDS", "SIGN_PREFIX", "deep_link", "open_scanned_sign"]
@@ -231,7 +232,7 @@ async def _tags(tn: Turn, args: list[str]) -> None:
                 )
             key = "tags.added"
         else:
-            raise BadInput("err.tags_action", value=action[:12])
+            raise BadInput("err.tags_action", value=excerpt(action, 12))
         tn.changed(ward.id)
         await tn.commit()
         await tn.reply(tn.t(key, tag=html.escape(kind.name_zh if zh else kind.name_en)))

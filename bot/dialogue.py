@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.parsing import bed_sort_key, parse_age, parse_bed, parse_when
+from boards.text import clean_text, excerpt
 
 __all__ = [
     "ADMIT",
@@ -172,18 +173,24 @@ class Dialogues:
 def check_answer(
     step: Step, answer: str, *, bed_count: int | None, t: Texts, now: datetime
 ) -> str:
-    """Reject a wrong answer at once, so the nurse re-types one field, not the whole form."""
-    answer = answer.strip()
+    """Reject a wrong answer at once, so the nurse re-types one field, not the whole form.
+
+    The answer comes back cleaned (boards.text): an answer that is empty once cleaned
+    (only invisible characters) is refused here, not at the end of the dialogue.
+    """
     if step.kind in (Kind.BED, Kind.OCCUPIED_BED):
         return parse_bed(answer, bed_count=bed_count)
+    # No NFKC here: a diagnosis or a note keeps 10⁹/L; the command's parser folds what it
+    # reads (names, times, words).
+    text = clean_text(answer, nfkc=False)
     if step.kind is Kind.AGE:
-        parse_age(answer)
+        parse_age(text)
     elif step.kind is Kind.WHEN:
-        if parse_when(answer, now=now, tz=t.tz) is None:
-            raise BadInput("err.time_form", value=answer[:16])
-    elif not answer:
+        if parse_when(text, now=now, tz=t.tz) is None:
+            raise BadInput("err.time_form", value=excerpt(text))
+    elif not text:
         raise BadInput("err.text_empty")
-    return answer
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from boards.schedule import (
     parse_frequency,
     parse_route,
 )
+from boards.text import excerpt
 from bot.turn import Turn
 
 __all__ = ["POLICY_COMMANDS"]
@@ -80,7 +81,7 @@ def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
     line, rule_code, every = words
     m = _INTERVAL.match(every)
     if m is None or int(m.group(1)) == 0:
-        raise BadInput("err.policy_interval", value=every[:12])
+        raise BadInput("err.policy_interval", value=excerpt(every, 12))
     unit = m.group(2).lower()
     delta = (
         timedelta(days=int(m.group(1)))
@@ -90,7 +91,7 @@ def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
     rules = dict(policy.line_care.rules)
     key = next((k for k in rules if k.value == line.lower()), None)
     if key is None or not any(r.code == rule_code for r in rules[key]):
-        raise BadInput("err.policy_care_rule", value=f"{line} {rule_code}"[:24])
+        raise BadInput("err.policy_care_rule", value=excerpt(f"{line} {rule_code}", 24))
     rules[key] = tuple(
         dataclasses.replace(r, interval=delta) if r.code == rule_code else r for r in rules[key]
     )
@@ -99,7 +100,7 @@ def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
 
 def _minutes(word: str) -> int:
     if not word.isdigit():
-        raise BadInput("err.policy_minutes", value=html.escape(word[:12]))
+        raise BadInput("err.policy_minutes", value=excerpt(word, 12))
     return int(word)
 
 
@@ -107,10 +108,10 @@ def _shift(policy: WardPolicy, name: str, start: str) -> WardPolicy:
     """`shift 白班 07:30`: when a shift starts (it ends when the next one starts)."""
     at = parse_clock(start)
     if at is None:
-        raise BadInput("err.time_form", value=start[:16])
+        raise BadInput("err.time_form", value=excerpt(start))
     shifts = policy.shifts.shifts
     if not any(name in (s.code, s.name_zh, s.name_en) for s in shifts):
-        raise BadInput("err.policy_shift", value=name[:12])
+        raise BadInput("err.policy_shift", value=excerpt(name, 12))
     changed = tuple(
         dataclasses.replace(s, start=at) if name in (s.code, s.name_zh, s.name_en) else s
         for s in shifts
@@ -141,10 +142,10 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         words = args[1:] if route is not None else args
         freq = parse_frequency(words[0])
         if freq is None:
-            raise BadInput("err.med_freq", value=words[0][:12])
+            raise BadInput("err.med_freq", value=excerpt(words[0], 12))
         times = [parse_clock(w) for w in words[1:]]
         if not times or any(t is None for t in times):
-            raise BadInput("err.time_form", value=" ".join(words[1:])[:16])
+            raise BadInput("err.time_form", value=excerpt(" ".join(words[1:])))
         medication = policy.medication.with_times(
             freq, [t for t in times if t is not None], route=route
         )

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from boards.errors import BadInput, Conflict, Forbidden, WardError
+from boards.text import clean_text
 from bot.dialogue import CANCEL, Kind, check_answer, keyboard, parse_answer
 from bot.runtime import WardContext
 from bot.table import COMMANDS, Command, Where, command
@@ -36,7 +37,9 @@ def command_handler(name: str) -> Handler:
     spec = command(name)
 
     async def handle(update: Update, context: WardContext) -> None:
-        args = list(context.args or [])
+        # A word made only of invisible characters is not one the nurse sees: dropped. The
+        # others go on as typed, for each parser to clean (boards.text) or refuse.
+        args = [a for a in context.args or [] if clean_text(a)]
         async with turn(update, context, name) as tn:
             await run_command(tn, spec, args)
 

@@ -1,0 +1,145 @@
+"""Cleaning of text typed by people: NFKC, no invisible or control characters."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+__all__ = [
+    "clean_text",
+    "excerpt",
+    "graphemes",
+    "has_invisible",
+    "is_clean",
+    "visible_len",
+]
+
+# Format (zero-width space/joiners, BOM, soft hyphen, bidi embeddings, overrides, isolates
+# and marks, word joiner, tag characters), control, private-use, unassigned and surrogate
+# code points. None draws a character a reader can see, yet each one counts as a character
+# and may reorder what is drawn around it: "张\u200b三" looks like a two-character name but
+# would mask as 张*三. Unassigned ones are dropped too, since no font shows them.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs"})
+
+# Default-ignorable code points of other categories (Unicode's DerivedCoreProperties):
+# renderers draw nothing for them either.
+_IGNORABLE_RANGES = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # half-width Hangul filler
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+# Characters that draw as blank space without being Unicode whitespace: read as a space,
+# so a "name" made of them is empty.
+_BLANKS = str.maketrans({"\u2800": " "})  # braille pattern blank
+
+# Line breaks, kept (as "\n") only in multiline text.
+_LINE_BREAKS = frozenset(
+    {"\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"}
+)
+
+
+@functools.lru_cache(maxsize=8192)
+def _dropped(ch: str) -> bool:
+    """True for a code point that draws nothing (whitespace aside)."""
+    # Cached: a text is checked character by character, and a ward types few distinct ones.
+    if unicodedata.category(ch) in _DROPPED_CATEGORIES and not ch.isspace():
+        return True
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _IGNORABLE_RANGES)
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M")
+
+
+def _one_line(text: str) -> str:
+    """Whitespace runs as one space, no space at the ends, no mark left without a letter."""
+    words = []
+    for word in text.translate(_BLANKS).split():
+        # A combining mark at the start of a word has no letter to sit on: it would draw on
+        # whatever precedes it in the message (the bed number, a star).
+        start = 0
+        while start < len(word) and _is_mark(word[start]):
+            start += 1
+        if start < len(word):
+            words.append(word[start:])
+    return " ".join(words)
+
+
+def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str:
+    """Text as a nurse meant it: what she can see, in one normal form.
+
+    - Invisible code points are dropped (format, control, private-use, unassigned,
+      surrogates, default-ignorables such as variation selectors).
+    - NFKC: full-width letters, digits and punctuation become their plain forms
+      (１２ → 12, ＰＩＣＣ → PICC, ： → :), compatibility ideographs their unified ones.
+    - Whitespace runs (tabs, newlines, ideographic and no-break spaces included) become
+      one space; the ends are stripped. With `multiline`, line breaks survive as "\\n"
+      (at most one blank line in a row) and each line is cleaned on its own.
+    - A combining mark with no letter before it is dropped.
+
+    The result is NFKC-normalised and cleaning it again changes nothing. `nfkc=False`
+    leaves the characters themselves alone: for free clinical text, where compatibility
+    forms carry meaning (10⁹/L is not 109/L), and for masking, which shows a stored
+    name's first character as stored (ŉ, not its NFKC form ʼn).
+    """
+    if value.isascii() and value.isprintable():
+        # The common case, and already in NFKC: only spaces to collapse.
+        return " ".join(value.split())
+    text = "".join(ch for ch in value if not _dropped(ch))
+    if nfkc:
+        # After the drop, so that a mark kept apart from its letter by a zero-width
+        # character composes with it (e\u200b\u0301 → é).
+        text = unicodedata.normalize("NFKC", text)
+    if not multiline:
+        return _one_line(text)
+    text = text.replace("\r\n", "\n")
+    lines = "".join("\n" if ch in _LINE_BREAKS else ch for ch in text).split("\n")
+    out: list[str] = []
+    for line in map(_one_line, lines):
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def has_invisible(value: str) -> bool:
+    """True when the text holds a code point that draws nothing (whitespace aside)."""
+    return any(_dropped(ch) for ch in value)
+
+
+def is_clean(value: str, *, multiline: bool = False, nfkc: bool = True) -> bool:
+    """True when `clean_text` would return the text unchanged."""
+    return clean_text(value, multiline=multiline, nfkc=nfkc) == value
+
+
+def graphemes(value: str) -> list[str]:
+    """The characters a reader sees: each letter with the combining marks drawn on it.
+
+    An approximation of Unicode's grapheme clusters that is enough for masking and
+    counting: a base character and the marks (and emoji skin-tone modifiers) after it.
+    """
+    clusters: list[str] = []
+    for ch in value:
+        if clusters and (_is_mark(ch) or 0x1F3FB <= ord(ch) <= 0x1F3FF):
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    return clusters
+
+
+def visible_len(value: str) -> int:
+    """How many characters a reader sees once the text is cleaned."""
+    return len(graphemes(clean_text(value)))
+
+
+def excerpt(value: str, limit: int = 16) -> str:
+    """A short, cleaned echo of what was typed, for a refusal ("床号「…」无法识别")."""
+    return "".join(graphemes(clean_text(value))[:limit]).rstrip(" ")
