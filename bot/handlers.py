@@ -14,11 +14,18 @@ from telegram.error import TelegramError
 from boards import bedside, commands, services
 from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
-from boards.i18n import Texts, normalise_locale, texts
-from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
+from boards.i18n import normalise_locale, texts
+from boards.model import ItemKind, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
 from bot.logsafe import log_failure
+from bot.membership import (
+    INVITE_PREFIX,
+    MEMBERSHIP_COMMANDS,
+    on_join_button,
+    on_member_button,
+    open_invite,
+)
 from bot.policy import POLICY_COMMANDS
 from bot.publisher import load_board
 from bot.reminders import REMINDER_COMMANDS, on_task_button
@@ -31,9 +38,6 @@ log = logging.getLogger(__name__)
 
 Action = Callable[[Turn, list[str]], Awaitable[None]]
 
-INVITE_PREFIX = "j_"
-
-
 # --- people and wards ----------------------------------------------------------------------
 
 
@@ -43,7 +47,7 @@ async def _start(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t("start.group"))
         return
     if payload.startswith(INVITE_PREFIX):
-        await _join(tn, payload[len(INVITE_PREFIX) :])
+        await open_invite(tn, payload[len(INVITE_PREFIX) :])
         return
     if payload.startswith(SIGN_PREFIX):
         stay = await open_scanned_sign(tn, payload[len(SIGN_PREFIX) :])
@@ -56,39 +60,6 @@ async def _start(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t("err.link_invalid"))
         return
     await tn.reply(tn.t("start.welcome"))
-
-
-async def _join(tn: Turn, code: str) -> None:
-    ward, _member, heads = await services.request_join(
-        tn.uow, tn.runtime.clock, actor=tn.actor, code=code
-    )
-    await tn.commit()
-    tn.use_ward(ward)
-    await tn.reply(tn.t("join.requested", ward=html.escape(ward.name)))
-    for head in heads:
-        head_t = await _texts_for(tn, head.user_id, ward.locale, ward.timezone)
-        await tn.reply(
-            head_t("join.ask", name=html.escape(tn.actor.name), ward=html.escape(ward.name)),
-            chat_id=head.user_id,
-            markup=_decision_buttons(head_t, ward.id, tn.user_id),
-        )
-
-
-def _decision_buttons(t: Texts, ward_id: int, user_id: int) -> InlineKeyboardMarkup:
-    """Approve / decline for a join request, in the head nurse's own language."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(t("btn.approve"), callback_data=f"j:{ward_id}:{user_id}:y"),
-                InlineKeyboardButton(t("btn.decline"), callback_data=f"j:{ward_id}:{user_id}:n"),
-            ]
-        ]
-    )
-
-
-async def _texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Texts:
-    prefs = await tn.uow.users.get(user_id)
-    return texts(prefs.locale if prefs and prefs.locale else fallback, tz)
 
 
 async def _help(tn: Turn, args: list[str]) -> None:
@@ -116,64 +87,6 @@ async def _newward(tn: Turn, args: list[str]) -> None:
     await tn.commit()
     tn.use_ward(ward)
     await tn.reply(tn.t("newward.ok", ward=html.escape(ward.name)))
-
-
-async def _invite(tn: Turn, args: list[str]) -> None:
-    if not tn.private:
-        raise Forbidden("err.private_only")
-    ward, _ = await tn.ward()
-    invite = await services.create_invite(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward)
-    await tn.commit()
-    link = f"https://t.me/{tn.context.bot.username}?start={INVITE_PREFIX}{invite.code}"
-    await tn.reply(
-        tn.t(
-            "invite.ok",
-            ward=html.escape(ward.name),
-            link=link,
-            until=tn.t.date_hm(invite.expires_at, now=tn.runtime.clock.now()),
-        )
-    )
-
-
-async def _members(tn: Turn, args: list[str]) -> None:
-    ward, me = await tn.ward()
-    people = [
-        m
-        for m in await tn.uow.members.of_ward(ward.id)
-        if m.status in (MemberStatus.APPROVED, MemberStatus.PENDING)
-    ]
-    lines = [tn.t("members.title", ward=html.escape(ward.name), n=len(people))]
-    rows: list[list[InlineKeyboardButton]] = []
-    for m in sorted(people, key=lambda m: (not m.is_head, m.status.value, m.display_name)):
-        role = tn.t("role.head") if m.is_head else tn.t(f"member.{m.status.value}")
-        lines.append(f"• {html.escape(m.display_name)} · {role}")
-        if not me.is_head or m.user_id == me.user_id or not tn.private:
-            continue
-        if m.status is MemberStatus.PENDING:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"{tn.t('btn.approve')} {m.display_name}"[:40],
-                        callback_data=f"j:{ward.id}:{m.user_id}:y",
-                    ),
-                    InlineKeyboardButton(
-                        tn.t("btn.decline"), callback_data=f"j:{ward.id}:{m.user_id}:n"
-                    ),
-                ]
-            )
-        else:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"{tn.t('btn.remove')} {m.display_name}"[:40],
-                        callback_data=f"m:rm:{ward.id}:{m.user_id}",
-                    ),
-                    InlineKeyboardButton(
-                        tn.t("btn.make_head"), callback_data=f"m:hd:{ward.id}:{m.user_id}"
-                    ),
-                ]
-            )
-    await tn.reply("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def _ward(tn: Turn, args: list[str]) -> None:
@@ -498,8 +411,6 @@ COMMANDS: dict[str, Action] = {
     "start": _start,
     "help": _help,
     "newward": _newward,
-    "invite": _invite,
-    "members": _members,
     "ward": _ward,
     "bind": _bind,
     "unbind": _unbind,
@@ -517,6 +428,7 @@ COMMANDS: dict[str, Action] = {
     "board": _board,
     "cancel": _cancel,
     **BEDSIDE_COMMANDS,
+    **MEMBERSHIP_COMMANDS,
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,
 }
@@ -627,9 +539,9 @@ async def on_callback(update: Update, context: WardContext) -> None:
             elif data.startswith("t:"):
                 await on_task_button(tn, data)
             elif data.startswith("j:"):
-                await _decide_join(tn, data)
+                await on_join_button(tn, data)
             elif data.startswith("m:"):
-                await _member_action(tn, data)
+                await on_member_button(tn, data)
             elif data.startswith("w:"):
                 ward_id = int(data[2:])
                 ward = await tn.uow.wards.get(ward_id)
@@ -655,63 +567,6 @@ async def on_callback(update: Update, context: WardContext) -> None:
             # A button refusal is shown on the button press itself, as well as in the chat.
             await query.answer(tn.t(error.key, **error.params)[:190], show_alert=True)
             raise
-
-
-async def _decide_join(tn: Turn, data: str) -> None:
-    _, ward_id, user_id, verdict = data.split(":")
-    query = tn.update.callback_query
-    assert query is not None
-    approve = verdict == "y"
-    ward, member = await services.acknowledge_join(
-        tn.uow,
-        tn.runtime.clock,
-        actor=tn.actor,
-        ward_id=int(ward_id),
-        user_id=int(user_id),
-        approve=approve,
-    )
-    await tn.commit()
-    tn.use_ward(ward)
-    await query.answer()
-    key = "join.approved_by" if approve else "join.declined_by"
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_text(
-            tn.t(
-                key,
-                name=html.escape(member.display_name),
-                head=html.escape(tn.actor.name),
-                when=tn.t.hm(tn.runtime.clock.now()),
-            )
-        )
-    nurse_t = await _texts_for(tn, member.user_id, ward.locale, ward.timezone)
-    with contextlib.suppress(TelegramError):
-        await tn.reply(
-            nurse_t("join.welcome" if approve else "join.declined", ward=html.escape(ward.name)),
-            chat_id=member.user_id,
-        )
-
-
-async def _member_action(tn: Turn, data: str) -> None:
-    _, action, ward_id, user_id = data.split(":")
-    query = tn.update.callback_query
-    assert query is not None
-    ward = await tn.uow.wards.get(int(ward_id))
-    if ward is None:
-        raise Forbidden("err.not_member")
-    tn.use_ward(ward)
-    if action == "rm":
-        member = await services.remove_member(
-            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
-        )
-        key = "members.removed"
-    else:
-        member = await services.hand_over_head(
-            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
-        )
-        key = "members.head_changed"
-    await tn.commit()
-    await query.answer()
-    await tn.reply(tn.t(key, name=html.escape(member.display_name), ward=html.escape(ward.name)))
 
 
 # --- errors --------------------------------------------------------------------------------
