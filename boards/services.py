@@ -17,7 +17,6 @@ from boards.model import (
     AuditEntry,
     BoardItem,
     Critical,
-    Invite,
     ItemKind,
     Member,
     MemberStatus,
@@ -36,27 +35,21 @@ from boards.ports import Clock, UnitOfWork
 from boards.text import clean_text, excerpt
 
 __all__ = [
-    "INVITE_TTL",
     "Actor",
     "PatientCard",
-    "acknowledge_join",
     "add_item",
     "admit",
     "bind_group",
     "board_data",
-    "create_invite",
     "create_ward",
     "current_ward",
     "discharge",
-    "hand_over_head",
     "member_of",
     "move_bed",
     "new_stay_token",
     "occupant",
     "patient_card",
     "record_audit",
-    "remove_member",
-    "request_join",
     "require_head",
     "require_member",
     "schedule_surgery",
@@ -69,7 +62,6 @@ __all__ = [
     "ward_for_group",
 ]
 
-INVITE_TTL = timedelta(hours=48)
 STAY_TOKEN_BYTES = 16  # 128 random bits, 22 base64url characters
 
 
@@ -240,143 +232,6 @@ async def switch_ward(
 async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:
     prefs = await uow.users.get(user_id) or UserPrefs(user_id)
     await uow.users.put(dataclasses.replace(prefs, locale=locale))
-
-
-async def create_invite(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward) -> Invite:
-    await require_head(uow, ward.id, actor.user_id)
-    now = clock.now()
-    invite = await uow.invites.add(
-        Invite(
-            code=secrets.token_urlsafe(12),
-            ward_id=ward.id,
-            created_by=actor.user_id,
-            created_at=now,
-            expires_at=now + INVITE_TTL,
-        )
-    )
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward.id,
-        "invite:create",
-        invite.code[:4] + "…",
-        after={"expires_at": invite.expires_at.isoformat()},
-    )
-    return invite
-
-
-async def request_join(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, code: str
-) -> tuple[Ward, Member, list[Member]]:
-    """A nurse opened an invite link: she becomes pending; returns the heads to ask."""
-    invite = await uow.invites.get(code)
-    now = clock.now()
-    if invite is None or invite.expires_at <= now:
-        raise NotFound("err.invite_invalid")
-    ward = await uow.wards.get(invite.ward_id)
-    if ward is None:
-        raise NotFound("err.invite_invalid")
-    existing = await uow.members.get(ward.id, actor.user_id)
-    if existing is not None and existing.approved:
-        raise Conflict("err.already_member", ward=ward.name)
-    member = await uow.members.put(
-        Member(ward.id, actor.user_id, actor.name, Role.NURSE, MemberStatus.PENDING, now)
-    )
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward.id,
-        "member:request",
-        str(actor.user_id),
-        before={"status": existing.status.value} if existing else None,
-        after={"status": "pending", "name": actor.name},
-    )
-    heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head]
-    return ward, member, heads
-
-
-async def acknowledge_join(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward_id: int, user_id: int, approve: bool
-) -> tuple[Ward, Member]:
-    """The head nurse approves or declines a pending request."""
-    await require_head(uow, ward_id, actor.user_id)
-    ward = await uow.wards.get(ward_id)
-    member = await uow.members.get(ward_id, user_id)
-    if ward is None or member is None:
-        raise NotFound("err.request_gone")
-    if member.status is not MemberStatus.PENDING:
-        raise Conflict("err.request_decided")
-    status = MemberStatus.APPROVED if approve else MemberStatus.DECLINED
-    updated = await uow.members.put(
-        dataclasses.replace(member, status=status, updated_at=clock.now())
-    )
-    if approve:
-        prefs = await uow.users.get(user_id) or UserPrefs(user_id)
-        if prefs.current_ward_id is None:
-            await uow.users.put(dataclasses.replace(prefs, current_ward_id=ward_id))
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward_id,
-        "member:approve" if approve else "member:decline",
-        str(user_id),
-        before={"status": "pending"},
-        after={"status": status.value},
-    )
-    return ward, updated
-
-
-async def remove_member(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, user_id: int
-) -> Member:
-    await require_head(uow, ward.id, actor.user_id)
-    if user_id == actor.user_id:
-        raise Conflict("err.remove_self")
-    member = await uow.members.get(ward.id, user_id)
-    if member is None or member.status is MemberStatus.REMOVED:
-        raise NotFound("err.member_unknown")
-    updated = await uow.members.put(
-        dataclasses.replace(
-            member, status=MemberStatus.REMOVED, role=Role.NURSE, updated_at=clock.now()
-        )
-    )
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward.id,
-        "member:remove",
-        str(user_id),
-        before={"status": member.status.value},
-        after={"status": "removed"},
-    )
-    return updated
-
-
-async def hand_over_head(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, user_id: int
-) -> Member:
-    head = await require_head(uow, ward.id, actor.user_id)
-    target = await member_of(uow, ward.id, user_id)
-    if target is None or user_id == actor.user_id:
-        raise NotFound("err.member_unknown")
-    now = clock.now()
-    promoted = await uow.members.put(dataclasses.replace(target, role=Role.HEAD, updated_at=now))
-    await uow.members.put(dataclasses.replace(head, role=Role.NURSE, updated_at=now))
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward.id,
-        "member:head",
-        str(user_id),
-        before={"head": actor.user_id},
-        after={"head": user_id},
-    )
-    return promoted
 
 
 async def bind_group(

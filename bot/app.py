@@ -23,7 +23,8 @@ from boards.i18n import LOCALES, texts
 from boards.ports import Clock
 from bot.config import Settings
 from bot.dialogue import Dialogues
-from bot.handlers import decide_join, member_action, on_error, ward_button
+from bot.handlers import on_error, ward_button
+from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
 from bot.reminders import dispatch_tick, on_task_button
 from bot.routing import (
@@ -51,8 +52,8 @@ _BUTTONS = (
     (r"^d:", on_dialogue_button),
     (r"^g:", on_card_button),
     (r"^t:", on_task_button),
-    (r"^j:", decide_join),
-    (r"^m:", member_action),
+    (r"^j:", on_join_button),
+    (r"^m:", on_member_button),
     (r"^w:", ward_button),
     (r"^x", on_transfer_button),
 )

@@ -14,22 +14,20 @@ from telegram.error import TelegramError
 from boards import bedside, commands, services, tasks
 from boards.board import post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
-from boards.i18n import Texts, normalise_locale, texts
-from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, UserPrefs, Ward
+from boards.i18n import normalise_locale, texts
+from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
+from bot.membership import INVITE_PREFIX, open_invite
 from bot.publisher import load_board
 from bot.runtime import WardContext
-from bot.turn import Turn, texts_for
+from bot.turn import Turn
 
-__all__ = ["WARD_COMMANDS", "decide_join", "member_action", "on_error", "ward_button"]
+__all__ = ["WARD_COMMANDS", "on_error", "ward_button"]
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[Turn, list[str]], Awaitable[None]]
-
-INVITE_PREFIX = "j_"
-
 
 # --- people and wards ----------------------------------------------------------------------
 
@@ -40,7 +38,7 @@ async def _start(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t("start.group"))
         return
     if payload.startswith(INVITE_PREFIX):
-        await _join(tn, payload[len(INVITE_PREFIX) :])
+        await open_invite(tn, payload[len(INVITE_PREFIX) :])
         return
     if payload.startswith(SIGN_PREFIX):
         stay = await open_scanned_sign(tn, payload[len(SIGN_PREFIX) :])
@@ -53,34 +51,6 @@ async def _start(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t("err.link_invalid"))
         return
     await tn.reply(tn.t("start.welcome"))
-
-
-async def _join(tn: Turn, code: str) -> None:
-    ward, _member, heads = await services.request_join(
-        tn.uow, tn.runtime.clock, actor=tn.actor, code=code
-    )
-    await tn.commit()
-    tn.use_ward(ward)
-    await tn.reply(tn.t("join.requested", ward=html.escape(ward.name)))
-    for head in heads:
-        head_t = await texts_for(tn, head.user_id, ward.locale, ward.timezone)
-        await tn.reply(
-            head_t("join.ask", name=html.escape(tn.actor.name), ward=html.escape(ward.name)),
-            chat_id=head.user_id,
-            markup=_decision_buttons(head_t, ward.id, tn.user_id),
-        )
-
-
-def _decision_buttons(t: Texts, ward_id: int, user_id: int) -> InlineKeyboardMarkup:
-    """Approve / decline for a join request, in the head nurse's own language."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(t("btn.approve"), callback_data=f"j:{ward_id}:{user_id}:y"),
-                InlineKeyboardButton(t("btn.decline"), callback_data=f"j:{ward_id}:{user_id}:n"),
-            ]
-        ]
-    )
 
 
 async def _help(tn: Turn, args: list[str]) -> None:
@@ -109,64 +79,6 @@ async def _newward(tn: Turn, args: list[str]) -> None:
     await tn.commit()
     tn.use_ward(ward)
     await tn.reply(tn.t("newward.ok", ward=html.escape(ward.name)))
-
-
-async def _invite(tn: Turn, args: list[str]) -> None:
-    if not tn.private:
-        raise Forbidden("err.private_only")
-    ward, _ = await tn.ward()
-    invite = await services.create_invite(tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward)
-    await tn.commit()
-    link = f"https://t.me/{tn.context.bot.username}?start={INVITE_PREFIX}{invite.code}"
-    await tn.reply(
-        tn.t(
-            "invite.ok",
-            ward=html.escape(ward.name),
-            link=link,
-            until=tn.t.date_hm(invite.expires_at, now=tn.runtime.clock.now()),
-        )
-    )
-
-
-async def _members(tn: Turn, args: list[str]) -> None:
-    ward, me = await tn.ward()
-    people = [
-        m
-        for m in await tn.uow.members.of_ward(ward.id)
-        if m.status in (MemberStatus.APPROVED, MemberStatus.PENDING)
-    ]
-    lines = [tn.t("members.title", ward=html.escape(ward.name), n=len(people))]
-    rows: list[list[InlineKeyboardButton]] = []
-    for m in sorted(people, key=lambda m: (not m.is_head, m.status.value, m.display_name)):
-        role = tn.t("role.head") if m.is_head else tn.t(f"member.{m.status.value}")
-        lines.append(f"• {html.escape(m.display_name)} · {role}")
-        if not me.is_head or m.user_id == me.user_id or not tn.private:
-            continue
-        if m.status is MemberStatus.PENDING:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"{tn.t('btn.approve')} {m.display_name}"[:40],
-                        callback_data=f"j:{ward.id}:{m.user_id}:y",
-                    ),
-                    InlineKeyboardButton(
-                        tn.t("btn.decline"), callback_data=f"j:{ward.id}:{m.user_id}:n"
-                    ),
-                ]
-            )
-        else:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"{tn.t('btn.remove')} {m.display_name}"[:40],
-                        callback_data=f"m:rm:{ward.id}:{m.user_id}",
-                    ),
-                    InlineKeyboardButton(
-                        tn.t("btn.make_head"), callback_data=f"m:hd:{ward.id}:{m.user_id}"
-                    ),
-                ]
-            )
-    await tn.reply("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def _ward(tn: Turn, args: list[str]) -> None:
@@ -507,8 +419,6 @@ WARD_COMMANDS: dict[str, Action] = {
     "start": _start,
     "help": _help,
     "newward": _newward,
-    "invite": _invite,
-    "members": _members,
     "ward": _ward,
     "bind": _bind,
     "unbind": _unbind,
@@ -525,63 +435,6 @@ WARD_COMMANDS: dict[str, Action] = {
     "board": _board,
     "cancel": _cancel,
 }
-
-
-async def decide_join(tn: Turn, data: str) -> None:
-    _, ward_id, user_id, verdict = data.split(":")
-    query = tn.update.callback_query
-    assert query is not None
-    approve = verdict == "y"
-    ward, member = await services.acknowledge_join(
-        tn.uow,
-        tn.runtime.clock,
-        actor=tn.actor,
-        ward_id=int(ward_id),
-        user_id=int(user_id),
-        approve=approve,
-    )
-    await tn.commit()
-    tn.use_ward(ward)
-    await query.answer()
-    key = "join.approved_by" if approve else "join.declined_by"
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_text(
-            tn.t(
-                key,
-                name=html.escape(member.display_name),
-                head=html.escape(tn.actor.name),
-                when=tn.t.hm(tn.runtime.clock.now()),
-            )
-        )
-    nurse_t = await texts_for(tn, member.user_id, ward.locale, ward.timezone)
-    with contextlib.suppress(TelegramError):
-        await tn.reply(
-            nurse_t("join.welcome" if approve else "join.declined", ward=html.escape(ward.name)),
-            chat_id=member.user_id,
-        )
-
-
-async def member_action(tn: Turn, data: str) -> None:
-    _, action, ward_id, user_id = data.split(":")
-    query = tn.update.callback_query
-    assert query is not None
-    ward = await tn.uow.wards.get(int(ward_id))
-    if ward is None:
-        raise Forbidden("err.not_member")
-    tn.use_ward(ward)
-    if action == "rm":
-        member = await services.remove_member(
-            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
-        )
-        key = "members.removed"
-    else:
-        member = await services.hand_over_head(
-            tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, user_id=int(user_id)
-        )
-        key = "members.head_changed"
-    await tn.commit()
-    await query.answer()
-    await tn.reply(tn.t(key, name=html.escape(member.display_name), ward=html.escape(ward.name)))
 
 
 # --- errors --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
 from bot.handlers import WARD_COMMANDS
+from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
 from bot.transfers import TRANSFER_COMMANDS
@@ -43,6 +44,7 @@ class Need(enum.Enum):
 # Each feature module exports its actions by command name; the table says the rest.
 _ACTIONS: dict[str, Action] = {
     **WARD_COMMANDS,
+    **MEMBERSHIP_COMMANDS,
     **BEDSIDE_COMMANDS,
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,

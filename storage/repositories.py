@@ -299,6 +299,15 @@ class SqlInvites(_Repository):
         row = await self._session.get(InviteRow, code)
         return None if row is None else _invite(row)
 
+    async def of_ward(self, ward_id: int) -> list[Invite]:
+        """Every invite the ward ever made, open or not, oldest first."""
+        rows = await self._session.scalars(
+            select(InviteRow)
+            .where(InviteRow.ward_id == ward_id)
+            .order_by(InviteRow.created_at, InviteRow.code)
+        )
+        return [_invite(row) for row in rows]
+
     async def use(self, code: str) -> Invite | None:
         """Count one use, atomically, if the invite still has one; None when it has not."""
         result = await self._session.execute(

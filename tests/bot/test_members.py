@@ -17,7 +17,11 @@ async def test_head_nurse_invites_and_approves_a_nurse(ward: Ward) -> None:
     to_nurse = [m.text for m in sent if m.chat_id == ward.nurse.id]
     assert to_nurse == ["已向「普外科一病区」护士长提交加入申请，请等待批准。"]
     request = next(m for m in sent if m.chat_id == ward.head.id)
-    assert request.text == "李娜 申请加入「普外科一病区」。"
+    assert request.text == (
+        "李娜 申请加入「普外科一病区」。\n"
+        "无用户名 · ID 502\n"
+        "名字可被冒用，请核对用户名和 ID 后再批准。"
+    )
 
     # Pending nurses see nothing yet.
     assert (await ward.reply(ward.nurse, "/board")).startswith("您还没有加入病区")
