@@ -242,8 +242,13 @@ async def follow_status(
     if state is None:
         return None
     if state.repost:
-        await runtime.publisher.publish(ward_id)
-        await _drop_old_board(runtime, bot, state)
+        try:
+            await runtime.publisher.publish(ward_id)
+        except Exception:
+            # The head nurse is still told; the board comes with the next change.
+            log_failure(log, "board repost failed for ward %s", ward_id)
+        else:
+            await _drop_old_board(runtime, bot, state)
     # Due reminders need nothing here: the next tick claims them again, late ones marked.
     await _tell_heads(runtime.uow_factory, bot, state)
     return state

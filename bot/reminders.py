@@ -109,17 +109,11 @@ class Dispatcher:
             message = await bot.send_message(
                 ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             )
-        except ChatMigrated as exc:
-            moved = await self._follow(bot, ward, exc)
-            if moved is not None:
+        except TelegramError as exc:
+            if isinstance(exc, ChatMigrated) and (moved := await self._follow(bot, ward, exc)):
                 # Still leased to this dispatcher: sent to the new chat now, recorded once.
                 await self._send(bot, moved, slot, chunk, stays)
                 return
-            log.warning("reminder for ward %s not delivered; will retry", ward.id)
-            async with self.runtime.uow() as uow:
-                await tasks.release(uow, task_ids=ids, owner=self.owner)
-            return
-        except TelegramError as exc:
             # Removed from the group: the head nurse is told once, and the group is left
             # alone (no claims) until the bot is back; the tasks stay due meanwhile.
             await self._note_failure(bot, ward, exc)
@@ -182,9 +176,10 @@ class Dispatcher:
                 await bot.send_message(
                     ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
                 )
-            except ChatMigrated as exc:
-                await self._notice_moved(bot, ward, exc, "\n".join(lines))
             except TelegramError as exc:
+                if isinstance(exc, ChatMigrated):
+                    await self._notice_moved(bot, ward, exc, "\n".join(lines))
+                    continue
                 await self._note_failure(bot, ward, exc)
                 log.warning("overdue notice for ward %s not delivered", ward_id)
 
