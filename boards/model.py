@@ -14,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "BoardItem",
     "Critical",
+    "GroupProblem",
     "Invite",
     "ItemKind",
     "MedicationOrder",
@@ -105,6 +106,15 @@ class Age:
     @classmethod
     def parse_stored(cls, text: str) -> Age:
         return cls(int(text[:-1]), text[-1])
+
+
+class GroupProblem(enum.StrEnum):
+    """What keeps the ward group from working (Ward.group_problem holds the value)."""
+
+    # The bot cannot post there (removed, left, not allowed to send): nothing is sent.
+    REMOVED = "removed"
+    # The bot posts but cannot pin the board: everything goes out, the board is not on top.
+    NO_PIN = "no_pin"
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,8 +241,15 @@ async def bind_group(
     other = await uow.wards.by_group(chat_id)
     if other is not None and other.id != ward.id:
         raise Conflict("err.group_taken")
+    # A new binding starts clean: whatever was wrong with the old group is not this one's.
     bound = await uow.wards.update(
-        dataclasses.replace(ward, group_chat_id=chat_id, board_message_id=None)
+        dataclasses.replace(
+            ward,
+            group_chat_id=chat_id,
+            board_message_id=None,
+            group_problem=None,
+            group_problem_since=None,
+        )
     )
     await record_audit(
         uow,
@@ -262,7 +269,13 @@ async def unbind_group(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: War
     if ward.group_chat_id is None:
         raise Conflict("err.not_bound")
     unbound = await uow.wards.update(
-        dataclasses.replace(ward, group_chat_id=None, board_message_id=None)
+        dataclasses.replace(
+            ward,
+            group_chat_id=None,
+            board_message_id=None,
+            group_problem=None,
+            group_problem_since=None,
+        )
     )
     await record_audit(
         uow,

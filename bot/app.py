@@ -12,6 +12,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -23,6 +24,7 @@ from boards.i18n import LOCALES, texts
 from boards.ports import Clock
 from bot.config import Settings
 from bot.dialogue import Dialogues
+from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
 from bot.handlers import on_error, ward_button
 from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
@@ -59,7 +61,8 @@ _BUTTONS = (
 )
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# my_chat_member: the bot removed from a ward group, added back, or its rights changed.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def quiet_noisy_loggers() -> None:
@@ -116,6 +119,8 @@ def build_application(
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text)
     )
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
 
@@ -150,6 +155,9 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
             interval=_DAY_CHECK_SECONDS,
             first=_DAY_CHECK_SECONDS,
             name="board-day-check",
+        )
+        application.job_queue.run_repeating(
+            check_groups, interval=CHECK_SECONDS, first=CHECK_SECONDS, name="group-check"
         )
     # After a restart every board is posted or edited once: a board deleted while the
     # bot was down comes back.

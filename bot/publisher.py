@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from boards import bedside, tasks, transfers
 from boards.board import BoardData, TransferLine, render_board
 from boards.i18n import texts
-from boards.model import Ward
+from boards.model import GroupProblem, Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from bot import group_watch
 from bot.logsafe import log_failure
 
 __all__ = ["BoardPublisher", "load_board"]
@@ -110,6 +111,9 @@ class BoardPublisher:
             ward = await uow.wards.get(ward_id)
             if ward is None or ward.group_chat_id is None:
                 return
+            if ward.group_problem == GroupProblem.REMOVED:
+                # Nowhere to post: the board is posted afresh once the bot is back.
+                return
             data = await load_board(uow, self._clock, ward=ward)
         t = texts(ward.locale, ward.timezone)
         text = render_board(data, t, private=False)
@@ -137,21 +141,34 @@ class BoardPublisher:
                 )
                 self.request(ward_id)
                 return
+            except ChatMigrated as exc:
+                await self._follow(bot, ward, exc.new_chat_id)
+                return
+            except Forbidden as exc:
+                await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
+                return
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
                     return
                 log.info("board message of ward %s is gone; posting it again", ward_id)
         try:
             message = await bot.send_message(ward.group_chat_id, text, parse_mode=ParseMode.HTML)
-        except Forbidden:
-            log.warning("the bot can no longer post in the group of ward %s", ward_id)
+        except ChatMigrated as exc:
+            await self._follow(bot, ward, exc.new_chat_id)
             return
+        except (Forbidden, BadRequest) as exc:
+            if await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc):
+                log.warning("the bot can no longer post in the group of ward %s", ward_id)
+                return
+            raise
         self.edits += 1
         try:
             await bot.pin_chat_message(
                 ward.group_chat_id, message.message_id, disable_notification=True
             )
-        except TelegramError:
+        except TelegramError as exc:
+            # No right to pin: the head nurse is told (once); the board is posted regardless.
+            await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
             log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
         async with self._uow() as uow:
             current = await uow.wards.get(ward_id)
@@ -160,6 +177,19 @@ class BoardPublisher:
                     dataclasses.replace(current, board_message_id=message.message_id)
                 )
                 await uow.commit()
+
+    async def _follow(self, bot: Bot, ward: Ward, new_chat_id: int) -> None:
+        """The group became a supergroup: move the ward there and post the board in it."""
+        assert ward.group_chat_id is not None
+        moved = await group_watch.follow_migration(
+            self._uow,
+            self._clock,
+            old_chat_id=ward.group_chat_id,
+            new_chat_id=new_chat_id,
+            actor=group_watch.bot_actor(bot),
+        )
+        if moved is not None and moved.group_chat_id not in (None, ward.group_chat_id):
+            await self._publish(ward.id)
 
     async def refresh_stale_days(self) -> None:
         """After midnight the census starts again: refresh boards still showing yesterday."""

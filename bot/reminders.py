@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import ChatMigrated, TelegramError
 
 from boards import tasks
 from boards.board import condense
@@ -22,9 +22,10 @@ from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
-from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
+from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
+from bot import group_watch
 from bot.logsafe import log_failure
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn
@@ -110,7 +111,14 @@ class Dispatcher:
             message = await bot.send_message(
                 ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             )
-        except TelegramError:
+        except TelegramError as exc:
+            if isinstance(exc, ChatMigrated) and (moved := await self._follow(bot, ward, exc)):
+                # Still leased to this dispatcher: sent to the new chat now, recorded once.
+                await self._send(bot, moved, slot, chunk, stays)
+                return
+            # Removed from the group: the head nurse is told once, and the group is left
+            # alone (no claims) until the bot is back; the tasks stay due meanwhile.
+            await self._note_failure(bot, ward, exc)
             log.warning("reminder for ward %s not delivered; will retry", ward.id)
             async with self.runtime.uow() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
@@ -128,6 +136,14 @@ class Dispatcher:
     async def _escalate(self, bot: Bot, now: datetime) -> None:
         async with self.runtime.uow() as uow:
             overdue = await tasks.due_for_escalation(uow, now=now)
+            if overdue:
+                # A group the bot was removed from gets its notices once the bot is back.
+                gone = {
+                    w.id
+                    for w in await uow.wards.many(list({t.ward_id for t in overdue}))
+                    if w.group_problem == GroupProblem.REMOVED
+                }
+                overdue = [t for t in overdue if t.ward_id not in gone]
             if not overdue:
                 return
             # Marked before sending: one notice at most, never two (the board keeps showing
@@ -162,8 +178,44 @@ class Dispatcher:
                 await bot.send_message(
                     ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
                 )
-            except TelegramError:
+            except TelegramError as exc:
+                if isinstance(exc, ChatMigrated):
+                    await self._notice_moved(bot, ward, exc, "\n".join(lines))
+                    continue
+                await self._note_failure(bot, ward, exc)
                 log.warning("overdue notice for ward %s not delivered", ward_id)
+
+    async def _follow(self, bot: Bot, ward: Ward, error: ChatMigrated) -> Ward | None:
+        """The group became a supergroup: the ward follows; the ward in its new chat."""
+        assert ward.group_chat_id is not None
+        moved = await group_watch.follow_migration(
+            self.runtime.uow_factory,
+            self.runtime.clock,
+            old_chat_id=ward.group_chat_id,
+            new_chat_id=error.new_chat_id,
+            actor=group_watch.bot_actor(bot),
+        )
+        if moved is None or moved.group_chat_id in (None, ward.group_chat_id):
+            return None
+        # The board follows too; it is posted (and pinned) in the new chat.
+        self.runtime.publisher.request(moved.id)
+        return moved
+
+    async def _notice_moved(self, bot: Bot, ward: Ward, error: ChatMigrated, text: str) -> None:
+        moved = await self._follow(bot, ward, error)
+        if moved is None or moved.group_chat_id is None:
+            log.warning("overdue notice for ward %s not delivered", ward.id)
+            return
+        try:
+            await bot.send_message(moved.group_chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            await self._note_failure(bot, moved, exc)
+            log.warning("overdue notice for ward %s not delivered", ward.id)
+
+    async def _note_failure(self, bot: Bot, ward: Ward, error: TelegramError) -> None:
+        await group_watch.note_failure(
+            self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=error
+        )
 
 
 async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:

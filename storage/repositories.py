@@ -17,6 +17,7 @@ from boards.model import (
     AuditEntry,
     BoardItem,
     Critical,
+    GroupProblem,
     Invite,
     ItemKind,
     MedicationOrder,
@@ -1175,10 +1176,20 @@ _LINE_GONE = (
     .exists()
 )
 _STILL_WANTED = (_STAY_ACTIVE, or_(_T.kind != TaskKind.LINE_CARE.value, ~_LINE_GONE))
-# Reminders go to the ward group: a ward without one has nowhere to send them, and
-# claiming them only to release them again would spin every tick.
+# Reminders go to the ward group: a ward without one has nowhere to send them, nor one
+# whose group the bot was removed from (until it is back), and claiming them only to
+# release them again would spin every tick.
 _DELIVERABLE = (
-    select(WardRow.id).where(WardRow.id == _T.ward_id, WardRow.group_chat_id.is_not(None)).exists()
+    select(WardRow.id)
+    .where(
+        WardRow.id == _T.ward_id,
+        WardRow.group_chat_id.is_not(None),
+        or_(
+            WardRow.group_problem.is_(None),
+            WardRow.group_problem != GroupProblem.REMOVED.value,
+        ),
+    )
+    .exists()
 )
 
 

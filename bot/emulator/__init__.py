@@ -1,6 +1,7 @@
 """A local Telegram Bot API emulator for `wardboard demo` and the end-to-end tests."""
 
 from bot.emulator._model import (
+    GROUP_ANONYMOUS_BOT,
     ApiCall,
     ApiError,
     EmuChat,
@@ -13,6 +14,7 @@ from bot.emulator._model import (
 from bot.emulator._server import BotApiEmulator, FaultRule, Params
 
 __all__ = [
+    "GROUP_ANONYMOUS_BOT",
     "ApiCall",
     "ApiError",
     "BotApiEmulator",

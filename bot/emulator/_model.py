@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from bot.emulator._server import BotApiEmulator
 
 __all__ = [
+    "GROUP_ANONYMOUS_BOT",
     "ApiCall",
     "ApiError",
     "EmuChat",
@@ -31,11 +32,29 @@ _DESCRIPTIONS = {
 }
 
 
+# Who Telegram names as the sender of a group's own service messages (and anonymous admins).
+GROUP_ANONYMOUS_BOT: JSONDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
 class ApiError(Exception):
-    """An error answer of the Bot API; raise or return one to make a call fail."""
+    """An error answer of the Bot API; raise or return one to make a call fail.
+
+    `migrate_to_chat_id` answers a call on a group that became a supergroup: Telegram
+    names the new chat in the answer's `parameters`, as it does `retry_after` for a 429.
+    """
 
     def __init__(
-        self, error_code: int, description: str | None = None, *, retry_after: int | None = None
+        self,
+        error_code: int,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         if error_code == 429 and retry_after is None:
             retry_after = 1
@@ -50,6 +69,7 @@ class ApiError(Exception):
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def payload(self) -> JSONDict:
         """The JSON body Telegram answers with."""
@@ -58,8 +78,13 @@ class ApiError(Exception):
             "error_code": self.error_code,
             "description": self.description,
         }
+        parameters: JSONDict = {}
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -196,6 +221,13 @@ class EmuChat:
     title: str | None = None
     user: EmuUser | None = None
     bot_is_admin: bool = True
+    # The bot's standing in a group: change it with the emulator's remove_bot, add_bot and
+    # set_bot_admin, which tell the bot (my_chat_member) as Telegram does.
+    bot_can_pin: bool = True
+    bot_present: bool = True
+    bot_banned: bool = False
+    # Set once the group was upgraded (migrate_to_supergroup): calls on it are refused.
+    migrated_to: int | None = None
     messages: list[EmuMessage] = field(default_factory=list, repr=False)
     members: dict[int, str] = field(default_factory=dict, repr=False)
     # Every pin the bot made: (message_id, disable_notification).
@@ -207,6 +239,15 @@ class EmuChat:
     @property
     def is_group(self) -> bool:
         return self.type in ("group", "supergroup")
+
+    @property
+    def bot_status(self) -> str:
+        """The bot's ChatMember status here: administrator, member, left or kicked."""
+        if not self.is_group:
+            return "member"
+        if not self.bot_present:
+            return "kicked" if self.bot_banned else "left"
+        return "administrator" if self.bot_is_admin else "member"
 
     @property
     def pinned_message_id(self) -> int | None:
@@ -301,6 +342,9 @@ class EmuMessage:
     edit_date: int | None = field(default=None, repr=False)
     edit_count: int = 0
     deleted: bool = False
+    # The fields of a service message ({"migrate_to_chat_id": ...}); it has no text. With
+    # no sender it comes from the group itself, as Telegram shows such messages.
+    service: JSONDict | None = field(default=None, repr=False)
 
     @property
     def chat_id(self) -> int:
@@ -308,7 +352,7 @@ class EmuMessage:
 
     @property
     def from_bot(self) -> bool:
-        return self.sender is None
+        return self.sender is None and self.service is None
 
     @property
     def inline_keyboard(self) -> list[list[JSONDict]]:
@@ -324,13 +368,23 @@ class EmuMessage:
 
     def to_dict(self, *, with_reply: bool = True) -> JSONDict:
         """The Message object the Bot API shows for this message."""
-        sender = self.sender.to_dict() if self.sender else self.chat.emulator.bot_user
+        if self.sender is not None:
+            sender = self.sender.to_dict()
+        elif self.service is not None:
+            sender = dict(GROUP_ANONYMOUS_BOT)
+        else:
+            sender = self.chat.emulator.bot_user
         message: JSONDict = {
             "message_id": self.message_id,
             "from": sender,
             "chat": self.chat.to_dict(),
             "date": self.date,
         }
+        if self.service is not None:
+            if self.sender is None:
+                message["sender_chat"] = self.chat.to_dict()
+            message.update(self.service)
+            return message
         if self.edit_date is not None:
             message["edit_date"] = self.edit_date
         if with_reply and self.reply_to_message_id is not None:

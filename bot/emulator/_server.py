@@ -138,6 +138,11 @@ _ADMIN_RIGHTS = {
     "can_manage_topics": False,
 }
 
+_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+_NO_PIN_RIGHT = "Bad Request: not enough rights to manage pinned messages in the chat"
+# Supergroup ids are -100 followed by the channel id; the emulator counts them from here.
+_FIRST_SUPERGROUP = 2_000_000_001
+
 _dumps = partial(json.dumps, ensure_ascii=False)
 
 
@@ -182,6 +187,11 @@ class BotApiEmulator:
     The server alone cannot see a bot working on an update before its first call; a harness
     that can tell sets ``emu.busy`` (say, to a check of PTB's update queue and of handlers in
     progress), and `settle` then waits for it as well.
+
+    A group's life goes on around the bot: `migrate_to_supergroup` upgrades a basic group
+    (new chat id, the old one answers 400 with `migrate_to_chat_id`), `remove_bot`, `add_bot`
+    and `set_bot_admin` change the bot's standing and send `my_chat_member` as Telegram does
+    (calls then answer 403 "bot was kicked", pins 400 "not enough rights").
     """
 
     def __init__(
@@ -224,6 +234,7 @@ class BotApiEmulator:
         self._files: dict[str, EmuFile] = {}
         self._files_by_path: dict[str, EmuFile] = {}
         self._file_numbers = itertools.count(1)
+        self._supergroup_numbers = itertools.count(_FIRST_SUPERGROUP)
         self._query_numbers = itertools.count(1)
         self._open_queries: dict[str, bool] = {}
         self._queue: list[_Queued] = []
@@ -425,6 +436,155 @@ class BotApiEmulator:
         chat.message(message_id).deleted = True
         chat._unpin(message_id)
 
+    # ----------------------------------------------------------------- harness: groups
+
+    def migrate_to_supergroup(
+        self, chat_id: int, *, by: EmuUser | None = None, notify: bool = True
+    ) -> int:
+        """Upgrade a basic group to a supergroup, as Telegram does; returns the new chat id.
+
+        The supergroup (id -100…) has the same title and members, the bot with the same
+        rights, and none of the old messages. The old group keeps its history but answers
+        every call with 400 "group chat was upgraded" and `parameters.migrate_to_chat_id`.
+        A bot in the group gets both service messages: `migrate_from_chat_id` in the new
+        chat (sent by the group itself) and `migrate_to_chat_id` in the old one (by `by`,
+        the creator unless told). `notify=False` loses them, as for a bot that was offline
+        longer than the 24 hours Telegram keeps updates.
+        """
+        old = self._group(chat_id)
+        if old.type != "group":
+            raise ValueError(f"chat {chat_id} is a {old.type}, not a basic group")
+        actor = self._actor(old, by)
+        new_id = -(10**12 + next(self._supergroup_numbers))
+        while new_id in self._chats:
+            new_id = -(10**12 + next(self._supergroup_numbers))
+        new = EmuChat(
+            self,
+            new_id,
+            "supergroup",
+            title=old.title,
+            bot_is_admin=old.bot_is_admin,
+            bot_can_pin=old.bot_can_pin,
+            bot_present=old.bot_present,
+            bot_banned=old.bot_banned,
+        )
+        new.members = dict(old.members)
+        self._chats[new_id] = new
+        old.migrated_to = new_id
+        arrived = self._service(new, None, {"migrate_from_chat_id": old.id})
+        left = self._service(old, actor, {"migrate_to_chat_id": new_id})
+        if notify and old.bot_present:
+            self._enqueue("message", arrived)
+            self._enqueue("message", left)
+        return new_id
+
+    def remove_bot(
+        self,
+        chat_id: int,
+        *,
+        by: EmuUser | None = None,
+        ban: bool = True,
+        notify: bool = True,
+    ) -> None:
+        """Someone removes the bot from a group (`ban`: status "kicked", else "left").
+
+        The bot gets `my_chat_member`; from then on every call on the group answers 403
+        ("bot was kicked from the group chat", or "bot is not a member of…") and the bot
+        sees nothing of the group. `notify=False` loses the update (see
+        `migrate_to_supergroup`).
+        """
+        group = self._group(chat_id)
+        if not group.bot_present:
+            raise ValueError(f"the bot is not in {group.title}")
+        self._bot_change(group, by, notify, bot_present=False, bot_banned=ban)
+
+    def add_bot(
+        self,
+        chat_id: int,
+        *,
+        by: EmuUser | None = None,
+        admin: bool = True,
+        can_pin: bool = True,
+        notify: bool = True,
+    ) -> None:
+        """Someone adds the bot (back) to a group, as an administrator unless told otherwise;
+        the bot gets `my_chat_member`."""
+        group = self._group(chat_id)
+        if group.bot_present:
+            raise ValueError(f"the bot is already in {group.title}")
+        self._bot_change(
+            group,
+            by,
+            notify,
+            bot_present=True,
+            bot_banned=False,
+            bot_is_admin=admin,
+            bot_can_pin=can_pin,
+        )
+
+    def set_bot_admin(
+        self,
+        chat_id: int,
+        *,
+        admin: bool = True,
+        can_pin: bool = True,
+        by: EmuUser | None = None,
+        notify: bool = True,
+    ) -> None:
+        """Promote or demote the bot in a group, or change its right to pin messages; the
+        bot gets `my_chat_member`. Without the right, pins answer 400 "not enough rights"."""
+        group = self._group(chat_id)
+        if not group.bot_present:
+            raise ValueError(f"the bot is not in {group.title}")
+        current = (group.bot_is_admin, group.bot_is_admin and group.bot_can_pin)
+        if current == (admin, admin and can_pin):
+            raise ValueError("that changes nothing: Telegram would send no update")
+        self._bot_change(group, by, notify, bot_is_admin=admin, bot_can_pin=can_pin)
+
+    def _group(self, chat_id: int) -> EmuChat:
+        group = self.chat(chat_id)
+        if not group.is_group:
+            raise ValueError(f"chat {chat_id} is a private chat")
+        if group.migrated_to is not None:
+            raise ValueError(f"{group.title} was upgraded to supergroup {group.migrated_to}")
+        return group
+
+    def _actor(self, group: EmuChat, by: EmuUser | None) -> EmuUser:
+        """Who acts on the group: `by`, else its creator, else an administrator or member."""
+        if by is not None:
+            if group.member_status(by.id) == "left":
+                raise ValueError(f"{by.first_name} is not in {group.title}")
+            return by
+        ranked = sorted(
+            group.members.items(),
+            key=lambda item: ("creator", "administrator", "member").index(item[1]),
+        )
+        if not ranked:
+            raise ValueError(f"nobody in {group.title} to do that: add members first")
+        return self._users[ranked[0][0]]
+
+    def _bot_change(self, group: EmuChat, by: EmuUser | None, notify: bool, **state: bool) -> None:
+        actor = self._actor(group, by)
+        old = self._bot_member(group)
+        for name, value in state.items():
+            setattr(group, name, value)
+        if notify:
+            self._enqueue(
+                "my_chat_member",
+                {
+                    "chat": group.to_dict(),
+                    "from": actor.to_dict(),
+                    "date": self._now(),
+                    "old_chat_member": old,
+                    "new_chat_member": self._bot_member(group),
+                },
+            )
+
+    def _service(self, chat: EmuChat, sender: EmuUser | None, fields: JSONDict) -> JSONDict:
+        message = EmuMessage(chat, chat._next_id(), sender, self._now(), service=fields)
+        chat._append(message)
+        return message.to_dict()
+
     # ----------------------------------------------------------------- harness: faults
 
     def inject_failures(
@@ -591,6 +751,8 @@ class BotApiEmulator:
             return self._chats[user.id]
         target = self.chat(chat if isinstance(chat, int) else chat.id)
         if target.is_group:
+            if target.migrated_to is not None:
+                raise ValueError(f"{target.title} was upgraded: write in {target.migrated_to}")
             if target.member_status(user.id) == "left":
                 raise ValueError(f"{user.first_name} is not in {target.title}")
         elif target.id != user.id:
@@ -598,6 +760,8 @@ class BotApiEmulator:
         return target
 
     def _delivered(self, chat: EmuChat, message: EmuMessage) -> bool:
+        if chat.is_group and not chat.bot_present:
+            return False
         # Privacy mode: in groups a bot sees commands, replies to it and mentions of it.
         if not chat.is_group or not self.privacy_mode:
             return True
@@ -868,6 +1032,13 @@ class BotApiEmulator:
         chat = self._chats.get(value) if isinstance(value, int) else None
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if chat.migrated_to is not None:
+            raise ApiError(400, _UPGRADED, migrate_to_chat_id=chat.migrated_to)
+        if chat.is_group and not chat.bot_present:
+            kind = f"{chat.type} chat"
+            if chat.bot_banned:
+                raise ApiError(403, f"Forbidden: bot was kicked from the {kind}")
+            raise ApiError(403, f"Forbidden: bot is not a member of the {kind}")
         return chat
 
     def _writable_chat(self, params: Params) -> EmuChat:
@@ -1031,10 +1202,8 @@ class BotApiEmulator:
 
     def _pinning_chat(self, params: Params) -> EmuChat:
         chat = self._chat(params)
-        if chat.is_group and not chat.bot_is_admin:
-            raise ApiError(
-                400, "Bad Request: not enough rights to manage pinned messages in the chat"
-            )
+        if chat.is_group and not (chat.bot_is_admin and chat.bot_can_pin):
+            raise ApiError(400, _NO_PIN_RIGHT)
         return chat
 
     def _pin_chat_message(self, params: Params) -> bool:
@@ -1091,11 +1260,19 @@ class BotApiEmulator:
             },
         }
 
+    def _bot_member(self, chat: EmuChat) -> JSONDict:
+        """The bot's ChatMember object in this chat, whatever its standing."""
+        status = chat.bot_status
+        member: JSONDict = {"status": status, "user": self.bot_user}
+        if status == "administrator":
+            member.update(_ADMIN_RIGHTS, can_pin_messages=chat.bot_can_pin)
+        elif status == "kicked":
+            member["until_date"] = 0  # banned for ever, until someone adds it back
+        return member
+
     def _member(self, chat: EmuChat, user_id: int) -> JSONDict:
         if user_id == self.bot_id:
-            if chat.is_group and chat.bot_is_admin:
-                return {"status": "administrator", "user": self.bot_user, **_ADMIN_RIGHTS}
-            return {"status": "member", "user": self.bot_user}
+            return self._bot_member(chat)
         user = self._users.get(user_id)
         if user is None:
             raise ApiError(400, "Bad Request: user not found")
@@ -1122,7 +1299,7 @@ class BotApiEmulator:
             for user_id, status in chat.members.items()
             if status in ("creator", "administrator")
         ]
-        if chat.bot_is_admin:
+        if chat.bot_status == "administrator":
             admins.append(self._member(chat, self.bot_id))
         return admins
 
