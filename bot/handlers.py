@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from boards import bedside, commands, services, tasks
-from boards.board import post_op_day, render_board
+from boards.board import condense, plain_length, post_op_day, render_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
@@ -352,13 +352,16 @@ def _card_text(tn: Turn, card: services.PatientCard, info: bedside.BedsideInfo |
             )
             + extra
         )
-    for item in sorted(card.items, key=lambda i: i.at):
-        lines.append(t(f"card.{item.kind.value}", when=t.hm(item.at), text=html.escape(item.text)))
-    if info is not None:
-        lines.extend(_card_bedside(tn, info))
-    lines.append("")
-    lines.append(t("card.wristband"))
-    return "\n".join(lines)
+    items = [
+        t(f"card.{item.kind.value}", when=t.hm(item.at), text=html.escape(item.text))
+        for item in sorted(card.items, key=lambda i: i.at)
+    ]
+    bedside_lines = _card_bedside(tn, info) if info is not None else []
+    foot = ["", t("card.wristband")]
+    # A day of many notes still fits one message: the last ones give way, counted.
+    fixed = sum(plain_length(line) + 1 for line in (*lines, *bedside_lines, *foot))
+    ((_, shown),) = condense([("", items)], t, fixed=fixed)
+    return "\n".join([*lines, *shown, *bedside_lines, *foot])
 
 
 def _card_bedside(tn: Turn, info: bedside.BedsideInfo) -> list[str]:

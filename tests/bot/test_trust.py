@@ -378,3 +378,46 @@ async def test_operators_added_from_the_server_count_too(
 async def test_transfer_state_values_are_stable() -> None:
     # Stored in the database: renaming one would strand pending offers.
     assert [s.value for s in TransferState] == ["pending", "accepted", "rejected", "cancelled"]
+
+
+async def test_with_operators_only_they_name_head_nurses(database: Database) -> None:
+    async with _hospital(database, "700") as (emu, it, someone):
+        await _reply(it, "/newward 普外科一病区 40")
+        invite = await _reply(it, "/invite")
+        payload = invite.split("?start=", 1)[1].split()[0]
+        request = [m for m in await someone.say(f"/start {payload}") if m.chat_id == it.id][-1]
+        await it.press(request, "批准")
+        members = [m for m in await it.say("/members") if m.chat_id == it.id][-1]
+        sent = await it.press(members, "设为护士长")
+        assert "护士长" in [m for m in sent if m.chat_id == it.id][-1].text
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name("普外科一病区")
+            assert ward is not None
+            head = await uow.members.get(ward.id, someone.id)
+        assert head is not None and head.is_head
+        # The new head manages her ward, but cannot name another head herself.
+        third = emu.add_user(702, "张护士", language_code="zh-hans")
+        invite = await _reply(someone, "/invite")
+        payload = invite.split("?start=", 1)[1].split()[0]
+        request = [m for m in await third.say(f"/start {payload}") if m.chat_id == someone.id]
+        await someone.press(request[-1], "批准")
+        listing = [m for m in await someone.say("/members") if m.chat_id == someone.id][-1]
+        assert not any("设为护士长" in label for row in listing.buttons() for label, _ in row)
+        forged = await someone.press(listing, callback_data=f"m:hd:{ward.id}:{third.id}")
+        assert [m.text for m in forged if m.chat_id == someone.id][-1] == (
+            "只有医院的系统管理员可以这样做。"
+        )
+        async with database.uow() as uow:
+            still = await uow.members.get(ward.id, third.id)
+        assert still is not None and not still.is_head
+
+
+async def test_a_card_with_a_day_of_long_notes_still_fits_one_message(ward: Ward) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    for n in range(30):
+        await ward.say(ward.nurse, f"/note 12 第{n}条 " + "观察" * 90)
+    card = last(await ward.say(ward.nurse, "/card 12"), ward.nurse.id)
+    assert len(card.text) <= 4096
+    assert "第0条" in card.text and "…另有" in card.text
+    assert card.text.endswith("ℹ️ 执行操作前请核对腕带。")
