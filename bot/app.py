@@ -9,8 +9,8 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.handlers import COMMANDS, command_handler, on_callback, on_error, on_text
 from bot.publisher import BoardPublisher
+from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import dispatch_tick
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
 from storage.uow import Database
@@ -46,11 +47,25 @@ _DAY_CHECK_SECONDS = 300
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
-def quiet_noisy_loggers() -> None:
+def quiet_noisy_loggers(*, log_api: bool = False) -> None:
+    """Keep the token and patient data out of library logs; `log_api` lets PTB's DEBUG out."""
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # At DEBUG, PTB logs each Bot API call with its parameters: message texts, names.
+    # Its loggers (telegram.Bot, telegram.ext.ExtBot, ...) inherit this level unless one was
+    # given a level of its own, which is capped here too.
+    telegram = logging.getLogger("telegram")
+    telegram.setLevel(logging.NOTSET if log_api else logging.INFO)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (
+            not log_api
+            and name.startswith("telegram.")
+            and isinstance(logger, logging.Logger)
+            and logging.NOTSET < logger.level < logging.INFO
+        ):
+            logger.setLevel(logging.INFO)
 
 
 def build_application(
@@ -59,11 +74,15 @@ def build_application(
     database: Database,
     clock: Clock | None = None,
     own_database: bool = False,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> WardApplication:
-    """The real bot. `database` must already be migrated; `own_database` disposes it at stop."""
+    """The real bot. `database` must already be migrated; `own_database` disposes it at stop.
+
+    `rate_limiter` replaces the one matching Telegram's limits (benchmarks, scaled tests).
+    """
     if settings.token is None:
         raise ValueError("WARDBOARD_TOKEN is not set")
-    quiet_noisy_loggers()
+    quiet_noisy_loggers(log_api=settings.log_api)
     root = settings.bot_api_url
     application: WardApplication = (
         Application.builder()
@@ -71,7 +90,7 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=WardContext))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(rate_limiter or PriorityRateLimiter(max_retries=5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -18,6 +18,7 @@ from boards.i18n import Texts, normalise_locale, texts
 from boards.model import ItemKind, MemberStatus, Stay, SurgeryState, Ward
 from bot.bedside_handlers import BEDSIDE_COMMANDS, SIGN_PREFIX, open_scanned_sign
 from bot.dialogue import CALLBACK_PREFIX, CANCEL, DIALOGUES, SKIP, check_answer, keyboard
+from bot.flood import admit
 from bot.logsafe import log_failure
 from bot.policy import POLICY_COMMANDS
 from bot.publisher import load_board
@@ -527,6 +528,8 @@ def command_handler(name: str) -> Callable[[Update, WardContext], Coroutine[Any,
     action = COMMANDS[name]
 
     async def handle(update: Update, context: WardContext) -> None:
+        if not await admit(update, context):
+            return
         args = list(context.args or [])
         async with turn(update, context, name) as tn:
             if not args and name in DIALOGUES:
@@ -598,7 +601,7 @@ async def _answer(tn: Turn, answer: str | None) -> None:
 async def on_text(update: Update, context: WardContext) -> None:
     """Plain text in a private chat answers the open dialogue's question."""
     message = update.effective_message
-    if message is None or message.text is None:
+    if message is None or message.text is None or not await admit(update, context):
         return
     async with turn(update, context, None) as tn:
         if tn.runtime.dialogues.get(tn.chat_id) is None:
@@ -612,7 +615,7 @@ async def on_text(update: Update, context: WardContext) -> None:
 
 async def on_callback(update: Update, context: WardContext) -> None:
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None or query.data is None or not await admit(update, context):
         return
     data = query.data
     async with turn(update, context, None) as tn:

@@ -24,6 +24,7 @@ from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
 from bot.logsafe import log_failure
+from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn
 
@@ -105,8 +106,8 @@ class Dispatcher:
         t = texts(ward.locale, ward.timezone)
         text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
         try:
-            message = await bot.send_message(
-                ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            message = await send_urgent(
+                bot, ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             )
         except TelegramError:
             log.warning("reminder for ward %s not delivered; will retry", ward.id)
@@ -157,8 +158,8 @@ class Dispatcher:
                     )
                 )
             try:
-                await bot.send_message(
-                    ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
+                await send_urgent(
+                    bot, ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
                 )
             except TelegramError:
                 log.warning("overdue notice for ward %s not delivered", ward_id)
