@@ -53,6 +53,11 @@ def quiet_noisy_loggers(*, log_api: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The database drivers log each statement with its parameters at DEBUG (SQLAlchemy at
+    # INFO): names and diagnoses. No setting lets those through.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logging.getLogger("asyncpg").setLevel(logging.INFO)
     # At DEBUG, PTB logs each Bot API call with its parameters: message texts, names.
     # Its loggers (telegram.Bot, telegram.ext.ExtBot, ...) inherit this level unless one was
     # given a level of its own, which is capped here too.

@@ -16,6 +16,7 @@ from boards import services
 from boards.i18n import Texts, normalise_locale, texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
+from bot.ratelimit import PriorityRateLimiter
 from bot.runtime import Runtime, WardContext
 
 __all__ = ["FloodGuard", "Verdict", "admit"]
@@ -132,15 +133,17 @@ async def admit(update: Update, context: WardContext) -> bool:
         elif flood.hint_due(user.id):
             await _hint(context.bot, user.id, mine)
         return False
-    if verdict is Verdict.REFUSE:
-        if query is not None:
-            await _answer(query, mine("flood.too_fast"))
-        else:
-            shown = mine if private else texts(fallback, tz)
-            with contextlib.suppress(TelegramError):
-                await context.bot.send_message(chat.id, shown("flood.too_fast"))
-        return False
-    return True
+    if verdict is Verdict.PASS:
+        if isinstance(context.bot.rate_limiter, PriorityRateLimiter):
+            await context.bot.rate_limiter.room(chat.id)
+        return True
+    if query is not None:
+        await _answer(query, mine("flood.too_fast"))
+    else:
+        shown = mine if private else texts(fallback, tz)
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(chat.id, shown("flood.too_fast"))
+    return False
 
 
 async def _group_audience(uow: UnitOfWork, chat_id: int, user_id: int) -> tuple[bool, Ward | None]:

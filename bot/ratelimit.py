@@ -102,6 +102,15 @@ class _Gate:
                 self._pump()
             raise
 
+    async def room(self) -> None:
+        """Until an ordinary request would be granted at once; takes no place itself."""
+        while True:
+            now = _now()
+            if not self._urgent and not self._normal and self._free(now, urgent=False):
+                return
+            when = self._next_free()
+            await asyncio.sleep(max(0.01, when - now) if when is not None else 0.05)
+
     def release(self) -> None:
         self._running -= 1
         self._done.append(_now())
@@ -191,6 +200,16 @@ class PriorityRateLimiter(BaseRateLimiter[Priority]):
     async def shutdown(self) -> None:
         for gate in (self._overall, *self._groups.values()):
             gate.close()
+
+    async def room(self, chat_id: int) -> None:
+        """Wait, taking no place, until an ordinary message to this group would go at once.
+
+        A handler waiting for Telegram's limit inside its transaction holds SQLite's one
+        write lock, and the reminder dispatcher waits behind it; waiting here first, before
+        the transaction, keeps the lock free.
+        """
+        if chat_id < 0:
+            await self._group(chat_id).room()
 
     def _group(self, chat_id: int | str) -> _Gate:
         gate = self._groups.get(chat_id)
