@@ -118,6 +118,7 @@ async def admit(update: Update, context: WardContext) -> bool:
         return False
     private = chat.type == ChatType.PRIVATE
     if private and verdict is Verdict.PASS:
+        await _hold(context, chat.id)
         return True
     async with runtime.uow() as uow:
         member, ward = (True, None) if private else await _group_audience(uow, chat.id, user.id)
@@ -134,8 +135,7 @@ async def admit(update: Update, context: WardContext) -> bool:
             await _hint(context.bot, user.id, mine)
         return False
     if verdict is Verdict.PASS:
-        if isinstance(context.bot.rate_limiter, PriorityRateLimiter):
-            await context.bot.rate_limiter.room(chat.id)
+        await _hold(context, chat.id)
         return True
     if query is not None:
         await _answer(query, mine("flood.too_fast"))
@@ -144,6 +144,13 @@ async def admit(update: Update, context: WardContext) -> bool:
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(chat.id, shown("flood.too_fast"))
     return False
+
+
+async def _hold(context: WardContext, chat_id: int) -> None:
+    """Keep a place in the group's window for the reply before the handler's transaction."""
+    limiter = context.bot.rate_limiter
+    if isinstance(limiter, PriorityRateLimiter):
+        await limiter.hold(chat_id)
 
 
 async def _group_audience(uow: UnitOfWork, chat_id: int, user_id: int) -> tuple[bool, Ward | None]:

@@ -8,6 +8,7 @@ import enum
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Bot, Message
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 _Result = bool | dict[str, Any] | list[dict[str, Any]]
 _MAX_IDLE_GATES = 512
+_HOLD_SECONDS = 10.0
 
 
 class Priority(enum.Enum):
@@ -102,18 +104,14 @@ class _Gate:
                 self._pump()
             raise
 
-    async def room(self) -> None:
-        """Until an ordinary request would be granted at once; takes no place itself."""
-        while True:
-            now = _now()
-            if not self._urgent and not self._normal and self._free(now, urgent=False):
-                return
-            when = self._next_free()
-            await asyncio.sleep(max(0.01, when - now) if when is not None else 0.05)
-
     def release(self) -> None:
         self._running -= 1
         self._done.append(_now())
+        self._pump()
+
+    def give_back(self) -> None:
+        """A place granted but never used: free again at once, not counted in the window."""
+        self._running -= 1
         self._pump()
 
     def halt(self, seconds: float) -> None:
@@ -167,6 +165,35 @@ def _now() -> float:
     return asyncio.get_running_loop().time()
 
 
+class _Held:
+    """A place `hold` took in a group's window, for one later message from the same task."""
+
+    def __init__(self, gate: _Gate, chat_id: int, seconds: float) -> None:
+        self.gate = gate
+        self.chat_id = chat_id
+        # The task, not just the context: a task a handler starts (a board refresh) copies
+        # the context, and must not take the place meant for the handler's own reply.
+        self.task = asyncio.current_task()
+        self._open = True
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.give_back)
+
+    def take(self, gate: _Gate) -> bool:
+        if not self._open or gate is not self.gate or asyncio.current_task() is not self.task:
+            return False
+        self._open = False
+        self._timer.cancel()
+        return True
+
+    def give_back(self) -> None:
+        if self._open:
+            self._open = False
+            self._timer.cancel()
+            self.gate.give_back()
+
+
+_HELD: ContextVar[_Held | None] = ContextVar("wardboard_held_place", default=None)
+
+
 class PriorityRateLimiter(BaseRateLimiter[Priority]):
     """PTB's AIORateLimiter limits (30 a second overall, 20 a minute per group, retries on
     RetryAfter), with urgent requests (`Priority.URGENT`) going first in each group.
@@ -201,15 +228,23 @@ class PriorityRateLimiter(BaseRateLimiter[Priority]):
         for gate in (self._overall, *self._groups.values()):
             gate.close()
 
-    async def room(self, chat_id: int) -> None:
-        """Wait, taking no place, until an ordinary message to this group would go at once.
+    async def hold(self, chat_id: int, *, seconds: float = _HOLD_SECONDS) -> None:
+        """Take a place now for this task's next ordinary message to the group `chat_id`.
 
-        A handler waiting for Telegram's limit inside its transaction holds SQLite's one
-        write lock, and the reminder dispatcher waits behind it; waiting here first, before
-        the transaction, keeps the lock free.
+        Called before a handler opens its transaction: a handler that waits for Telegram's
+        limit inside it holds SQLite's one write lock, and the reminder dispatcher waits
+        behind that. A place not used within `seconds`, or by the next `hold` in this task
+        (the next update), is given back.
         """
-        if chat_id < 0:
-            await self._group(chat_id).room()
+        leftover = _HELD.get()
+        if leftover is not None:
+            leftover.give_back()
+            _HELD.set(None)
+        if chat_id >= 0:
+            return
+        gate = self._group(chat_id)
+        await gate.acquire(urgent=False)
+        _HELD.set(_Held(gate, chat_id, seconds))
 
     def _group(self, chat_id: int | str) -> _Gate:
         gate = self._groups.get(chat_id)
@@ -243,11 +278,15 @@ class PriorityRateLimiter(BaseRateLimiter[Priority]):
             else None
         )
         gates = [g for g in (group, self._overall if chat_id is not None else None) if g]
+        ticket = _HELD.get()
         for attempt in range(self._max_retries + 1):
             held: list[_Gate] = []
             try:
                 for gate in gates:
-                    await gate.acquire(urgent, first=attempt > 0)
+                    if gate is group and not urgent and ticket is not None and ticket.take(gate):
+                        ticket = None  # the place taken by `hold` for this very message
+                    else:
+                        await gate.acquire(urgent, first=attempt > 0)
                     held.append(gate)
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

@@ -153,6 +153,44 @@ async def test_a_cancelled_waiter_gives_its_turn_to_the_next() -> None:
     assert api.order() == ["first", "kept"]
 
 
+async def test_a_held_place_goes_to_the_holders_own_next_message() -> None:
+    limiter = PriorityRateLimiter(group_max_rate=2, group_time_period=10, group_reserve=0)
+    api = Api()
+    await limiter.hold(GROUP)  # one of the two places, before a handler's transaction
+    # A task the handler starts (a board refresh) copies its context, not its place.
+    board = asyncio.create_task(send(limiter, api, "board"))
+    await asyncio.sleep(0.05)
+    edit = asyncio.create_task(send(limiter, api, "edit"))
+    await asyncio.sleep(0.05)
+    assert api.order() == ["board"]
+    async with asyncio.timeout(1):  # in this task, as a handler awaits its reply
+        await send(limiter, api, "reply")
+    assert api.order() == ["board", "reply"]
+    await board
+    assert not edit.done()  # the window is full: the place was used once, not twice
+    edit.cancel()
+    await asyncio.gather(edit, return_exceptions=True)
+    await limiter.shutdown()
+
+
+async def test_an_unused_held_place_is_given_back() -> None:
+    limiter = PriorityRateLimiter(group_max_rate=1, group_time_period=10, group_reserve=0)
+    api = Api()
+    await limiter.hold(GROUP, seconds=0.2)
+    other = asyncio.create_task(send(limiter, api, "other"))
+    await asyncio.sleep(0.1)
+    assert api.order() == []
+    await asyncio.wait_for(other, 1)  # back after 0.2 s, and it never counted as sent
+    # The next update's hold gives back what the last one left at once.
+    await limiter.hold(OTHER_GROUP)
+    later = asyncio.create_task(send(limiter, api, "later", chat_id=OTHER_GROUP))
+    await asyncio.sleep(0.05)
+    assert api.order() == ["other"]
+    await limiter.hold(501)  # a private chat: holds nothing, gives back the leftover
+    await asyncio.wait_for(later, 1)
+    assert api.order() == ["other", "later"]
+
+
 def test_the_reserve_leaves_ordinary_requests_a_place() -> None:
     with pytest.raises(ValueError, match="reserve"):
         PriorityRateLimiter(group_max_rate=3, group_reserve=3)
