@@ -97,7 +97,7 @@ class _Gate:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self.release()  # granted, but its caller is gone
+                self.give_back()  # granted, but its caller is gone before using it
             else:
                 with contextlib.suppress(ValueError):  # the pump may have dropped it already
                     queue.remove(waiter)
@@ -203,7 +203,8 @@ class PriorityRateLimiter(BaseRateLimiter[Priority]):
       lets through bursts that Telegram answers with a RetryAfter of most of a minute;
     - `group_reserve` places of each group's window are kept for urgent requests;
     - a RetryAfter from a group call halts that group only, so one flooded ward group does
-      not hold back the reminders of every other ward; any other RetryAfter halts all calls.
+      not hold back the reminders of every other ward; any other RetryAfter halts all calls;
+    - `hold` lets a handler take its reply's place before it opens its transaction.
     """
 
     def __init__(
