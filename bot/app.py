@@ -9,8 +9,8 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
+    BaseRateLimiter,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -28,6 +28,7 @@ from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_
 from bot.handlers import on_error, ward_button
 from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
+from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import dispatch_tick, on_task_button
 from bot.routing import (
     button_handler,
@@ -65,11 +66,30 @@ _BUTTONS = (
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-def quiet_noisy_loggers() -> None:
+def quiet_noisy_loggers(*, log_api: bool = False) -> None:
+    """Keep the token and patient data out of library logs; `log_api` lets PTB's DEBUG out."""
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The database drivers log each statement with its parameters at DEBUG (SQLAlchemy at
+    # INFO): names and diagnoses. No setting lets those through.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logging.getLogger("asyncpg").setLevel(logging.INFO)
+    # At DEBUG, PTB logs each Bot API call with its parameters: message texts, names.
+    # Its loggers (telegram.Bot, telegram.ext.ExtBot, ...) inherit this level unless one was
+    # given a level of its own, which is capped here too.
+    telegram = logging.getLogger("telegram")
+    telegram.setLevel(logging.NOTSET if log_api else logging.INFO)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (
+            not log_api
+            and name.startswith("telegram.")
+            and isinstance(logger, logging.Logger)
+            and logging.NOTSET < logger.level < logging.INFO
+        ):
+            logger.setLevel(logging.INFO)
 
 
 def build_application(
@@ -78,11 +98,15 @@ def build_application(
     database: Database,
     clock: Clock | None = None,
     own_database: bool = False,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> WardApplication:
-    """The real bot. `database` must already be migrated; `own_database` disposes it at stop."""
+    """The real bot. `database` must already be migrated; `own_database` disposes it at stop.
+
+    `rate_limiter` replaces the one matching Telegram's limits (benchmarks, scaled tests).
+    """
     if settings.token is None:
         raise ValueError("WARDBOARD_TOKEN is not set")
-    quiet_noisy_loggers()
+    quiet_noisy_loggers(log_api=settings.log_api)
     root = settings.bot_api_url
     application: WardApplication = (
         Application.builder()
@@ -90,7 +114,7 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=WardContext))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(rate_limiter or PriorityRateLimiter(max_retries=5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # How often the reminder dispatcher looks for due tasks.
     dispatch_seconds: float = 15.0
     log_level: str = "INFO"
+    # Commands, button presses and dialogue answers each person may send in a minute; past
+    # it one "too frequent" reply, then silence. 0 switches the limit off.
+    user_actions_per_minute: int = 20
+    # PTB logs every Bot API call's parameters (message texts: patient names) at DEBUG, so
+    # its loggers stay at INFO unless this is set, for debugging on a test system only.
+    log_api: bool = False
     # The hospital's operators (Telegram user ids, comma-separated): only they create
     # wards and name head nurses. Unset, with none added by `wardboard admin`, the bot is
     # open: anyone may create a ward (fine for one ward trying it out).

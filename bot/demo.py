@@ -7,7 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from telegram.ext import BaseRateLimiter
 
 from boards.clock import ManualClock
 from bot.app import build_application, serving
@@ -60,11 +63,18 @@ class Transcript:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    emu: BotApiEmulator, database: Database, clock: ManualClock, **settings: object
+    emu: BotApiEmulator,
+    database: Database,
+    clock: ManualClock,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    **settings: object,
 ) -> AsyncIterator[WardApplication]:
     """The real Application polling the emulator, stopped cleanly on exit."""
     config = Settings.model_validate({"token": emu.token, "bot_api_url": emu.api_root, **settings})
-    application = build_application(config, database=database, clock=clock)
+    application = build_application(
+        config, database=database, clock=clock, rate_limiter=rate_limiter
+    )
     _track_updates(application, emu)
     async with serving(application, poll_timeout=1):
         yield application

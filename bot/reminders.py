@@ -27,6 +27,7 @@ from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
 from bot import group_watch
 from bot.logsafe import log_failure
+from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn
 
@@ -108,8 +109,8 @@ class Dispatcher:
         t = texts(ward.locale, ward.timezone)
         text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
         try:
-            message = await bot.send_message(
-                ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            message = await send_urgent(
+                bot, ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             )
         except TelegramError as exc:
             if isinstance(exc, ChatMigrated) and (moved := await self._follow(bot, ward, exc)):
@@ -175,8 +176,8 @@ class Dispatcher:
                     )
                 )
             try:
-                await bot.send_message(
-                    ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
+                await send_urgent(
+                    bot, ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
                 )
             except TelegramError as exc:
                 if isinstance(exc, ChatMigrated):

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from boards.errors import BadInput, Conflict, Forbidden, WardError
 from boards.text import clean_text
 from bot.dialogue import CANCEL, Kind, check_answer, keyboard, parse_answer
+from bot.flood import admit
 from bot.runtime import WardContext
 from bot.table import COMMANDS, Command, Where, command
 from bot.turn import Turn, turn
@@ -37,6 +38,8 @@ def command_handler(name: str) -> Handler:
     spec = command(name)
 
     async def handle(update: Update, context: WardContext) -> None:
+        if not await admit(update, context):
+            return
         # A word made only of invisible characters is not one the nurse sees: dropped. The
         # others go on as typed, for each parser to clean (boards.text) or refuse.
         args = [a for a in context.args or [] if clean_text(a)]
@@ -66,7 +69,7 @@ async def run_command(tn: Turn, spec: Command, args: list[str]) -> None:
 async def on_unknown_command(update: Update, context: WardContext) -> None:
     """`/dischage 12`: name the closest command instead of staying silent."""
     message = update.effective_message
-    if message is None or not message.text:
+    if message is None or not message.text or not await admit(update, context):
         return
     word = message.text.split()[0][1:].split("@")[0].lower()
     async with turn(update, context, None) as tn:
@@ -150,7 +153,7 @@ async def _answer(tn: Turn, answer: str | None, *, stay_id: int | None = None) -
 async def on_text(update: Update, context: WardContext) -> None:
     """Plain text in a private chat answers the open dialogue's question."""
     message = update.effective_message
-    if message is None or message.text is None:
+    if message is None or message.text is None or not await admit(update, context):
         return
     async with turn(update, context, None) as tn:
         if tn.runtime.dialogues.get(tn.chat_id) is None:
@@ -214,7 +217,7 @@ def button_handler(action: Button) -> Handler:
 
     async def handle(update: Update, context: WardContext) -> None:
         query = update.callback_query
-        if query is None or query.data is None:
+        if query is None or query.data is None or not await admit(update, context):
             return
         async with turn(update, context, None) as tn:
             try:

@@ -19,6 +19,7 @@ from boards.clock import ManualClock
 from boards.i18n import texts
 from bot.demo import running_bot
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
+from bot.ratelimit import PriorityRateLimiter
 from bot.table import COMMANDS, Need, Where
 from storage.uow import Database
 from tests.bot.conftest import TOKEN
@@ -134,6 +135,10 @@ async def _hospital(database: Database) -> AsyncIterator[Hospital]:
             board_delay=0.05,
             board_min_interval=0.05,
             admins="601,605,607",
+            # The matrix sends a shift's worth of commands in seconds: Telegram's minute is
+            # scaled down, and the per-person allowance is off (it has tests of its own).
+            user_actions_per_minute=0,
+            rate_limiter=PriorityRateLimiter(group_time_period=2, max_retries=5),
         ):
             head, nurse = people["head"], people["nurse"]
             await head.say("/newward 普外科一病区 40")

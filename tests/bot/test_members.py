@@ -61,9 +61,11 @@ async def test_declined_and_removed_nurses_lose_access(ward: Ward) -> None:
     members = (await ward.say(ward.head, "/members"))[-1]
     await ward.head.press(members, "移除 李娜")
     assert (await ward.reply(ward.nurse, "/card 12")).startswith("您还没有加入病区")
-    assert await ward.reply(ward.nurse, "/board", group=True) == (
-        "您不是本病区的成员，无法查看或修改。"
-    )
+    # In the ward group she is no longer answered; she is told so in private.
+    sent = await ward.say(ward.nurse, "/board", group=True)
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (ward.nurse.id, "您不是本群所属病区的成员，您在群内发送的命令不会得到回复。")
+    ]
 
     # The stranger asks and is declined.
     invite = await ward.reply(ward.head, "/invite")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -416,6 +416,8 @@ async def test_a_card_with_a_day_of_long_notes_still_fits_one_message(ward: Ward
     await ward.ready()
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
     for n in range(30):
+        if n % 15 == 14:
+            ward.clock.advance(timedelta(minutes=1))  # inside her 20 actions a minute
         await ward.say(ward.nurse, f"/note 12 第{n}条 " + "观察" * 90)
     card = last(await ward.say(ward.nurse, "/card 12"), ward.nurse.id)
     assert len(card.text) <= 4096

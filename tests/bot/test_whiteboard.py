@@ -123,8 +123,10 @@ async def test_outsiders_learn_nothing(ward: Ward) -> None:
     no_ward = await ward.reply(ward.stranger, "/board")
     assert "张" not in no_ward and no_ward.startswith("您还没有加入病区")
     assert "张" not in await ward.reply(ward.stranger, "/card 12")
-    in_group = await ward.reply(ward.stranger, "/discharge 12", group=True)
-    assert in_group == "您不是本病区的成员，无法查看或修改。"
+    in_group = await ward.say(ward.stranger, "/discharge 12", group=True)
+    assert [(m.chat_id, m.text) for m in in_group] == [
+        (ward.stranger.id, "您不是本群所属病区的成员，您在群内发送的命令不会得到回复。")
+    ]
     assert (await ward.reply(ward.stranger, "/start j_forged")).startswith("邀请链接无效")
     # The nurse's card stays private even in the ward group.
     assert "张三" not in await ward.reply(ward.nurse, "/card 12", group=True)
