@@ -16,6 +16,7 @@ from boards.clock import ManualClock
 from bot.app import build_application, serving
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
+from bot.ratelimit import PriorityRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime, WardApplication
 from storage.migrate import upgrade
 from storage.uow import Database
@@ -38,6 +39,9 @@ class Transcript:
 
     def heading(self, text: str) -> None:
         self.lines += ["", f"── {text} ──"]
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"        （{text}）")
 
     def said(self, who: str, where: str, text: str) -> None:
         self.lines.append(f"[{self._stamp()}] {who} @ {where}: {text}")
@@ -120,6 +124,8 @@ async def _play(url: str, locale: str) -> tuple[str, dict[str, bytes]]:
                 board_delay=0.2,
                 board_min_interval=0.3,
                 dispatch_seconds=0.2,
+                # The shift plays in a minute or two: Telegram's per-group minute with it.
+                rate_limiter=PriorityRateLimiter(group_time_period=2.0, max_retries=5),
             ) as application,
         ):
             await _shift(emu, application, clock, transcript, files)
@@ -140,7 +146,7 @@ async def _shift(
     head = emu.add_user(1001, "王芳", language_code="zh-hans")
     nurse = emu.add_user(1002, "李娜", language_code="zh-hans")
     stranger = emu.add_user(1009, "路人", language_code="zh-hans")
-    group = emu.add_group(-1001001, "普外一病区群", members=[head, nurse])
+    group = emu.add_group(-1001001, "普外一病区群", members=[head, nurse, stranger])
     names = {
         head.id: "王芳 (私聊)",
         nurse.id: "李娜 (私聊)",
@@ -233,6 +239,10 @@ async def _shift(
     log.heading("病区外的人什么也看不到")
     await say(stranger, "/board", minutes=1)
     await say(stranger, f"/start {payload}x")
+    log.note("路人也在病区群里，但不是病区成员：群里不回复，只私聊提示一次。")
+    await say(stranger, "/card 12", in_group=True, minutes=1)
+    log.note("群里不是私密场所：患者详情只在私聊显示。")
+    await say(nurse, "/card 12", in_group=True, minutes=1)
 
     log.heading("警示标识、导管与床头卡")
     await say(nurse, "/tag 12 过敏 青霉素,头孢", minutes=3)
@@ -250,6 +260,16 @@ async def _shift(
     if document is not None and document.document is not None:
         files["signs.pdf"] = document.document.data
     await say(nurse, "/card 5", minutes=1)
+
+    log.heading("转科：对方病区接收后才转出")
+    await say(head, "/newward 骨科病区 30", minutes=2)
+    offer = await say(nurse, "/transfer 13 8", minutes=1)
+    if offer and offer[-1].buttons():
+        sent = await press(nurse, offer[-1], "骨科病区")
+        arrival = next((m for m in sent if m.chat_id == head.id), None)
+        if arrival is not None:
+            await press(head, arrival, "接收")
+    await say(head, "/ward 普外科一病区", minutes=1)
 
     log.heading("护士在私聊查看完整白板")
     await say(nurse, "/board", minutes=5)
