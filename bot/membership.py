@@ -155,9 +155,17 @@ async def _members(tn: Turn, args: list[str]) -> None:
     await tn.reply("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
+def _id(text: str) -> bool:
+    """An id as the bot writes it into buttons: ASCII digits, nothing else."""
+    return text.isascii() and text.isdigit() and len(text) < 20
+
+
 async def on_join_button(tn: Turn, data: str) -> None:
     """`j:<ward>:<user>:y|n`: the head nurse approves or declines a request."""
-    _, ward_id, user_id, verdict = data.split(":")
+    parts = data.split(":")
+    if len(parts) != 4 or parts[3] not in ("y", "n") or not all(_id(p) for p in parts[1:3]):
+        raise Forbidden("err.not_member")
+    _, ward_id, user_id, verdict = parts
     query = tn.update.callback_query
     assert query is not None
     approve = verdict == "y"

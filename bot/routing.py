@@ -223,10 +223,13 @@ def button_handler(action: Button) -> Handler:
             try:
                 await action(tn, query.data)
             except WardError as error:
-                # Shown on the press too; a press already answered just keeps the chat reply.
+                # Shown on the press itself; a press already answered keeps the chat reply.
                 with contextlib.suppress(TelegramError):
                     await query.answer(tn.explain(error)[:190], show_alert=True)
-                raise
+                if tn.private:
+                    raise
+                # In a group only the presser reads it: the group is not told of every
+                # mistaken or stale press (nothing was kept: the turn was not committed).
 
     return handle
 

@@ -14,7 +14,7 @@ async def test_invisible_characters_and_bidi_overrides_never_reach_the_board(war
     admitted = await ward.reply(ward.nurse, "/admit 13 \u202e李四五\u202c 女 40")
     assert admitted == "✅ 已入院：13床 李四五"
     noted = await ward.reply(ward.nurse, "/note 12 <b>伤口\u202e加压</b>\u2066包扎\u2069")
-    assert noted == "✅ 已添加备注：12床 张三 <b>伤口加压</b>包扎"
+    assert noted.startswith("✅ 已添加备注：12床 张三 <b>伤口加压</b>包扎\n提示：")
 
     board = await ward.board()
     assert "12床 张* 男 45岁" in board.text
