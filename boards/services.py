@@ -27,6 +27,7 @@ from boards.model import (
     StayStatus,
     Surgery,
     SurgeryState,
+    TransferState,
     UserPrefs,
     Ward,
 )
@@ -380,6 +381,12 @@ async def _end_stay(
 async def discharge(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str) -> Stay:
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
+    # An offer to another ward ends with the stay: the arrival there is withdrawn.
+    for offer in await uow.transfers.pending_from(ward.id):
+        if offer.stay_id == stay.id:
+            await uow.transfers.decide(
+                offer.id, state=TransferState.CANCELLED, by=actor.user_id, at=clock.now()
+            )
     return await _end_stay(uow, clock, actor, ward, stay, StayStatus.DISCHARGED, "stay:discharge")
 
 

@@ -202,17 +202,22 @@ class Answer:
     stay_id: int | None = None
 
 
+def _ascii_id(text: str) -> bool:
+    # Only the digits the bot writes: int() would also read "١٢" or "１２".
+    return text.isascii() and text.isdigit() and len(text) < 20
+
+
 def parse_answer(data: str) -> Answer | None:
     """The answer a button carries; None for anything malformed (a forged button)."""
     parts = data.split(":")
-    if len(parts) < 3 or parts[0] != "d" or not parts[1].isdigit():
+    if len(parts) < 3 or parts[0] != "d" or not _ascii_id(parts[1]):
         return None
     ward_id, kind = int(parts[1]), parts[2]
     if kind == "-" and len(parts) == 3:
         return Answer(ward_id, None)
     if kind == "c" and len(parts) == 4 and parts[3]:
         return Answer(ward_id, parts[3])
-    if kind == "b" and len(parts) == 5 and parts[3] and parts[4].isdigit():
+    if kind == "b" and len(parts) == 5 and parts[3] and _ascii_id(parts[4]):
         return Answer(ward_id, parts[3], int(parts[4]))
     return None
 

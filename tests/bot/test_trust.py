@@ -423,3 +423,17 @@ async def test_a_card_with_a_day_of_long_notes_still_fits_one_message(ward: Ward
     assert len(card.text) <= 4096
     assert "第0条" in card.text and "…另有" in card.text
     assert card.text.endswith("ℹ️ 执行操作前请核对腕带。")
+
+
+async def test_a_discharge_withdraws_the_patients_pending_transfer(ward: Ward) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await second_ward(ward)
+    await ward.reply(ward.nurse, "/ward 普外科一病区")
+    choose = last(await ward.say(ward.nurse, "/transfer 12"), ward.nurse.id)
+    to_head = last(await ward.nurse.press(choose, "骨科病区"), ward.head.id)
+    await ward.say(ward.nurse, "/discharge 12")
+    late = await ward.head.press(to_head, "接收")
+    assert last(late, ward.head.id).text == "【骨科病区】该转科申请已处理或已撤回。"
+    await ward.reply(ward.head, "/ward 骨科病区")
+    assert "待接收" not in await ward.reply(ward.head, "/board")
