@@ -822,8 +822,9 @@ class CareRule:
 
     ``anchor="insertion"``: due at insertion + k * interval (k >= 1), in elapsed time, so a
     96 h cannula is replaced 96 real hours after insertion whatever the clocks do.
-    ``anchor="clock"``: due at the ward-local clock time ``at`` on local dates insertion date
-    + k * interval (k >= 1); the interval must then be a whole number of days.
+    ``anchor="clock"``: due at the ward-local clock time ``at`` on the local dates k *
+    interval (k >= 1) ward days after the insertion date, counted as qod counts them (a date
+    the zone skips is not a day); the interval must then be a whole number of days.
     """
 
     code: str
@@ -1190,6 +1191,31 @@ def _local_days(lo: datetime, hi: datetime, tz: ZoneInfo) -> Iterator[date]:
         day += _ONE_DAY
 
 
+_NOON: Final = time(12)
+_HALF_DAY: Final = timedelta(hours=12)
+
+
+def _days_lived(origin: datetime, day: date, tz: ZoneInfo) -> int:
+    """Ward days from the local date whose noon is ``origin`` (aware UTC) to local ``day``.
+
+    "Every other day" (qod, 隔日) and "every n days" count the days the ward lives
+    through, not calendar dates: a date the ward's zone skips (Apia 30 Dec 2011,
+    Kiritimati 31 Dec 1994, Kwajalein 21 Aug 1993, all crossing the date line eastwards)
+    is not a day on which the patient went without. Counting calendar dates there would
+    give an every-other-day drug on two consecutive days, 24 hours apart; counting days
+    lived keeps it 48 hours apart, as q48h (parsed as qod) says. Doses stay on the ward's
+    wall clock, so across a DST change the spacing is 47 or 49 hours as for every order.
+
+    Noon to noon, rounded to whole days: DST moves the clock by an hour or so and leaves
+    the count at the calendar difference; a date-line jump moves it by a whole day and
+    takes the skipped date out. A skipped date itself resolves (fold=0, as any gap) onto
+    the next date and gets that date's count, and its clock times land on that date's
+    instants, so its doses are the next date's, given once.
+    """
+    elapsed = _resolve_local(day, _NOON, tz) - origin
+    return (elapsed + _HALF_DAY) // _ONE_DAY
+
+
 def _bounds(
     begin: datetime, end: datetime | None, window_start: datetime, window_end: datetime
 ) -> tuple[datetime, datetime]:
@@ -1222,8 +1248,9 @@ def medication_occurrences(
 
     Aware UTC, sorted, unique. The start is included and the stop excluded, so cutting a
     window anywhere yields the same doses as the whole window. Clock times are ward wall
-    times in ``tz``; qod runs on every other local date counted from the start's local date;
-    st is one dose at ``start``; prn creates none.
+    times in ``tz``; qod runs on every other day the ward lives through, counted from the
+    start's local date (``_days_lived``: a skipped date does not count); st is one dose at
+    ``start``; prn creates none.
     """
     _require_aware(start=start, stop=stop, window_start=window_start, window_end=window_end)
     if stop is not None and stop < start:
@@ -1234,10 +1261,10 @@ def medication_occurrences(
     if freq is Frequency.ST:
         return [start.astimezone(UTC)] if lo <= start < hi else []
     times = policy.times_for(freq, route)
-    start_day = start.astimezone(tz).date()
+    origin = _resolve_local(start.astimezone(tz).date(), _NOON, tz)
     due: set[datetime] = set()
     for day in _local_days(lo, hi, tz):
-        if freq is Frequency.QOD and (day - start_day).days % 2:
+        if freq is Frequency.QOD and _days_lived(origin, day, tz) % 2:
             continue
         for clock in times:
             instant = _resolve_local(day, clock, tz)
@@ -1259,10 +1286,11 @@ def _rule_dues(
         return
     assert rule.at is not None  # CareRule guarantees a clock time for clock anchors
     every_days = rule.interval.days
-    insertion_day = inserted_at.astimezone(tz).date()
+    # Days lived, as qod: "every 3 days" stays 72 hours apart across a skipped date.
+    origin = _resolve_local(inserted_at.astimezone(tz).date(), _NOON, tz)
     seen: set[datetime] = set()
     for day in _local_days(lo, hi, tz):
-        elapsed = (day - insertion_day).days
+        elapsed = _days_lived(origin, day, tz)
         if elapsed <= 0 or elapsed % every_days:
             continue
         instant = _resolve_local(day, rule.at, tz)

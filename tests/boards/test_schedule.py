@@ -8,7 +8,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from boards.schedule import (
@@ -43,16 +43,22 @@ from boards.schedule import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
+APIA = ZoneInfo("Pacific/Apia")
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
+KWAJALEIN = ZoneInfo("Pacific/Kwajalein")
 # Zones chosen for their awkward clocks: 30-minute DST (Lord Howe), DST changes at
-# midnight (Sao Paulo until 2019), a skipped calendar day (Apia, 30 Dec 2011), +05:45.
+# midnight (Sao Paulo until 2019), +05:45, and a calendar date skipped crossing the date
+# line eastwards (Apia 30 Dec 2011, Kiritimati 31 Dec 1994, Kwajalein 21 Aug 1993).
 ZONES = [
     SHANGHAI,
     NEW_YORK,
     LONDON,
     ZoneInfo("Australia/Lord_Howe"),
     ZoneInfo("America/Sao_Paulo"),
-    ZoneInfo("Pacific/Apia"),
+    APIA,
     ZoneInfo("Asia/Kathmandu"),
+    KIRITIMATI,
+    KWAJALEIN,
 ]
 MED = default_medication_policy()
 LINES = default_line_care_policy()
@@ -856,11 +862,45 @@ def test_london_both_transitions() -> None:
 
 
 def test_apia_skipped_day_gives_no_duplicate() -> None:
-    apia = ZoneInfo("Pacific/Apia")
-    start = local(apia, 2011, 12, 28)
-    result = meds(Frequency.QD, start, start, local(apia, 2012, 1, 2), tz=apia)
+    start = local(APIA, 2011, 12, 28)
+    result = meds(Frequency.QD, start, start, local(APIA, 2012, 1, 2), tz=APIA)
     assert len(result) == len(set(result))
-    assert [r.astimezone(apia).day for r in result] == [28, 29, 31, 1]
+    assert [r.astimezone(APIA).day for r in result] == [28, 29, 31, 1]
+
+
+@pytest.mark.parametrize(
+    ("tz", "first", "dates"),
+    [
+        # Apia has no 30 Dec 2011. Counting calendar dates would give 27, 29, 31, 2: the
+        # doses of 29 and 31 December only 24 hours apart.
+        (APIA, date(2011, 12, 27), ["12-27", "12-29", "01-01", "01-03"]),
+        (APIA, date(2011, 12, 28), ["12-28", "12-31", "01-02", "01-04"]),
+        (KIRITIMATI, date(1994, 12, 28), ["12-28", "12-30", "01-02", "01-04"]),
+        (KWAJALEIN, date(1993, 8, 18), ["08-18", "08-20", "08-23", "08-25"]),
+    ],
+    ids=["apia-27", "apia-28", "kiritimati", "kwajalein"],
+)
+def test_qod_counts_the_days_the_ward_lives_through_not_calendar_dates(
+    tz: ZoneInfo, first: date, dates: list[str]
+) -> None:
+    # Every other day is every second day the ward lives through: a date the zone skips
+    # crossing the date line is not a day without a dose, so the doses stay 48 hours apart.
+    start = datetime.combine(first, time(7), tzinfo=tz)
+    result = meds(Frequency.QOD, start, start, start + 9 * DAY, tz=tz)
+    assert walls(result, tz) == [f"{d} 08:00" for d in dates]
+    assert all(b - a == 2 * DAY for a, b in pairwise(result))
+
+
+def test_clock_care_rule_counts_the_days_the_ward_lives_through() -> None:
+    rule = CareRule(
+        code="check", name_zh="检查", name_en="Check", interval=3 * DAY, anchor="clock", at=time(9)
+    )
+    policy = LineCarePolicy(rules={LineType.DRAIN: (rule,)})
+    inserted = local(APIA, 2011, 12, 27, 23, 0)
+    found = care("drain", inserted, inserted, inserted + 10 * DAY, tz=APIA, policy=policy)
+    # 28, 29, 31 are three ward days; 30 December 2011 never happened in Apia.
+    assert labels(found, APIA) == ["check 12-31 09:00", "check 01-03 09:00", "check 01-06 09:00"]
+    assert [b - a for (_, a), (_, b) in pairwise(found)] == [3 * DAY, 3 * DAY]
 
 
 # --------------------------------------------------------------------------- line care
@@ -1025,7 +1065,7 @@ def test_slot_properties(tz: ZoneInfo, minutes: int, later: int, data: st.DataOb
 # --------------------------------------------------------------------------- properties
 
 
-def _transitions(tz: ZoneInfo, first_year: int = 2000, last_year: int = 2040) -> list[datetime]:
+def _transitions(tz: ZoneInfo, first_year: int = 1990, last_year: int = 2040) -> list[datetime]:
     """UTC instants (to the minute) at which ``tz`` changes its offset."""
     found = []
     day = datetime(first_year, 1, 1, tzinfo=UTC)
@@ -1171,8 +1211,58 @@ def test_each_occurrence_is_a_policy_clock_time(order: dict[str, object]) -> Non
         ), (wall, times)
 
 
+def _order(
+    tz: ZoneInfo,
+    start: datetime,
+    window_start: datetime,
+    span: timedelta = DAY + 2 * HOUR,
+    *,
+    freq: Frequency = Frequency.QOD,
+    policy: MedicationPolicy = MED,
+) -> dict[str, object]:
+    # In UTC as orders() draws them: adding to a zoned datetime moves its wall clock.
+    start, window_start = start.astimezone(UTC), window_start.astimezone(UTC)
+    return {
+        "freq": freq,
+        "route": None,
+        "start": start,
+        "stop": None,
+        "window_start": window_start,
+        "window_end": window_start + span,
+        "tz": tz,
+        "policy": policy,
+    }
+
+
+# Qod orders started a few days before a date their zone skipped crossing the date line,
+# and the first ward morning after the jump.
+DATE_LINE = [
+    (APIA, local(APIA, 2011, 12, 27, 7), local(APIA, 2011, 12, 31, 7)),
+    (KIRITIMATI, local(KIRITIMATI, 1994, 12, 28, 7), local(KIRITIMATI, 1995, 1, 1, 7)),
+    (KWAJALEIN, local(KWAJALEIN, 1993, 8, 18, 7), local(KWAJALEIN, 1993, 8, 22, 7)),
+]
+# The day and a bit after the jump, where calendar dates and days lived disagree on
+# which day is a qod day; and six days from the start, the skipped date inside.
+DATE_LINE_ORDERS = [_order(tz, start, after) for tz, start, after in DATE_LINE]
+DATE_LINE_WEEKS = [_order(tz, start, start, 6 * DAY) for tz, start, _ in DATE_LINE]
+
+
 @settings(max_examples=40, deadline=None)
 @given(order=orders(max_window=DAY + 2 * HOUR))
+# Found by Hypothesis: the first minute after Apia's jump (31 Dec 00:00) is a qod day, the
+# second day lived after 28 Dec; counting calendar dates the oracle took it for a gap dose.
+@example(
+    order=_order(
+        APIA,
+        utc(2011, 12, 29, 9, 59),
+        utc(2011, 12, 30, 10, 0),
+        timedelta(minutes=1),
+        policy=MED.with_times(Frequency.QOD, [time(0)]),
+    )
+)
+@example(order=DATE_LINE_ORDERS[0])
+@example(order=DATE_LINE_ORDERS[1])
+@example(order=DATE_LINE_ORDERS[2])
 def test_no_dose_missing_against_a_minute_by_minute_scan(order: dict[str, object]) -> None:
     freq, tz, policy, start = order["freq"], order["tz"], order["policy"], order["start"]
     assert isinstance(tz, ZoneInfo) and isinstance(policy, MedicationPolicy)
@@ -1180,17 +1270,21 @@ def test_no_dose_missing_against_a_minute_by_minute_scan(order: dict[str, object
     if freq in (Frequency.ST, Frequency.PRN):
         return
     times = set(policy.times_for(freq, order["route"]))  # type: ignore[arg-type]
-    start_day = start.astimezone(tz).date()
     lo, hi = _bounds(order)
+    # Qod counts the days the ward lives through: local dates numbered in the order the
+    # wall clock first shows them from the start on, so a skipped date gets no number.
+    lived = {start.astimezone(tz).date(): 0}
     expected = set()
-    minute = lo.replace(second=0, microsecond=0)
-    minute += timedelta(minutes=1) if minute < lo else timedelta(0)
+    minute = start.astimezone(UTC).replace(second=0, microsecond=0)
+    minute += timedelta(minutes=1) if minute < start else timedelta(0)
     while minute < hi:
         wall = minute.astimezone(tz)
+        day = lived.setdefault(wall.date(), len(lived))
         if (
-            wall.time() in times
+            minute >= lo
+            and wall.time() in times
             and not wall.fold  # the second pass of a repeated hour is not a new dose
-            and not (freq is Frequency.QOD and (wall.date() - start_day).days % 2)
+            and not (freq is Frequency.QOD and day % 2)
         ):
             expected.add(minute.astimezone(UTC))
         minute += timedelta(minutes=1)
@@ -1199,6 +1293,20 @@ def test_no_dose_missing_against_a_minute_by_minute_scan(order: dict[str, object
     for extra in result - expected:  # only clock times moved out of a DST gap
         wall = extra.astimezone(tz)
         assert wall.time() not in times or wall.fold
+
+
+@FAST
+@given(order=orders(max_window=6 * DAY))
+@example(order=DATE_LINE_WEEKS[0])
+@example(order=DATE_LINE_WEEKS[1])
+@example(order=DATE_LINE_WEEKS[2])
+def test_daily_and_every_other_day_doses_keep_their_spacing(order: dict[str, object]) -> None:
+    # One clock time a day: qd doses a day apart, qod two, give or take the hour a DST
+    # change moves the wall clock by; a date skipped at the date line shortens neither.
+    for freq, step in ((Frequency.QD, DAY), (Frequency.QOD, 2 * DAY)):
+        result = medication_occurrences(**{**order, "freq": freq})  # type: ignore[arg-type]
+        for a, b in pairwise(result):
+            assert abs(b - a - step) <= HOUR, (freq, a, b)
 
 
 DST_ZONES = [tz for tz in ZONES if TRANSITIONS[tz.key]]
