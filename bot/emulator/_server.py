@@ -47,6 +47,9 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
     (new chat id, the old one answers 400 with `migrate_to_chat_id`), `remove_bot`, `add_bot`
     and `set_bot_admin` change the bot's standing and send `my_chat_member` as Telegram does
     (calls then answer 403 "bot was kicked", pins 400 "not enough rights").
+
+    The constructor and the state are in `_state.py`; the Bot API methods, by group, and the
+    scripted users are mixins over it (`_methods_*.py`, `_users.py`). See README.md.
     """
 
     @cached_property
