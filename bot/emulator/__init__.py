@@ -1,5 +1,6 @@
 """A local Telegram Bot API emulator for `wardboard demo` and the end-to-end tests."""
 
+from bot.emulator._limits import FaultRule
 from bot.emulator._model import (
     GROUP_ANONYMOUS_BOT,
     ApiCall,
@@ -11,7 +12,8 @@ from bot.emulator._model import (
     RateLimit,
     Upload,
 )
-from bot.emulator._server import BotApiEmulator, FaultRule, Params
+from bot.emulator._params import Params
+from bot.emulator._server import BotApiEmulator
 
 __all__ = [
     "GROUP_ANONYMOUS_BOT",
