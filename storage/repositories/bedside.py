@@ -1,0 +1,217 @@
+"""Repositories of what is at the bedside: tags, lines, ward tag settings, printed signs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from boards.model import (
+    PatientLine,
+    PatientTag,
+    SignPrint,
+    WardTagSetting,
+)
+from storage.models import (
+    BedSignRow,
+    PatientLineRow,
+    PatientTagRow,
+    WardTagRow,
+)
+from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+
+# --- bedside: tags, lines, ward tag settings, printed signs --------------------------------
+
+
+def _patient_tag(row: PatientTagRow) -> PatientTag:
+    return PatientTag(
+        id=row.id,
+        stay_id=row.stay_id,
+        code=row.code,
+        detail=row.detail,
+        added_at=_utc(row.added_at),
+        added_by=row.added_by,
+        removed_at=_utc_or_none(row.removed_at),
+        removed_by=row.removed_by,
+    )
+
+
+def _fill_patient_tag(row: PatientTagRow, tag: PatientTag) -> None:
+    row.stay_id = tag.stay_id
+    row.code = tag.code
+    row.detail = tag.detail
+    row.added_at = tag.added_at
+    row.added_by = tag.added_by
+    row.removed_at = tag.removed_at
+    row.removed_by = tag.removed_by
+
+
+class SqlPatientTags(_Repository):
+    __slots__ = ()
+
+    async def add(self, tag: PatientTag) -> PatientTag:
+        """Insert; the id of the given tag is ignored and the stored one returned.
+
+        A second present tag of the same code on the same stay is a Conflict.
+        """
+        row = PatientTagRow()
+        _fill_patient_tag(row, tag)
+        self._session.add(row)
+        await self._flush()
+        return _patient_tag(row)
+
+    async def update(self, tag: PatientTag) -> PatientTag:
+        row = await self._session.get(PatientTagRow, tag.id)
+        if row is None:
+            raise _missing("patient tag", tag.id)
+        _fill_patient_tag(row, tag)
+        await self._flush()
+        return _patient_tag(row)
+
+    async def present(self, stay_ids: Sequence[int]) -> list[PatientTag]:
+        """Tags not removed, of these stays, in the order they were added."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(PatientTagRow)
+            .where(PatientTagRow.stay_id.in_(list(stay_ids)), PatientTagRow.removed_at.is_(None))
+            .order_by(PatientTagRow.added_at, PatientTagRow.id)
+        )
+        return [_patient_tag(row) for row in rows]
+
+
+def _patient_line(row: PatientLineRow) -> PatientLine:
+    return PatientLine(
+        id=row.id,
+        stay_id=row.stay_id,
+        code=row.code,
+        site=row.site,
+        inserted_at=_utc(row.inserted_at),
+        purpose=row.purpose,
+        added_by=row.added_by,
+        removed_at=_utc_or_none(row.removed_at),
+        removed_by=row.removed_by,
+    )
+
+
+def _fill_patient_line(row: PatientLineRow, line: PatientLine) -> None:
+    row.stay_id = line.stay_id
+    row.code = line.code
+    row.site = line.site
+    row.inserted_at = line.inserted_at
+    row.purpose = line.purpose
+    row.added_by = line.added_by
+    row.removed_at = line.removed_at
+    row.removed_by = line.removed_by
+
+
+class SqlPatientLines(_Repository):
+    __slots__ = ()
+
+    async def add(self, line: PatientLine) -> PatientLine:
+        """Insert; the id of the given line is ignored and the stored one returned."""
+        row = PatientLineRow()
+        _fill_patient_line(row, line)
+        self._session.add(row)
+        await self._flush()
+        return _patient_line(row)
+
+    async def update(self, line: PatientLine) -> PatientLine:
+        row = await self._session.get(PatientLineRow, line.id)
+        if row is None:
+            raise _missing("patient line", line.id)
+        _fill_patient_line(row, line)
+        await self._flush()
+        return _patient_line(row)
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[PatientLine]:
+        """Every line of these stays, removed ones too, in the order recorded (by id)."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(PatientLineRow)
+            .where(PatientLineRow.stay_id.in_(list(stay_ids)))
+            .order_by(PatientLineRow.id)
+        )
+        return [_patient_line(row) for row in rows]
+
+
+def _ward_tag(row: WardTagRow) -> WardTagSetting:
+    return WardTagSetting(
+        ward_id=row.ward_id,
+        code=row.code,
+        enabled=row.enabled,
+        created_at=_utc(row.created_at),
+        name_zh=row.name_zh,
+        name_en=row.name_en,
+        colour=row.colour,
+        badge_zh=row.badge_zh,
+        badge_en=row.badge_en,
+        has_detail=row.has_detail,
+    )
+
+
+class SqlWardTags(_Repository):
+    __slots__ = ()
+
+    async def of_ward(self, ward_id: int) -> list[WardTagSetting]:
+        """The ward's settings, oldest first."""
+        rows = await self._session.scalars(
+            select(WardTagRow)
+            .where(WardTagRow.ward_id == ward_id)
+            .order_by(WardTagRow.created_at, WardTagRow.code)
+        )
+        return [_ward_tag(row) for row in rows]
+
+    async def put(self, setting: WardTagSetting) -> WardTagSetting:
+        """Insert or replace the setting of this code in this ward."""
+        row = await self._session.get(WardTagRow, (setting.ward_id, setting.code))
+        if row is None:
+            row = WardTagRow(ward_id=setting.ward_id, code=setting.code)
+            self._session.add(row)
+        row.enabled = setting.enabled
+        row.created_at = setting.created_at
+        row.name_zh = setting.name_zh
+        row.name_en = setting.name_en
+        row.colour = setting.colour
+        row.badge_zh = setting.badge_zh
+        row.badge_en = setting.badge_en
+        row.has_detail = setting.has_detail
+        await self._flush()
+        return _ward_tag(row)
+
+
+def _sign(row: BedSignRow) -> SignPrint:
+    return SignPrint(
+        stay_id=row.stay_id,
+        printed_at=_utc(row.printed_at),
+        printed_by=row.printed_by,
+        fingerprint=row.fingerprint,
+    )
+
+
+class SqlBedSigns(_Repository):
+    __slots__ = ()
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[SignPrint]:
+        """The last print of each of these stays' signs that has one, by stay id."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(BedSignRow)
+            .where(BedSignRow.stay_id.in_(list(stay_ids)))
+            .order_by(BedSignRow.stay_id)
+        )
+        return [_sign(row) for row in rows]
+
+    async def put(self, sign: SignPrint) -> SignPrint:
+        """Insert or replace the last print of this stay's sign."""
+        row = await self._session.get(BedSignRow, sign.stay_id)
+        if row is None:
+            row = BedSignRow(stay_id=sign.stay_id)
+            self._session.add(row)
+        row.printed_at = sign.printed_at
+        row.printed_by = sign.printed_by
+        row.fingerprint = sign.fingerprint
+        await self._flush()
+        return _sign(row)

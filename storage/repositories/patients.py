@@ -1,0 +1,367 @@
+"""Repositories of patient stays, their surgeries, board items, transfers and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from boards.model import (
+    Age,
+    AuditEntry,
+    BoardItem,
+    Critical,
+    ItemKind,
+    NursingLevel,
+    Sex,
+    Stay,
+    StayStatus,
+    Surgery,
+    SurgeryState,
+    Transfer,
+    TransferState,
+)
+from boards.parsing import bed_sort_key
+from storage.models import (
+    AuditRow,
+    BoardItemRow,
+    StayRow,
+    SurgeryRow,
+    TransferRow,
+)
+from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+
+# SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
+_IN_CHUNK = 5000
+
+
+# --- transfers ----------------------------------------------------------------------------
+
+
+def _transfer(row: TransferRow) -> Transfer:
+    return Transfer(
+        id=row.id,
+        stay_id=row.stay_id,
+        from_ward_id=row.from_ward_id,
+        to_ward_id=row.to_ward_id,
+        bed_wanted=row.bed_wanted,
+        state=TransferState(row.state),
+        requested_by=row.requested_by,
+        requested_at=_utc(row.requested_at),
+        decided_by=row.decided_by,
+        decided_at=_utc_or_none(row.decided_at),
+        new_stay_id=row.new_stay_id,
+    )
+
+
+class SqlTransfers(_Repository):
+    __slots__ = ()
+
+    async def add(self, transfer: Transfer) -> Transfer:
+        row = TransferRow(
+            stay_id=transfer.stay_id,
+            from_ward_id=transfer.from_ward_id,
+            to_ward_id=transfer.to_ward_id,
+            bed_wanted=transfer.bed_wanted,
+            state=transfer.state.value,
+            requested_by=transfer.requested_by,
+            requested_at=transfer.requested_at,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _transfer(row)
+
+    async def get(self, transfer_id: int) -> Transfer | None:
+        row = await self._session.get(TransferRow, transfer_id)
+        return None if row is None else _transfer(row)
+
+    async def decide(
+        self,
+        transfer_id: int,
+        *,
+        state: TransferState,
+        by: int,
+        at: datetime,
+        new_stay_id: int | None = None,
+    ) -> Transfer | None:
+        """Close a pending offer, once: None when it was no longer pending."""
+        result = await self._session.execute(
+            update(TransferRow)
+            .where(TransferRow.id == transfer_id, TransferRow.state == "pending")
+            .values(state=state.value, decided_by=by, decided_at=at, new_stay_id=new_stay_id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await self._session.get(TransferRow, transfer_id, populate_existing=True)
+        return None if row is None else _transfer(row)
+
+    async def pending_to(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.to_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
+
+    async def pending_from(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.from_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
+
+
+# --- patients -----------------------------------------------------------------------------
+
+
+def _stay(row: StayRow) -> Stay:
+    return Stay(
+        id=row.id,
+        ward_id=row.ward_id,
+        bed=row.bed,
+        name=row.name,
+        sex=Sex(row.sex),
+        age=Age.parse_stored(row.age),
+        diagnosis=row.diagnosis,
+        level=None if row.level is None else NursingLevel(row.level),
+        admitted_at=_utc(row.admitted_at),
+        token=row.token,
+        status=StayStatus(row.status),
+        ended_at=_utc_or_none(row.ended_at),
+        critical=None if row.critical is None else Critical(row.critical),
+        transferred_from=row.transferred_from,
+        transferred_to=row.transferred_to,
+    )
+
+
+def _fill_stay(row: StayRow, stay: Stay) -> None:
+    row.ward_id = stay.ward_id
+    row.bed = stay.bed
+    row.name = stay.name
+    row.sex = stay.sex.value
+    row.age = str(stay.age)
+    row.diagnosis = stay.diagnosis
+    row.level = None if stay.level is None else stay.level.value
+    row.admitted_at = stay.admitted_at
+    row.token = stay.token
+    row.status = stay.status.value
+    row.ended_at = stay.ended_at
+    row.critical = None if stay.critical is None else stay.critical.value
+    row.transferred_from = stay.transferred_from
+    row.transferred_to = stay.transferred_to
+
+
+class SqlStays(_Repository):
+    __slots__ = ()
+
+    async def add(self, stay: Stay) -> Stay:
+        """Insert; the id of the given stay is ignored and the stored one returned.
+
+        A second active stay in an occupied bed raises IntegrityError.
+        """
+        row = StayRow()
+        _fill_stay(row, stay)
+        self._session.add(row)
+        await self._flush()
+        return _stay(row)
+
+    async def get(self, stay_id: int) -> Stay | None:
+        row = await self._session.get(StayRow, stay_id)
+        return None if row is None else _stay(row)
+
+    async def many(self, stay_ids: Sequence[int]) -> list[Stay]:
+        """The stays asked for that exist, by id; in chunks under the drivers' bind limits."""
+        ids = sorted(set(stay_ids))
+        found: list[Stay] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            rows = await self._session.scalars(
+                select(StayRow).where(StayRow.id.in_(chunk)).order_by(StayRow.id)
+            )
+            found += [_stay(row) for row in rows]
+        return found
+
+    async def by_token(self, token: str) -> Stay | None:
+        """The stay a bedside QR sign points to, active or not (the caller decides)."""
+        row = await self._session.scalar(select(StayRow).where(StayRow.token == token))
+        return None if row is None else _stay(row)
+
+    async def active_in_bed(self, ward_id: int, bed: str) -> Stay | None:
+        row = await self._session.scalar(
+            select(StayRow).where(
+                StayRow.ward_id == ward_id,
+                StayRow.bed == bed,
+                StayRow.status == StayStatus.ACTIVE.value,
+            )
+        )
+        return None if row is None else _stay(row)
+
+    async def active(self, ward_id: int) -> list[Stay]:
+        """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
+        rows = await self._session.scalars(
+            select(StayRow).where(
+                StayRow.ward_id == ward_id, StayRow.status == StayStatus.ACTIVE.value
+            )
+        )
+        # Bed labels are text ("2" < "10" numerically, "+1" after all): sort in Python with
+        # the domain's own key rather than teach two SQL dialects the ward's ordering.
+        return sorted((_stay(row) for row in rows), key=lambda s: (bed_sort_key(s.bed), s.bed))
+
+    async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
+        """Stays of the ward that ended (discharge or transfer) at or after `since`."""
+        rows = await self._session.scalars(
+            select(StayRow)
+            .where(StayRow.ward_id == ward_id, StayRow.ended_at >= since)
+            .order_by(StayRow.ended_at, StayRow.id)
+        )
+        return [_stay(row) for row in rows]
+
+    async def update(self, stay: Stay) -> Stay:
+        row = await self._session.get(StayRow, stay.id)
+        if row is None:
+            raise _missing("stay", stay.id)
+        _fill_stay(row, stay)
+        await self._flush()
+        return _stay(row)
+
+
+def _surgery(row: SurgeryRow) -> Surgery:
+    return Surgery(
+        id=row.id,
+        stay_id=row.stay_id,
+        scheduled_at=_utc(row.scheduled_at),
+        procedure=row.procedure,
+        state=SurgeryState(row.state),
+        updated_at=_utc(row.updated_at),
+    )
+
+
+def _fill_surgery(row: SurgeryRow, surgery: Surgery) -> None:
+    row.stay_id = surgery.stay_id
+    row.scheduled_at = surgery.scheduled_at
+    row.procedure = surgery.procedure
+    row.state = surgery.state.value
+    row.updated_at = surgery.updated_at
+
+
+class SqlSurgeries(_Repository):
+    __slots__ = ()
+
+    async def add(self, surgery: Surgery) -> Surgery:
+        """Insert; the id of the given surgery is ignored and the stored one returned."""
+        row = SurgeryRow()
+        _fill_surgery(row, surgery)
+        self._session.add(row)
+        await self._flush()
+        return _surgery(row)
+
+    async def update(self, surgery: Surgery) -> Surgery:
+        row = await self._session.get(SurgeryRow, surgery.id)
+        if row is None:
+            raise _missing("surgery", surgery.id)
+        _fill_surgery(row, surgery)
+        await self._flush()
+        return _surgery(row)
+
+    async def of_stays(self, stay_ids: Sequence[int]) -> list[Surgery]:
+        """Every surgery of these stays, in any state, by scheduled time."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(SurgeryRow)
+            .where(SurgeryRow.stay_id.in_(list(stay_ids)))
+            .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
+        )
+        return [_surgery(row) for row in rows]
+
+
+def _item(row: BoardItemRow) -> BoardItem:
+    return BoardItem(
+        id=row.id,
+        stay_id=row.stay_id,
+        kind=ItemKind(row.kind),
+        at=_utc(row.at),
+        text=row.text,
+        created_by=row.created_by,
+    )
+
+
+class SqlBoardItems(_Repository):
+    __slots__ = ()
+
+    async def add(self, item: BoardItem) -> BoardItem:
+        """Insert; the id of the given item is ignored and the stored one returned."""
+        row = BoardItemRow(
+            stay_id=item.stay_id,
+            kind=item.kind.value,
+            at=item.at,
+            text=item.text,
+            created_by=item.created_by,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _item(row)
+
+    async def of_stays_between(
+        self, stay_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[BoardItem]:
+        """Items of these stays with start <= at < end, by time (a day is [00:00, next 00:00))."""
+        if not stay_ids:
+            return []
+        rows = await self._session.scalars(
+            select(BoardItemRow)
+            .where(
+                BoardItemRow.stay_id.in_(list(stay_ids)),
+                BoardItemRow.at >= start,
+                BoardItemRow.at < end,
+            )
+            .order_by(BoardItemRow.at, BoardItemRow.id)
+        )
+        return [_item(row) for row in rows]
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+def _audit(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        ward_id=row.ward_id,
+        actor_id=row.actor_id,
+        at=_utc(row.at),
+        action=row.action,
+        target=row.target,
+        before=row.before,
+        after=row.after,
+    )
+
+
+class SqlAuditLog(_Repository):
+    __slots__ = ()
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._session.add(
+            AuditRow(
+                ward_id=entry.ward_id,
+                actor_id=entry.actor_id,
+                at=entry.at,
+                action=entry.action,
+                target=entry.target,
+                before=entry.before,
+                after=entry.after,
+            )
+        )
+        await self._flush()
+
+    async def of_ward(self, ward_id: int, limit: int = 50) -> list[AuditEntry]:
+        """The ward's latest `limit` entries, newest first."""
+        rows = await self._session.scalars(
+            select(AuditRow)
+            .where(AuditRow.ward_id == ward_id)
+            .order_by(AuditRow.at.desc(), AuditRow.id.desc())
+            .limit(limit)
+        )
+        return [_audit(row) for row in rows]

@@ -1,0 +1,306 @@
+"""Repositories of wards and the people in them: members, invites, user preferences, operators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from boards.model import (
+    Invite,
+    Member,
+    MemberStatus,
+    Operator,
+    Role,
+    UserPrefs,
+    Ward,
+)
+from storage.models import (
+    InviteRow,
+    MemberRow,
+    OperatorRow,
+    UserPrefsRow,
+    WardRow,
+)
+from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+
+# --- wards --------------------------------------------------------------------------------
+
+
+def _ward(row: WardRow) -> Ward:
+    return Ward(
+        id=row.id,
+        name=row.name,
+        timezone=row.timezone,
+        locale=row.locale,
+        created_at=_utc(row.created_at),
+        bed_count=row.bed_count,
+        group_chat_id=row.group_chat_id,
+        board_message_id=row.board_message_id,
+        group_problem=row.group_problem,
+        group_problem_since=_utc_or_none(row.group_problem_since),
+    )
+
+
+class SqlWards(_Repository):
+    __slots__ = ()
+
+    async def add(
+        self,
+        *,
+        name: str,
+        timezone: str,
+        locale: str,
+        created_at: datetime,
+        bed_count: int | None,
+    ) -> Ward:
+        row = WardRow(
+            name=name, timezone=timezone, locale=locale, created_at=created_at, bed_count=bed_count
+        )
+        self._session.add(row)
+        await self._flush()
+        return _ward(row)
+
+    async def get(self, ward_id: int) -> Ward | None:
+        row = await self._session.get(WardRow, ward_id)
+        return None if row is None else _ward(row)
+
+    async def by_name(self, name: str) -> Ward | None:
+        row = await self._session.scalar(select(WardRow).where(WardRow.name == name))
+        return None if row is None else _ward(row)
+
+    async def by_group(self, chat_id: int) -> Ward | None:
+        row = await self._session.scalar(select(WardRow).where(WardRow.group_chat_id == chat_id))
+        return None if row is None else _ward(row)
+
+    async def update(self, ward: Ward) -> Ward:
+        row = await self._session.get(WardRow, ward.id)
+        if row is None:
+            raise _missing("ward", ward.id)
+        row.name = ward.name
+        row.timezone = ward.timezone
+        row.locale = ward.locale
+        row.created_at = ward.created_at
+        row.bed_count = ward.bed_count
+        row.group_chat_id = ward.group_chat_id
+        row.board_message_id = ward.board_message_id
+        row.group_problem = ward.group_problem
+        row.group_problem_since = ward.group_problem_since
+        await self._flush()
+        return _ward(row)
+
+    async def many(self, ward_ids: Sequence[int]) -> list[Ward]:
+        """The wards asked for, in the order asked, once each; unknown ids are skipped."""
+        wanted = list(dict.fromkeys(ward_ids))
+        if not wanted:
+            return []
+        rows = await self._session.scalars(select(WardRow).where(WardRow.id.in_(wanted)))
+        found = {row.id: _ward(row) for row in rows}
+        return [found[i] for i in wanted if i in found]
+
+    async def all(self) -> list[Ward]:
+        """Every ward of the hospital (this deployment), by name."""
+        rows = await self._session.scalars(select(WardRow).order_by(WardRow.name))
+        return [_ward(row) for row in rows]
+
+    async def with_group(self) -> list[Ward]:
+        """Wards bound to a group chat, by id."""
+        rows = await self._session.scalars(
+            select(WardRow).where(WardRow.group_chat_id.is_not(None)).order_by(WardRow.id)
+        )
+        return [_ward(row) for row in rows]
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+def _member(row: MemberRow) -> Member:
+    return Member(
+        ward_id=row.ward_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        role=Role(row.role),
+        status=MemberStatus(row.status),
+        updated_at=_utc(row.updated_at),
+        username=row.username,
+    )
+
+
+class SqlMembers(_Repository):
+    __slots__ = ()
+
+    async def get(self, ward_id: int, user_id: int) -> Member | None:
+        row = await self._session.get(MemberRow, (ward_id, user_id))
+        return None if row is None else _member(row)
+
+    async def put(self, member: Member) -> Member:
+        """Insert or replace the membership of this user in this ward."""
+        row = await self._session.get(MemberRow, (member.ward_id, member.user_id))
+        if row is None:
+            row = MemberRow(ward_id=member.ward_id, user_id=member.user_id)
+            self._session.add(row)
+        row.display_name = member.display_name
+        row.role = member.role.value
+        row.status = member.status.value
+        row.updated_at = member.updated_at
+        row.username = member.username
+        await self._flush()
+        return _member(row)
+
+    async def of_ward(self, ward_id: int) -> list[Member]:
+        """Every membership of the ward, whatever its status, by user id."""
+        rows = await self._session.scalars(
+            select(MemberRow).where(MemberRow.ward_id == ward_id).order_by(MemberRow.user_id)
+        )
+        return [_member(row) for row in rows]
+
+    async def of_user(self, user_id: int) -> list[Member]:
+        """Every membership of the user, whatever its status, by ward id."""
+        rows = await self._session.scalars(
+            select(MemberRow).where(MemberRow.user_id == user_id).order_by(MemberRow.ward_id)
+        )
+        return [_member(row) for row in rows]
+
+
+def _invite(row: InviteRow) -> Invite:
+    return Invite(
+        code=row.code,
+        ward_id=row.ward_id,
+        created_by=row.created_by,
+        created_at=_utc(row.created_at),
+        expires_at=_utc(row.expires_at),
+        max_uses=row.max_uses,
+        uses=row.uses,
+        revoked_at=_utc_or_none(row.revoked_at),
+    )
+
+
+class SqlInvites(_Repository):
+    __slots__ = ()
+
+    async def add(self, invite: Invite) -> Invite:
+        row = InviteRow(
+            code=invite.code,
+            ward_id=invite.ward_id,
+            created_by=invite.created_by,
+            created_at=invite.created_at,
+            expires_at=invite.expires_at,
+            max_uses=invite.max_uses,
+            uses=invite.uses,
+            revoked_at=invite.revoked_at,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _invite(row)
+
+    async def get(self, code: str) -> Invite | None:
+        row = await self._session.get(InviteRow, code)
+        return None if row is None else _invite(row)
+
+    async def of_ward(self, ward_id: int) -> list[Invite]:
+        """Every invite the ward ever made, open or not, oldest first."""
+        rows = await self._session.scalars(
+            select(InviteRow)
+            .where(InviteRow.ward_id == ward_id)
+            .order_by(InviteRow.created_at, InviteRow.code)
+        )
+        return [_invite(row) for row in rows]
+
+    async def use(self, code: str) -> Invite | None:
+        """Count one use, atomically, if the invite still has one; None when it has not."""
+        result = await self._session.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.code == code,
+                InviteRow.uses < InviteRow.max_uses,
+                InviteRow.revoked_at.is_(None),
+            )
+            .values(uses=InviteRow.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await self._session.get(InviteRow, code, populate_existing=True)
+        return None if row is None else _invite(row)
+
+    async def revoke_all(self, ward_id: int, *, at: datetime) -> int:
+        """Revoke every invite of the ward still usable; how many were."""
+        result = await self._session.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.ward_id == ward_id,
+                InviteRow.revoked_at.is_(None),
+                InviteRow.uses < InviteRow.max_uses,
+                InviteRow.expires_at > at,
+            )
+            .values(revoked_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+
+def _prefs(row: UserPrefsRow) -> UserPrefs:
+    return UserPrefs(
+        user_id=row.user_id,
+        current_ward_id=row.current_ward_id,
+        locale=row.locale,
+        notes_warned_at=_utc_or_none(row.notes_warned_at),
+    )
+
+
+class SqlUsers(_Repository):
+    __slots__ = ()
+
+    async def get(self, user_id: int) -> UserPrefs | None:
+        row = await self._session.get(UserPrefsRow, user_id)
+        return None if row is None else _prefs(row)
+
+    async def put(self, prefs: UserPrefs) -> UserPrefs:
+        """Insert or replace the user's preferences."""
+        row = await self._session.get(UserPrefsRow, prefs.user_id)
+        if row is None:
+            row = UserPrefsRow(user_id=prefs.user_id)
+            self._session.add(row)
+        row.current_ward_id = prefs.current_ward_id
+        row.locale = prefs.locale
+        row.notes_warned_at = prefs.notes_warned_at
+        await self._flush()
+        return _prefs(row)
+
+
+def _operator(row: OperatorRow) -> Operator:
+    return Operator(
+        user_id=row.user_id, added_at=_utc(row.added_at), added_by=row.added_by, note=row.note
+    )
+
+
+class SqlOperators(_Repository):
+    __slots__ = ()
+
+    async def all(self) -> list[Operator]:
+        rows = await self._session.scalars(select(OperatorRow).order_by(OperatorRow.user_id))
+        return [_operator(row) for row in rows]
+
+    async def get(self, user_id: int) -> Operator | None:
+        row = await self._session.get(OperatorRow, user_id)
+        return None if row is None else _operator(row)
+
+    async def add(self, operator: Operator) -> Operator:
+        row = await self._session.get(OperatorRow, operator.user_id)
+        if row is None:
+            row = OperatorRow(user_id=operator.user_id)
+            self._session.add(row)
+        row.added_at = operator.added_at
+        row.added_by = operator.added_by
+        row.note = operator.note
+        await self._flush()
+        return _operator(row)
+
+    async def remove(self, user_id: int) -> bool:
+        row = await self._session.get(OperatorRow, user_id)
+        if row is None:
+            return False
+        await self._session.delete(row)
+        await self._flush()
+        return True
