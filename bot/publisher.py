@@ -19,7 +19,7 @@ from boards.board import BoardData, TransferLine, render_board
 from boards.i18n import texts
 from boards.model import GroupProblem, Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from bot import group_watch
+from bot import group_state
 from bot.logsafe import log_failure
 
 __all__ = ["BoardPublisher", "load_board"]
@@ -145,7 +145,7 @@ class BoardPublisher:
                 await self._follow(bot, ward, exc.new_chat_id)
                 return
             except Forbidden as exc:
-                await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
+                await group_state.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
                 return
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
@@ -157,7 +157,7 @@ class BoardPublisher:
             await self._follow(bot, ward, exc.new_chat_id)
             return
         except (Forbidden, BadRequest) as exc:
-            if await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc):
+            if await group_state.note_failure(self._uow, self._clock, bot, ward=ward, error=exc):
                 log.warning("the bot can no longer post in the group of ward %s", ward_id)
                 return
             raise
@@ -168,7 +168,7 @@ class BoardPublisher:
             )
         except TelegramError as exc:
             # No right to pin: the head nurse is told (once); the board is posted regardless.
-            await group_watch.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
+            await group_state.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
             log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
         async with self._uow() as uow:
             current = await uow.wards.get(ward_id)
@@ -181,12 +181,12 @@ class BoardPublisher:
     async def _follow(self, bot: Bot, ward: Ward, new_chat_id: int) -> None:
         """The group became a supergroup: move the ward there and post the board in it."""
         assert ward.group_chat_id is not None
-        moved = await group_watch.follow_migration(
+        moved = await group_state.follow_migration(
             self._uow,
             self._clock,
             old_chat_id=ward.group_chat_id,
             new_chat_id=new_chat_id,
-            actor=group_watch.bot_actor(bot),
+            actor=group_state.bot_actor(bot),
         )
         if moved is not None and moved.group_chat_id not in (None, ward.group_chat_id):
             await self._publish(ward.id)

@@ -25,7 +25,7 @@ from boards.masking import mask_name
 from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
-from bot import group_watch
+from bot import group_state
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
@@ -189,12 +189,12 @@ class Dispatcher:
     async def _follow(self, bot: Bot, ward: Ward, error: ChatMigrated) -> Ward | None:
         """The group became a supergroup: the ward follows; the ward in its new chat."""
         assert ward.group_chat_id is not None
-        moved = await group_watch.follow_migration(
+        moved = await group_state.follow_migration(
             self.runtime.uow_factory,
             self.runtime.clock,
             old_chat_id=ward.group_chat_id,
             new_chat_id=error.new_chat_id,
-            actor=group_watch.bot_actor(bot),
+            actor=group_state.bot_actor(bot),
         )
         if moved is None or moved.group_chat_id in (None, ward.group_chat_id):
             return None
@@ -214,7 +214,7 @@ class Dispatcher:
             log.warning("overdue notice for ward %s not delivered", ward.id)
 
     async def _note_failure(self, bot: Bot, ward: Ward, error: TelegramError) -> None:
-        await group_watch.note_failure(
+        await group_state.note_failure(
             self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=error
         )
 

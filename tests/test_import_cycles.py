@@ -138,15 +138,7 @@ def _described(found: list[list[str]]) -> str:
             ),
         ),
         "storage",
-        pytest.param(
-            "bot",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bot.group_watch -> bot.runtime -> bot.publisher -> bot.group_watch "
-                "(runtime names BoardPublisher under TYPE_CHECKING) and bot.emulator._model "
-                "<-> bot.emulator._server (type-only one way); remove this mark once broken",
-            ),
-        ),
+        "bot",
     ],
 )
 def test_no_import_cycle_inside_the_package(package: str) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from bot.emulator._server import BotApiEmulator
+from typing import Any, NamedTuple, Protocol
 
 __all__ = [
     "GROUP_ANONYMOUS_BOT",
@@ -21,6 +18,46 @@ __all__ = [
 ]
 
 JSONDict = dict[str, Any]
+
+
+class EmulatorHost(Protocol):
+    """What users and chats ask of the emulator that made them (the server implements it:
+    a protocol here, so the model does not import the server that imports the model)."""
+
+    @property
+    def bot_user(self) -> JSONDict: ...
+
+    def post_message(
+        self,
+        user: EmuUser,
+        text: str,
+        chat: EmuChat | int | None = None,
+        *,
+        reply_to: EmuMessage | int | None = None,
+    ) -> JSONDict: ...
+
+    async def say(
+        self,
+        user: EmuUser,
+        text: str,
+        chat: EmuChat | int | None = None,
+        *,
+        reply_to: EmuMessage | int | None = None,
+        settle: float = 0.15,
+        timeout: float = 10.0,  # noqa: ASYNC109 - bounds a whole exchange, not one await
+    ) -> list[EmuMessage]: ...
+
+    async def press(
+        self,
+        user: EmuUser,
+        message: EmuMessage,
+        text: str | None = None,
+        *,
+        callback_data: str | None = None,
+        settle: float = 0.15,
+        timeout: float = 10.0,  # noqa: ASYNC109 - bounds a whole exchange, not one await
+    ) -> list[EmuMessage]: ...
+
 
 _DESCRIPTIONS = {
     400: "Bad Request",
@@ -148,7 +185,7 @@ class EmuFile:
 class EmuUser:
     """A person the tests play; created by `BotApiEmulator.add_user`."""
 
-    emulator: BotApiEmulator = field(repr=False)
+    emulator: EmulatorHost = field(repr=False)
     id: int
     first_name: str
     last_name: str | None = None
@@ -215,7 +252,7 @@ class EmuUser:
 class EmuChat:
     """A private chat with the bot or a group the bot is in; created by the emulator."""
 
-    emulator: BotApiEmulator = field(repr=False)
+    emulator: EmulatorHost = field(repr=False)
     id: int
     type: str
     title: str | None = None

@@ -77,7 +77,7 @@ class _UserActions(_EmulatorState):
         return query
 
     def _user_chat(self, user: EmuUser, chat: EmuChat | int | None) -> EmuChat:
-        if user.emulator is not self or self._users.get(user.id) is not user:
+        if self._users.get(user.id) is not user:
             raise ValueError(f"{user.first_name} was not added to this emulator")
         if chat is None:
             return self._chats[user.id]
