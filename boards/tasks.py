@@ -12,6 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from boards.access import Actor, occupant, record_audit, require_head, require_member
+from boards.board_data import ReminderSummary
 from boards.errors import BadInput, Conflict, Forbidden, NotFound
 from boards.lines import DEFAULT_LINES, LineKind
 from boards.model import (
@@ -42,7 +44,6 @@ from boards.schedule import (
     parse_when,
     slot_of,
 )
-from boards.services import Actor, occupant, record_audit, require_head, require_member
 from boards.text import clean_text, excerpt
 
 __all__ = [
@@ -63,7 +64,6 @@ __all__ = [
     "PolicyChange",
     "Prescribed",
     "RemindArgs",
-    "ReminderSummary",
     "Rewrite",
     "Slot",
     "Stopped",
@@ -217,16 +217,6 @@ class DueTask:
     task: TaskOccurrence
     stay: Stay
     overdue: bool  # past the ward's escalation window, still open
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderSummary:
-    """The whiteboard's reminder area: the next slot, and what is due or overdue now."""
-
-    next_slot: datetime | None
-    next_count: int
-    due_count: int
-    overdue_count: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,11 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from boards import groups
+from boards.access import Actor
 from boards.groups import GroupProblem, GroupState
 from boards.i18n import texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWorkFactory
-from boards.services import Actor
 from bot.logsafe import log_failure
 from bot.runtime import Runtime, WardContext
 
