@@ -13,6 +13,7 @@ from boards import groups, services, tasks
 from boards.access import Actor
 from boards.clock import ManualClock
 from boards.groups import GroupProblem
+from boards.hospital import Hospital
 from boards.model import Age, Member, MemberStatus, Role, Sex, Ward
 from boards.schedule import Frequency, Route
 from storage.uow import Database
@@ -71,7 +72,13 @@ async def ctx(database: Database) -> AsyncIterator[Ctx]:
     clock = ManualClock(NOW)
     async with database.uow() as uow:
         ward = await services.create_ward(
-            uow, clock, actor=HEAD, name="普外科一病区", timezone="Asia/Shanghai", locale="zh_CN"
+            uow,
+            clock,
+            actor=HEAD,
+            hospital=Hospital(frozenset()),
+            name="普外科一病区",
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
         )
         await uow.members.put(
             Member(ward.id, NURSE.user_id, NURSE.name, Role.NURSE, MemberStatus.APPROVED, NOW)
@@ -100,7 +107,13 @@ async def test_a_group_moves_once_however_often_it_is_reported(ctx: Ctx) -> None
 async def test_a_new_chat_another_ward_holds_is_not_taken(ctx: Ctx) -> None:
     async with ctx.db.uow() as uow:
         other = await services.create_ward(
-            uow, ctx.clock, actor=HEAD, name="骨科", timezone="Asia/Shanghai", locale="zh_CN"
+            uow,
+            ctx.clock,
+            actor=HEAD,
+            hospital=Hospital(frozenset()),
+            name="骨科",
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
         )
         await services.bind_group(uow, ctx.clock, actor=HEAD, ward=other, chat_id=NEW)
         await uow.commit()
