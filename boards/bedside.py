@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import json
 import re
@@ -13,7 +12,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boards.board import BoardData
+from boards.access import (
+    Actor,
+    member_of,
+    new_stay_token,
+    occupant,
+    record_audit,
+    require_head,
+    require_member,
+)
+from boards.board_data import (
+    ALLERGY_TAG,
+    BedsideInfo,
+    BedsideLine,
+    BedsideTag,
+    BoardData,
+    SignStatus,
+)
 from boards.errors import BadInput, Conflict, NotFound
 from boards.i18n import texts
 from boards.lines import (
@@ -37,16 +52,7 @@ from boards.model import (
 )
 from boards.parsing import MAX_NAME, parse_clock
 from boards.ports import Clock, UnitOfWork
-from boards.services import (
-    Actor,
-    board_data,
-    member_of,
-    new_stay_token,
-    occupant,
-    record_audit,
-    require_head,
-    require_member,
-)
+from boards.services import board_data
 from boards.signs import SIGN_WORDS_EN, SIGN_WORDS_ZH, BedSign, SignLine, SignTag, SignWords
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
 from boards.text import clean_text, excerpt
@@ -57,10 +63,6 @@ __all__ = [
     "MAX_DETAIL",
     "MAX_PURPOSE",
     "MAX_SITE",
-    "BedsideInfo",
-    "BedsideLine",
-    "BedsideTag",
-    "SignStatus",
     "add_custom_tag",
     "add_line",
     "bedside_view",
@@ -101,63 +103,6 @@ LEVEL_COLOURS: Mapping[NursingLevel, str] = {
 }
 _NO_LEVEL_COLOUR = "#FFFFFF"
 _CUSTOM_DEFAULT_COLOUR = "#616161"
-_ALLERGY = "allergy"
-
-
-# --- what the board and the card show ------------------------------------------------------
-
-
-class SignStatus(enum.StrEnum):
-    """Whether the sign on the bed shows what the ward knows now."""
-
-    MISSING = "missing"  # never printed for this stay
-    CURRENT = "current"
-    OUTDATED = "outdated"  # printed, but something it shows has changed since
-
-
-@dataclass(frozen=True, slots=True)
-class BedsideTag:
-    kind: TagKind
-    tag: PatientTag
-
-
-@dataclass(frozen=True, slots=True)
-class BedsideLine:
-    """A present line with its card number (stable for the stay: see `remove_line`)."""
-
-    number: int
-    kind: LineKind
-    line: PatientLine
-    dwell_day: int  # 留置第N天, the insertion day being day 1
-    overdue: bool
-    due_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class BedsideInfo:
-    """One stay's present tags (catalogue order) and lines (by number), and its sign.
-
-    Tag details hold allergens: fine for the card and the sign, never for a group message.
-    """
-
-    stay_id: int
-    tags: tuple[BedsideTag, ...]
-    lines: tuple[BedsideLine, ...]
-    sign: SignStatus
-    printed_at: datetime | None
-    fingerprint: str
-
-    @property
-    def needs_reprint(self) -> bool:
-        """The board's 需重新打印床头卡: a sign was printed and no longer matches."""
-        return self.sign is SignStatus.OUTDATED
-
-    @property
-    def allergies(self) -> str | None:
-        for t in self.tags:
-            if t.kind.code == _ALLERGY:
-                return t.tag.detail
-        return None
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -1051,7 +996,7 @@ def build_bed_sign(
         SignTag(
             text=t_.kind.badge_zh if zh else t_.kind.badge_en,
             colour=t_.kind.colour,
-            detail=None if t_.kind.code == _ALLERGY else t_.tag.detail,
+            detail=None if t_.kind.code == ALLERGY_TAG else t_.tag.detail,
         )
         for t_ in info.tags
     )

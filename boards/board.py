@@ -1,45 +1,31 @@
-"""The ward whiteboard: today's census and lists, computed from stays and rendered as HTML."""
+"""The ward whiteboard rendered as Telegram HTML: census, lists and bedside state, one message."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from boards.board_data import (
+    BoardData,
+    Census,
+    admitted_today,
+    census,
+    day_bounds,
+    post_op_day,
+)
 from boards.i18n import Texts
 from boards.masking import mask_name
-from boards.model import (
-    BoardItem,
-    Critical,
-    ItemKind,
-    NursingLevel,
-    Stay,
-    StayStatus,
-    Surgery,
-    SurgeryState,
-    Ward,
-)
+from boards.model import Critical, ItemKind, NursingLevel, Stay, StayStatus, Surgery, SurgeryState
 from boards.parsing import bed_sort_key
-
-if TYPE_CHECKING:
-    from boards.bedside import BedsideInfo
-    from boards.tasks import ReminderSummary
 
 __all__ = [
     "TELEGRAM_TEXT_LIMIT",
-    "BoardData",
-    "Census",
-    "TransferLine",
-    "census",
     "condense",
-    "day_bounds",
     "plain_length",
-    "post_op_day",
     "render_board",
 ]
 
@@ -47,102 +33,6 @@ TELEGRAM_TEXT_LIMIT = 4096
 # Room for the header and the condensing notes, so a full board never meets the limit.
 _BUDGET = TELEGRAM_TEXT_LIMIT - 96
 POST_OP_DAYS_SHOWN = 7
-
-
-@dataclass(frozen=True, slots=True)
-class BoardData:
-    """Everything the board shows, loaded in one go by a service."""
-
-    ward: Ward
-    now: datetime
-    active: tuple[Stay, ...]
-    ended_today: tuple[Stay, ...]
-    surgeries: tuple[Surgery, ...]
-    items_today: tuple[BoardItem, ...]
-    # Warning tags, lines and sign state per stay id (absent: nothing recorded).
-    bedside: Mapping[int, BedsideInfo] = field(default_factory=dict)
-    # The reminder area: next slot, due and overdue counts (absent: no reminders).
-    reminders: ReminderSummary | None = None
-    # Free text (notes, operations, exams, procedures) in the group copy: the ward's choice.
-    group_notes: bool = True
-    # Patients offered to this ward (待接收) and patients this ward offered (转出中).
-    arrivals: tuple[TransferLine, ...] = ()
-    outgoing: tuple[TransferLine, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TransferLine:
-    """A pending transfer as a board shows it: the bed, the patient, the other ward."""
-
-    bed: str
-    name: str
-    ward: str
-
-
-@dataclass(frozen=True, slots=True)
-class Census:
-    start: int
-    admitted: int
-    discharged: int
-    transferred_in: int
-    transferred_out: int
-    current: int
-    critical: int
-    serious: int
-    surgeries: int
-    levels: dict[NursingLevel, int]
-
-
-def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Start and end (UTC) of the ward-local calendar day containing `now`."""
-    day = now.astimezone(tz).date()
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
-
-
-def _admitted_today(stays: Sequence[Stay], start: datetime) -> list[Stay]:
-    return [s for s in stays if s.admitted_at >= start]
-
-
-def census(data: BoardData) -> Census:
-    tz = ZoneInfo(data.ward.timezone)
-    start, end = day_bounds(data.now, tz)
-    everyone = (*data.active, *data.ended_today)
-    arrived = _admitted_today(everyone, start)
-    admitted = sum(1 for s in arrived if s.transferred_from is None)
-    moved_in = len(arrived) - admitted
-    discharged = sum(1 for s in data.ended_today if s.status is StayStatus.DISCHARGED)
-    moved_out = sum(1 for s in data.ended_today if s.status is StayStatus.TRANSFERRED)
-    current = len(data.active)
-    levels = {level: 0 for level in NursingLevel}
-    for stay in data.active:
-        if stay.level is not None:
-            levels[stay.level] += 1
-    return Census(
-        start=current - admitted - moved_in + discharged + moved_out,
-        admitted=admitted,
-        discharged=discharged,
-        transferred_in=moved_in,
-        transferred_out=moved_out,
-        current=current,
-        critical=sum(1 for s in data.active if s.critical is Critical.CRITICAL),
-        serious=sum(1 for s in data.active if s.critical is Critical.SERIOUS),
-        surgeries=sum(
-            1
-            for op in data.surgeries
-            if op.state is not SurgeryState.CANCELLED and start <= op.scheduled_at < end
-        ),
-        levels=levels,
-    )
-
-
-def post_op_day(surgery: Surgery, now: datetime, tz: ZoneInfo) -> int | None:
-    """Days since the operation (0 on the day itself), once the patient has gone to theatre."""
-    if surgery.state not in (SurgeryState.IN_THEATRE, SurgeryState.BACK):
-        return None
-    days = (now.astimezone(tz).date() - surgery.scheduled_at.astimezone(tz).date()).days
-    return days if days >= 0 else None
 
 
 def _who(stay: Stay, t: Texts, *, private: bool) -> str:
@@ -190,7 +80,7 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, li
 
     admissions = []
     for stay in sorted(
-        _admitted_today((*data.active, *data.ended_today), start),
+        admitted_today((*data.active, *data.ended_today), start),
         key=lambda s: bed_sort_key(s.bed),
     ):
         parts = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from boards.access import Actor, record_audit
 from boards.model import GroupProblem, Member, Ward
 from boards.ports import Clock, UnitOfWork
-from boards.services import Actor, record_audit
 
 __all__ = [
     "GroupMove",

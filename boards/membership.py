@@ -8,11 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from boards.access import Actor, member_of, record_audit, require_head, require_member
 from boards.errors import BadInput, Conflict, NotFound
 from boards.hospital import Hospital, require_operator
 from boards.model import Invite, Member, MemberStatus, Role, UserPrefs, Ward
 from boards.ports import Clock, UnitOfWork
-from boards.services import Actor, member_of, record_audit, require_head, require_member
 
 __all__ = [
     "INVITE_TTL",

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from boards.board import BoardData, day_bounds
+from boards.access import (
+    Actor,
+    new_stay_token,
+    occupant,
+    record_audit,
+    require_head,
+    require_member,
+    stay_audit,
+)
+from boards.board_data import BoardData, day_bounds
 from boards.errors import BadInput, Conflict, Forbidden, NotFound
 from boards.hospital import Hospital, require_operator
 from boards.model import (
     Age,
-    AuditEntry,
     BoardItem,
     Critical,
     ItemKind,
@@ -36,7 +42,6 @@ from boards.ports import Clock, UnitOfWork
 from boards.text import clean_text, excerpt
 
 __all__ = [
-    "Actor",
     "PatientCard",
     "add_item",
     "admit",
@@ -45,33 +50,16 @@ __all__ = [
     "create_ward",
     "current_ward",
     "discharge",
-    "member_of",
     "move_bed",
-    "new_stay_token",
-    "occupant",
     "patient_card",
-    "record_audit",
-    "require_head",
-    "require_member",
     "schedule_surgery",
     "set_critical",
     "set_locale",
     "set_surgery_state",
-    "stay_audit",
     "switch_ward",
     "unbind_group",
     "ward_for_group",
 ]
-
-STAY_TOKEN_BYTES = 16  # 128 random bits, 22 base64url characters
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting: a Telegram user id and the name the ward knows them by."""
-
-    user_id: int
-    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,42 +68,6 @@ class PatientCard:
     stay: Stay
     surgeries: tuple[Surgery, ...]
     items: tuple[BoardItem, ...]
-
-
-def stay_audit(stay: Stay) -> dict[str, Any]:
-    return {
-        "bed": stay.bed,
-        "name": stay.name,
-        "sex": stay.sex.value,
-        "age": str(stay.age),
-        "diagnosis": stay.diagnosis,
-        "level": stay.level.value if stay.level else None,
-        "status": stay.status.value,
-        "critical": stay.critical.value if stay.critical else None,
-    }
-
-
-async def record_audit(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: Actor,
-    ward_id: int | None,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await uow.audit.add(
-        AuditEntry(
-            ward_id=ward_id,
-            actor_id=actor.user_id,
-            at=clock.now(),
-            action=action,
-            target=target,
-            before=before,
-            after=after,
-        )
-    )
 
 
 # --- wards and people -------------------------------------------------------------------
@@ -159,25 +111,6 @@ async def create_ward(
         uow, clock, actor, ward.id, "ward:create", name, after={"name": name, "beds": bed_count}
     )
     return ward
-
-
-async def member_of(uow: UnitOfWork, ward_id: int, user_id: int) -> Member | None:
-    member = await uow.members.get(ward_id, user_id)
-    return member if member is not None and member.approved else None
-
-
-async def require_member(uow: UnitOfWork, ward_id: int, user_id: int) -> Member:
-    member = await member_of(uow, ward_id, user_id)
-    if member is None:
-        raise Forbidden("err.not_member")
-    return member
-
-
-async def require_head(uow: UnitOfWork, ward_id: int, user_id: int) -> Member:
-    member = await require_member(uow, ward_id, user_id)
-    if not member.is_head:
-        raise Forbidden("err.head_only")
-    return member
 
 
 async def current_ward(uow: UnitOfWork, *, user_id: int) -> tuple[Ward, Member]:
@@ -292,17 +225,6 @@ async def unbind_group(uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: War
 
 
 # --- patients -----------------------------------------------------------------------------
-
-
-async def occupant(uow: UnitOfWork, ward: Ward, bed: str) -> Stay:
-    stay = await uow.stays.active_in_bed(ward.id, bed)
-    if stay is None:
-        raise NotFound("err.bed_empty", bed=bed)
-    return stay
-
-
-def new_stay_token() -> str:
-    return secrets.token_urlsafe(STAY_TOKEN_BYTES)
 
 
 async def admit(

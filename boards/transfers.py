@@ -11,11 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from boards.errors import BadInput, Conflict, Forbidden, NotFound
-from boards.model import Stay, StayStatus, Transfer, TransferState, Ward
-from boards.parsing import parse_bed
-from boards.ports import Clock, UnitOfWork
-from boards.services import (
+from boards.access import (
     Actor,
     new_stay_token,
     occupant,
@@ -23,6 +19,10 @@ from boards.services import (
     require_member,
     stay_audit,
 )
+from boards.errors import BadInput, Conflict, Forbidden, NotFound
+from boards.model import Stay, StayStatus, Transfer, TransferState, Ward
+from boards.parsing import parse_bed
+from boards.ports import Clock, UnitOfWork
 from boards.text import clean_text
 
 __all__ = [

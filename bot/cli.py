@@ -84,8 +84,8 @@ async def _bot_username(settings: Settings) -> str | None:
 async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None) -> int:
     """Print a ward's sign sheet from the server, without going through the chat."""
     from boards import bedside
+    from boards.access import Actor
     from boards.clock import SystemClock
-    from boards.services import Actor
     from boards.signs import render_signs_pdf
     from storage.migrate import open_database
 

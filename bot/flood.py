@@ -12,7 +12,7 @@ from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
-from boards import services
+from boards import access
 from boards.i18n import Texts, normalise_locale, texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
@@ -157,7 +157,7 @@ async def _group_audience(uow: UnitOfWork, chat_id: int, user_id: int) -> tuple[
     """Whether the group's replies may go to this person, and the ward bound to the group."""
     ward = await uow.wards.by_group(chat_id)
     if ward is not None:
-        return await services.member_of(uow, ward.id, user_id) is not None, ward
+        return await access.member_of(uow, ward.id, user_id) is not None, ward
     # Bound to no ward: a head nurse must still be able to /bind it, and staff to be told how.
     return any(m.approved for m in await uow.members.of_user(user_id)), None
 

@@ -20,11 +20,11 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from boards import groups
+from boards.access import Actor
 from boards.groups import GroupProblem, GroupState
 from boards.i18n import texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWorkFactory
-from boards.services import Actor
 
 __all__ = [
     "actor_of",

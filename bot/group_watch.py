@@ -17,8 +17,8 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import ChatMigrated, TelegramError
 
+from boards.access import Actor
 from boards.groups import GroupProblem, GroupState
-from boards.services import Actor
 from bot.group_state import (
     actor_of,
     bot_actor,

@@ -12,7 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from boards import bedside, commands, services, tasks
-from boards.board import condense, plain_length, post_op_day, render_board
+from boards.board import condense, plain_length, render_board
+from boards.board_data import BedsideInfo, post_op_day
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
@@ -320,7 +321,7 @@ async def _show_card(
     )
 
 
-def _card_text(tn: Turn, card: services.PatientCard, info: bedside.BedsideInfo | None) -> str:
+def _card_text(tn: Turn, card: services.PatientCard, info: BedsideInfo | None) -> str:
     t, s, now = tn.t, card.stay, tn.runtime.clock.now()
     lines = [
         t("card.title", bed=t.bed(s.bed), name=html.escape(s.name)),
@@ -364,7 +365,7 @@ def _card_text(tn: Turn, card: services.PatientCard, info: bedside.BedsideInfo |
     return "\n".join([*lines, *shown, *bedside_lines, *foot])
 
 
-def _card_bedside(tn: Turn, info: bedside.BedsideInfo) -> list[str]:
+def _card_bedside(tn: Turn, info: BedsideInfo) -> list[str]:
     t, zh = tn.t, tn.t.locale.startswith("zh")
     lines = []
     for entry in info.tags:

@@ -15,7 +15,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from boards import bedside, tasks, transfers
-from boards.board import BoardData, TransferLine, render_board
+from boards.board import render_board
+from boards.board_data import BoardData, TransferLine
 from boards.i18n import texts
 from boards.model import GroupProblem, Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory

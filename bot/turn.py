@@ -11,7 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 
-from boards import services
+from boards import access, services
 from boards.errors import Conflict, Forbidden, WardError
 from boards.hospital import Hospital, load_hospital
 from boards.i18n import Texts, texts
@@ -42,7 +42,7 @@ class Turn:
         self.user_id = user.id
         self.chat_id = chat.id
         self.private = chat.type == ChatType.PRIVATE
-        self.actor = services.Actor(user.id, user.full_name[:60] or str(user.id))
+        self.actor = access.Actor(user.id, user.full_name[:60] or str(user.id))
         self._user_locale: str | None = None
         self.t: Texts = texts(self.runtime.settings.locale, self.runtime.settings.timezone)
         self._ward: tuple[Ward, Member] | None = None
@@ -90,7 +90,7 @@ class Turn:
         ward = await self.uow.wards.get(ward_id)
         if ward is None:
             raise Forbidden("err.not_member")
-        self._ward = (ward, await services.require_member(self.uow, ward_id, self.user_id))
+        self._ward = (ward, await access.require_member(self.uow, ward_id, self.user_id))
         await self._label(ward)
         return self._ward
 

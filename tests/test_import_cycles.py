@@ -128,15 +128,7 @@ def _described(found: list[list[str]]) -> str:
 @pytest.mark.parametrize(
     "package",
     [
-        pytest.param(
-            "boards",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="boards.board -> boards.bedside/boards.tasks (type-only) -> "
-                "boards.services -> boards.board, untangled on another branch; remove this "
-                "mark once merged",
-            ),
-        ),
+        "boards",
         "storage",
         "bot",
     ],

@@ -2,13 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from boards.board import (
-    TELEGRAM_TEXT_LIMIT,
-    BoardData,
-    census,
-    plain_length,
-    render_board,
-)
+from boards.board import TELEGRAM_TEXT_LIMIT, plain_length, render_board
+from boards.board_data import BoardData, census
 from boards.i18n import texts
 from boards.model import (
     Age,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boards import commands, services, tasks
+from boards import access, commands, services, tasks
 from boards.clock import ManualClock
 from boards.model import TaskOccurrence, TaskStatus
 from bot.demo import running_bot
@@ -74,7 +74,7 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:  
 async def admit_with_bid(ward: Ward, beds: list[int]) -> None:
     """Admit a patient to each bed with 阿莫西林 po bid, straight through the services (fast)."""
     ward_id = await ward.ward_id()
-    actor = services.Actor(ward.nurse.id, "李娜")
+    actor = access.Actor(ward.nurse.id, "李娜")
     async with ward.database.uow() as uow:
         record = await uow.wards.get(ward_id)
         assert record is not None
@@ -619,7 +619,7 @@ async def test_snooze_keeps_the_row_in_place_until_the_task_is_sent_again(
 async def test_tasks_of_a_busy_shift_fit_one_message(ward: Ward) -> None:
     await ward.ready()
     ward_id = await ward.ward_id()
-    actor = services.Actor(ward.nurse.id, "李娜")
+    actor = access.Actor(ward.nurse.id, "李娜")
     now = ward.clock.now()  # 08:00
     async with ward.database.uow() as uow:
         record = await uow.wards.get(ward_id)

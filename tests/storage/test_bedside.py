@@ -15,10 +15,9 @@ import zxingcpp
 from PIL import Image
 
 from boards import services
+from boards.access import Actor
 from boards.bedside import (
     LEVEL_COLOURS,
-    BedsideInfo,
-    SignStatus,
     add_custom_tag,
     add_line,
     bedside_view,
@@ -35,6 +34,7 @@ from boards.bedside import (
     untag_patient,
     ward_tag_kinds,
 )
+from boards.board_data import BedsideInfo, SignStatus
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
 from boards.hospital import Hospital
@@ -53,7 +53,6 @@ from boards.model import (
     WardTagSetting,
 )
 from boards.ports import UnitOfWork
-from boards.services import Actor
 from boards.signs import render_sign_png
 from boards.tags import DEFAULT_TAGS
 from storage import Database

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from boards import services, tasks
+from boards.access import Actor
 from boards.bedside import add_line, remove_line
+from boards.board_data import ReminderSummary
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
 from boards.hospital import Hospital
@@ -29,7 +31,6 @@ from boards.model import (
     Ward,
 )
 from boards.schedule import Frequency, LineCarePolicy, LineType, Route, default_ward_policy
-from boards.services import Actor
 from boards.tasks import MedArgs, RemindArgs
 from storage import Database
 
@@ -780,7 +781,7 @@ async def test_board_summary_and_tasks_view(ctx: Ctx) -> None:
     )
     async with ctx.db.uow() as uow:
         summary = await tasks.board_summary(uow, ctx.clock, ward=ctx.ward)
-    assert summary == tasks.ReminderSummary(
+    assert summary == ReminderSummary(
         next_slot=_local(23, 15), next_count=2, due_count=0, overdue_count=0
     )
     ctx.clock.set(_local(23, 15, 5))

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from boards import groups, services, tasks
+from boards.access import Actor
 from boards.clock import ManualClock
 from boards.groups import GroupProblem
 from boards.hospital import Hospital
 from boards.model import Age, Member, MemberStatus, Role, Sex, Ward
 from boards.schedule import Frequency, Route
-from boards.services import Actor
 from storage.uow import Database
 
 HEAD = Actor(7, "王芳")

@@ -1,0 +1,145 @@
+"""Delivering due tasks once: lease them, group them per ward and slot, record what was sent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from boards.model import TaskOccurrence
+from boards.ports import UnitOfWork
+from boards.schedule import DEFAULT_SLOT_MINUTES, slot_of
+
+__all__ = [
+    "CLAIM_LIMIT",
+    "LATE_AFTER",
+    "LEASE",
+    "Slot",
+    "claim_due",
+    "group_slots",
+    "mark_sent",
+    "release",
+    "row_order",
+    "ward_zones",
+]
+
+LEASE = timedelta(minutes=2)
+CLAIM_LIMIT = 500
+# Claimed more than this after its due time, a task was missed (downtime, a dead sender)
+# and goes out marked late.
+LATE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One message's worth: a ward's tasks of one time slot, or all its late tasks at once
+    (after downtime: one message, not a flood). `start` is the slot start (aware UTC); for
+    a late batch, the earliest slot among its tasks."""
+
+    ward_id: int
+    start: datetime
+    late: bool
+    tasks: tuple[TaskOccurrence, ...]
+
+
+async def claim_due(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta = LEASE,
+    limit: int = CLAIM_LIMIT,
+    late_after: timedelta = LATE_AFTER,
+) -> list[TaskOccurrence]:
+    """Lease the tasks whose reminder time has come to `owner`, and commit.
+
+    Each task goes to exactly one claimer, also across bot instances on one PostgreSQL.
+    The reminder time is the due time minus the ward's lead, kept on each task, so wards
+    with different leads share one claim. A task due more than `late_after` before `now`
+    (missed while the bot was down) comes back with `late` set. The caller sends, then
+    records with `mark_sent` (or gives back with `release`) before the lease runs out;
+    an expired lease makes the task claimable again. Claim until nothing comes back before
+    grouping, so one slot is not split across messages by the limit.
+    """
+    tasks = await uow.tasks.claim(
+        now=now,
+        owner=owner,
+        lease_until=now + lease,
+        late_before=now - late_after,
+        limit=limit,
+    )
+    # The lease must be visible to other instances before anything is sent.
+    await uow.commit()
+    return tasks
+
+
+async def mark_sent(
+    uow: UnitOfWork,
+    *,
+    task_ids: Sequence[int],
+    chat_id: int,
+    message_id: int,
+    sent_at: datetime,
+    owner: str,
+) -> list[int]:
+    """Record that these tasks went out in this message, for those whose lease `owner`
+    still holds (one taken over after expiry is left to its new holder); commits.
+    Returns the ids recorded."""
+    recorded = await uow.tasks.mark_sent(
+        task_ids, owner=owner, chat_id=chat_id, message_id=message_id, at=sent_at
+    )
+    await uow.commit()
+    return recorded
+
+
+async def release(uow: UnitOfWork, *, task_ids: Sequence[int], owner: str) -> list[int]:
+    """Give unsent tasks back at once after a failed send (rather than wait for the lease
+    to run out); commits. Returns the ids released."""
+    released = await uow.tasks.release(task_ids, owner=owner)
+    await uow.commit()
+    return released
+
+
+def row_order(task: TaskOccurrence) -> tuple[datetime, int, str, str, int]:
+    """Where a task's row sits in its message: by planned time, then patient, then kind.
+
+    The planned time, not the due time: a snooze moves the due time while the task is still
+    in its message, and its row must not jump under a nurse's thumb.
+    """
+    return (task.planned_at, task.stay_id, task.kind.value, task.rule_code, task.id)
+
+
+def group_slots(
+    tasks: Iterable[TaskOccurrence],
+    zones: Mapping[int, ZoneInfo],
+    *,
+    slot_minutes: int = DEFAULT_SLOT_MINUTES,
+) -> list[Slot]:
+    """One Slot per ward per time slot of the ward's wall clock (boards.schedule.slot_of),
+    and one per ward for all its late tasks; by slot start, then ward. Within a slot tasks
+    run in `row_order`."""
+    batches: dict[tuple[int, datetime | None], list[TaskOccurrence]] = defaultdict(list)
+    starts: dict[tuple[int, datetime | None], datetime] = {}
+    for task in tasks:
+        start = slot_of(task.due_at, zones[task.ward_id], slot_minutes)
+        key = (task.ward_id, None if task.late else start)
+        batches[key].append(task)
+        starts[key] = min(starts.get(key, start), start)
+    slots = [
+        Slot(
+            ward_id=ward_id,
+            start=starts[(ward_id, slot)],
+            late=slot is None,
+            tasks=tuple(sorted(items, key=row_order)),
+        )
+        for (ward_id, slot), items in batches.items()
+    ]
+    slots.sort(key=lambda s: (s.start, s.ward_id, not s.late))
+    return slots
+
+
+async def ward_zones(uow: UnitOfWork, ward_ids: Iterable[int]) -> dict[int, ZoneInfo]:
+    """The time zone of each of these wards, for `group_slots`."""
+    return {w.id: ZoneInfo(w.timezone) for w in await uow.wards.many(list(set(ward_ids)))}
