@@ -12,6 +12,7 @@ from boards.tags import normalise_key
 
 __all__ = [
     "DEFAULT_LINES",
+    "LINE_CODES",
     "LineKind",
     "RouteGroup",
     "due_at",
@@ -163,6 +164,10 @@ DEFAULT_LINES: tuple[LineKind, ...] = (
         aliases=("气切", "气管切开", "气切套管", "氣切管", "tracheostomy", "trachy"),
     ),
 )
+
+# The one list of line codes: stored on every PatientLine, and what a ward's line-care
+# rules (boards.schedule) are keyed by.
+LINE_CODES: tuple[str, ...] = tuple(k.code for k in DEFAULT_LINES)
 
 
 def line_candidates(text: str, kinds: Sequence[LineKind]) -> tuple[LineKind, ...]:

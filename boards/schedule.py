@@ -12,6 +12,7 @@ from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from boards.errors import BadInput
+from boards.lines import LINE_CODES
 from boards.text import clean_text
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "CareRule",
     "Frequency",
     "LineCarePolicy",
-    "LineType",
     "MedicationPolicy",
     "PolicyError",
     "Route",
@@ -150,25 +150,6 @@ def is_external(route: Route) -> bool:
 def is_iv(route: Route) -> bool:
     """True for intravenous routes (drip and push)."""
     return route in (Route.IVGTT, Route.IV)
-
-
-class LineType(enum.StrEnum):
-    """Line (导管) type codes."""
-
-    PIV = "piv"
-    PICC = "picc"
-    CVC = "cvc"
-    PORT = "port"
-    URINARY = "urinary"
-    NG = "ng"
-    DRAIN = "drain"
-    CHEST_DRAIN = "chest_drain"
-    ETT = "ett"
-    TRACH = "trach"
-
-
-# boards.lines spells the nasogastric tube "ngt"; both name the same line.
-_LINE_ALIASES: Final[Mapping[str, LineType]] = MappingProxyType({"ngt": LineType.NG})
 
 
 # --------------------------------------------------------------------------- text parsing
@@ -624,11 +605,10 @@ def _route_key(value: object) -> Route:
         raise PolicyError("schedule.policy.unknown_route", value=str(value)) from None
 
 
-def _line_key(value: object) -> LineType:
-    try:
-        return _LINE_ALIASES.get(str(value)) or LineType(str(value))
-    except ValueError:
-        raise PolicyError("schedule.policy.unknown_line", line=str(value)) from None
+def _line_key(value: object) -> str:
+    if str(value) not in LINE_CODES:
+        raise PolicyError("schedule.policy.unknown_line", line=str(value))
+    return str(value)
 
 
 TimeTable = Mapping[Frequency, tuple[time, ...]]
@@ -887,12 +867,12 @@ class CareRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineCarePolicy:
-    """Care rules per line type; a type without rules (or absent) creates no care tasks."""
+    """Care rules per line code (boards.lines); a code without rules creates no care tasks."""
 
-    rules: Mapping[LineType, tuple[CareRule, ...]]
+    rules: Mapping[str, tuple[CareRule, ...]]
 
     def __post_init__(self) -> None:
-        checked: dict[LineType, tuple[CareRule, ...]] = {}
+        checked: dict[str, tuple[CareRule, ...]] = {}
         for key, rules in self.rules.items():
             line = _line_key(key)
             rules = tuple(rules)
@@ -901,27 +881,25 @@ class LineCarePolicy:
                 if not isinstance(rule, CareRule):
                     raise PolicyError("schedule.policy.malformed", path=f"line_care.{line}")
                 if rule.code in codes:
-                    raise PolicyError(
-                        "schedule.policy.duplicate_rule", line=line.value, rule=rule.code
-                    )
+                    raise PolicyError("schedule.policy.duplicate_rule", line=line, rule=rule.code)
                 codes.add(rule.code)
             checked[line] = rules
         object.__setattr__(
-            self, "rules", MappingProxyType({t: checked[t] for t in LineType if t in checked})
+            self, "rules", MappingProxyType({t: checked[t] for t in LINE_CODES if t in checked})
         )
 
     def __hash__(self) -> int:
         return hash(tuple(self.rules.items()))
 
-    def rules_for(self, line_code: LineType | str) -> tuple[CareRule, ...]:
+    def rules_for(self, line_code: str) -> tuple[CareRule, ...]:
         return self.rules.get(_line_type(line_code), ())
 
     def to_dict(self) -> dict[str, Any]:
-        return {t.value: [r.to_dict() for r in rules] for t, rules in self.rules.items()}
+        return {t: [r.to_dict() for r in rules] for t, rules in self.rules.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> LineCarePolicy:
-        rules: dict[LineType, tuple[CareRule, ...]] = {}
+        rules: dict[str, tuple[CareRule, ...]] = {}
         for key, raw_rules in data.items():
             path = f"line_care.{key}"
             rules[_line_key(key)] = tuple(
@@ -949,33 +927,31 @@ def default_line_care_policy() -> LineCarePolicy:
     output = daily("output_record", "记录引流量", "Record drainage output", time(7))
     return LineCarePolicy(
         rules={
-            LineType.PIV: (
+            "piv": (
                 daily("site_check", "穿刺部位评估", "Check insertion site"),
                 every("replace", "更换留置针", "Replace cannula", timedelta(hours=96)),
             ),
-            LineType.PICC: (
+            "picc": (
                 dressing,
                 every("flush_connector", "冲管及更换接头", "Flush and change connector", week),
             ),
-            LineType.CVC: (
+            "cvc": (
                 daily("necessity_review", "评估留置必要性", "Review need for line"),
                 dressing,
                 every("connector", "更换输液接头", "Change connector", week),
             ),
             # Implanted port between treatments: flush every 4 weeks (治疗间歇期每4周维护).
-            LineType.PORT: (every("flush", "冲管维护", "Flush and maintain", timedelta(days=28)),),
-            LineType.URINARY: (
-                daily("necessity_review", "评估留置必要性", "Review need for catheter"),
-            ),
-            LineType.NG: (
+            "port": (every("flush", "冲管维护", "Flush and maintain", timedelta(days=28)),),
+            "urinary": (daily("necessity_review", "评估留置必要性", "Review need for catheter"),),
+            "ngt": (
                 daily("position_check", "检查胃管位置及固定", "Check tube position and fixation"),
             ),
-            LineType.DRAIN: (output,),
-            LineType.CHEST_DRAIN: (output,),
-            LineType.ETT: (
+            "drain": (output,),
+            "chest_drain": (output,),
+            "ett": (
                 daily("fixation_check", "检查插管深度及固定", "Check tube depth and fixation"),
             ),
-            LineType.TRACH: (daily("stoma_care", "气切口护理", "Stoma care and dressing"),),
+            "trach": (daily("stoma_care", "气切口护理", "Stoma care and dressing"),),
         }
     )
 
@@ -1226,11 +1202,10 @@ def _bounds(
     return lo, hi
 
 
-def _line_type(line_code: LineType | str) -> LineType:
-    try:
-        return _LINE_ALIASES.get(line_code) or LineType(line_code)
-    except ValueError:
-        raise ScheduleError("schedule.unknown_line", line=str(line_code)) from None
+def _line_type(line_code: str) -> str:
+    if line_code not in LINE_CODES:
+        raise ScheduleError("schedule.unknown_line", line=line_code)
+    return line_code
 
 
 def medication_occurrences(
@@ -1301,7 +1276,7 @@ def _rule_dues(
 
 def line_care_occurrences(
     *,
-    line_code: LineType | str,
+    line_code: str,
     inserted_at: datetime,
     removed_at: datetime | None,
     window_start: datetime,

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from boards import tasks
 from boards.errors import BadInput
+from boards.lines import DEFAULT_LINES, resolve_line
 from boards.schedule import (
     Frequency,
     LineCarePolicy,
@@ -64,9 +65,7 @@ def _describe(tn: Turn, policy: WardPolicy) -> str:
         for rule in rules:
             name = rule.name_zh if zh else rule.name_en
             at = f" {rule.at.strftime('%H:%M')}" if rule.at else ""
-            lines.append(
-                f"{line.value} {rule.code}: {html.escape(name)} {_interval(rule.interval)}{at}"
-            )
+            lines.append(f"{line} {rule.code}: {html.escape(name)} {_interval(rule.interval)}{at}")
     lines.append(tn.t("policy.hint"))
     return "\n".join(lines)
 
@@ -89,11 +88,13 @@ def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
         else timedelta(hours=int(m.group(1)))
     )
     rules = dict(policy.line_care.rules)
-    key = next((k for k in rules if k.value == line.lower()), None)
-    if key is None or not any(r.code == rule_code for r in rules[key]):
+    # The line as /line reads it: its code, name or alias (ngt, ng, 胃管).
+    kind = resolve_line(line, DEFAULT_LINES)
+    if kind is None or not any(r.code == rule_code for r in rules.get(kind.code, ())):
         raise BadInput("err.policy_care_rule", value=excerpt(f"{line} {rule_code}", 24))
-    rules[key] = tuple(
-        dataclasses.replace(r, interval=delta) if r.code == rule_code else r for r in rules[key]
+    rules[kind.code] = tuple(
+        dataclasses.replace(r, interval=delta) if r.code == rule_code else r
+        for r in rules[kind.code]
     )
     return dataclasses.replace(policy, line_care=LineCarePolicy(rules=rules))
 

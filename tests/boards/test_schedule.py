@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from boards.lines import LINE_CODES
 from boards.schedule import (
     DEFAULT_ESCALATION_MINUTES,
     DEFAULT_LEAD_MINUTES,
     CareRule,
     Frequency,
     LineCarePolicy,
-    LineType,
     MedicationPolicy,
     PolicyError,
     Route,
@@ -531,8 +531,9 @@ def test_default_line_care() -> None:
     ]
     assert ("dressing", timedelta(days=7), "insertion", None) in summary("cvc")
     assert summary("urinary") == [("necessity_review", DAY, "clock", time(10))]
-    assert summary(LineType.PORT) == [("flush", timedelta(days=28), "insertion", None)]
-    assert set(LINES.rules) == set(LineType)
+    assert summary("port") == [("flush", timedelta(days=28), "insertion", None)]
+    # Every line a nurse can record (boards.lines) has care rules by default.
+    assert set(LINES.rules) == set(LINE_CODES)
 
 
 @pytest.mark.parametrize(
@@ -564,9 +565,9 @@ def test_care_rule_validation(kwargs: dict[str, object], key: str) -> None:
 
 def test_line_care_policy_validation() -> None:
     rule = LINES.rules_for("piv")[0]
-    duplicate = _policy_error(lambda: LineCarePolicy(rules={LineType.PIV: (rule, rule)}))
+    duplicate = _policy_error(lambda: LineCarePolicy(rules={"piv": (rule, rule)}))
     assert duplicate.params == {"line": "piv", "rule": "site_check"}
-    unknown = _policy_error(lambda: LineCarePolicy(rules={"picc_line": ()}))  # type: ignore[dict-item]
+    unknown = _policy_error(lambda: LineCarePolicy(rules={"picc_line": ()}))
     assert unknown.key == "schedule.policy.unknown_line"
     data = WardPolicy().to_dict()
     data["line_care"]["piv"][0]["at"] = "10:61"
@@ -895,7 +896,7 @@ def test_clock_care_rule_counts_the_days_the_ward_lives_through() -> None:
     rule = CareRule(
         code="check", name_zh="检查", name_en="Check", interval=3 * DAY, anchor="clock", at=time(9)
     )
-    policy = LineCarePolicy(rules={LineType.DRAIN: (rule,)})
+    policy = LineCarePolicy(rules={"drain": (rule,)})
     inserted = local(APIA, 2011, 12, 27, 23, 0)
     found = care("drain", inserted, inserted, inserted + 10 * DAY, tz=APIA, policy=policy)
     # 28, 29, 31 are three ward days; 30 December 2011 never happened in Apia.
@@ -907,7 +908,7 @@ def test_clock_care_rule_counts_the_days_the_ward_lives_through() -> None:
 
 
 def care(
-    line: str | LineType,
+    line: str,
     inserted: datetime,
     window_start: datetime,
     window_end: datetime,
@@ -948,7 +949,7 @@ def test_piv_from_insertion() -> None:
 def test_removal_ends_care() -> None:
     inserted = local(SHANGHAI, 2026, 11, 23, 10, 30)
     removed = local(SHANGHAI, 2026, 11, 26, 10, 0)
-    found = care(LineType.PIV, inserted, inserted, inserted + 10 * DAY, removed=removed)
+    found = care("piv", inserted, inserted, inserted + 10 * DAY, removed=removed)
     assert labels(found) == ["site_check 11-24 10:00", "site_check 11-25 10:00"]
     with pytest.raises(ScheduleError) as raised:
         care("piv", inserted, inserted, inserted + DAY, removed=inserted - HOUR)
@@ -999,10 +1000,17 @@ def test_line_care_unknown_and_empty_lines() -> None:
         "schedule.unknown_line",
         {"line": "iv_line"},
     )
-    # boards.lines calls the nasogastric tube "ngt".
-    assert care("ngt", t, t, t + 3 * DAY) == care("ng", t, t, t + 3 * DAY) != []
-    quiet = LineCarePolicy(rules={LineType.NG: ()})
-    assert care("ng", t, t, t + 10 * DAY, policy=quiet) == []
+    # One catalogue (boards.lines): the nasogastric tube is "ngt", on the patient's line and
+    # in the policy alike; the schedule's old spelling "ng" names nothing.
+    assert care("ngt", t, t, t + 3 * DAY) != []
+    with pytest.raises(ScheduleError) as raised:
+        care("ng", t, t, t + 3 * DAY)
+    assert raised.value.params == {"line": "ng"}
+    assert _policy_error(lambda: LineCarePolicy(rules={"ng": ()})).key == (
+        "schedule.policy.unknown_line"
+    )
+    quiet = LineCarePolicy(rules={"ngt": ()})
+    assert care("ngt", t, t, t + 10 * DAY, policy=quiet) == []
     assert care("piv", t, t, t + 10 * DAY, policy=quiet) == []
 
 
@@ -1015,7 +1023,7 @@ def test_clock_rule_every_three_days() -> None:
         anchor="clock",
         at=time(9),
     )
-    policy = LineCarePolicy(rules={LineType.DRAIN: (rule,)})
+    policy = LineCarePolicy(rules={"drain": (rule,)})
     inserted = local(SHANGHAI, 2026, 1, 30, 23, 0)
     found = care("drain", inserted, inserted, inserted + 10 * DAY, policy=policy)
     assert labels(found) == ["check 02-02 09:00", "check 02-05 09:00", "check 02-08 09:00"]
@@ -1414,7 +1422,7 @@ def line_cases(draw: st.DrawFn) -> dict[str, object]:
     span = timedelta(days=draw(st.integers(0, 12)), seconds=draw(st.integers(0, 86400)))
     removed_after = timedelta(days=draw(st.integers(0, 70)), seconds=draw(st.integers(0, 86400)))
     return {
-        "line_code": draw(st.sampled_from(list(LineType))),
+        "line_code": draw(st.sampled_from(LINE_CODES)),
         "inserted_at": inserted,
         "removed_at": draw(st.none() | st.just(inserted + removed_after)),
         "window_start": window_start,

@@ -131,6 +131,10 @@ async def test_line_care_intervals_and_external_orders(reminder_ward: Ward) -> N
     assert (await ward.reply(ward.head, "/policy care piv site_check 36h")).startswith(
         "按固定时刻执行的项目，间隔须为整天"
     )
+    # A line is named as /line names it; "ng" is also how /policy spelt it before.
+    for word, days in (("ng", 3), ("胃管", 4)):
+        changed = await ward.reply(ward.head, f"/policy care {word} position_check {days}d")
+        assert f"\nngt position_check: 检查胃管位置及固定 {days}d 10:00\n" in changed
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
     await ward.say(ward.nurse, "/med 12 红霉素软膏 1支 外用 bid")
     await ward.say(ward.nurse, "/med 12 头孢呋辛 1.5g ivgtt bid")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 
-from storage import downgrade, open_database, upgrade
+from boards.schedule import LineCarePolicy, WardPolicy, default_line_care_policy
+from storage import Database, downgrade, open_database, upgrade
 from storage.migrate import alembic_config
 from storage.models import ACTIVE_BED_INDEX, Base
 from storage.uow import make_engine
-from tests.storage.factories import add_ward
+from tests.storage.factories import NOW, add_ward
 
 __all__: list[str] = []
 
@@ -52,7 +55,7 @@ def _diff(metadata: MetaData) -> Any:
 def test_one_head_in_code_and_in_the_operators_ini() -> None:
     from_code = ScriptDirectory.from_config(alembic_config())
     from_ini = ScriptDirectory.from_config(Config(str(_INI)))
-    assert from_code.get_heads() == from_ini.get_heads() == ["0004"]
+    assert from_code.get_heads() == from_ini.get_heads() == ["0005"]
 
 
 async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: str) -> None:
@@ -61,7 +64,7 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
 
     await upgrade(url)
     assert await _sync(url, _tables) == {*Base.metadata.tables, "alembic_version"}
-    assert await _sync(url, _revision) == "0004"
+    assert await _sync(url, _revision) == "0005"
 
     await downgrade(url, "base")
     assert await _sync(url, _tables) <= {"alembic_version"}
@@ -76,6 +79,41 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
         await upgrade(url)  # already at head: nothing to do, nothing lost
         async with database.uow() as uow:
             assert await uow.wards.by_name("普外科一病区") is not None
+    finally:
+        await database.dispose()
+
+
+async def test_saved_policies_take_the_line_catalogues_codes(empty_database_url: str) -> None:
+    # Before 0005 boards.schedule spelt the nasogastric tube "ng" (boards.lines: "ngt"), and
+    # a policy a head nurse saved kept that spelling.
+    url = empty_database_url
+    await upgrade(url, "0004")
+    rule = dataclasses.replace(
+        default_line_care_policy().rules_for("ngt")[0], interval=timedelta(days=2)
+    )
+    new = WardPolicy(line_care=LineCarePolicy(rules={"ngt": (rule,)})).to_dict()
+    old = {**new, "line_care": {"ng": new["line_care"]["ngt"]}}
+    untouched = {"version": 1, "lead_minutes": 5}
+    database = Database(url)
+    try:
+        async with database.uow() as uow:
+            saved = await add_ward(uow)
+            other = await add_ward(uow, "普外科二病区")
+            await uow.policies.put(saved.id, old, at=NOW, by=1)
+            await uow.policies.put(other.id, untouched, at=NOW, by=1)
+            await uow.commit()
+
+        await upgrade(url)
+        async with database.uow() as uow:
+            stored = await uow.policies.get(saved.id)
+            assert stored == new
+            assert WardPolicy.from_dict(stored).line_care.rules_for("ngt") == (rule,)
+            assert await uow.policies.get(other.id) == untouched
+
+        await downgrade(url, "0004")
+        async with database.uow() as uow:
+            assert await uow.policies.get(saved.id) == old
+            assert await uow.policies.get(other.id) == untouched
     finally:
         await database.dispose()
 

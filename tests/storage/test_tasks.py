@@ -30,7 +30,7 @@ from boards.model import (
     TaskStatus,
     Ward,
 )
-from boards.schedule import Frequency, LineCarePolicy, LineType, Route, default_ward_policy
+from boards.schedule import Frequency, LineCarePolicy, Route, default_ward_policy
 from boards.tasks import MedArgs, RemindArgs
 from storage import Database
 
@@ -799,7 +799,7 @@ async def test_policy_without_a_line_types_rules_cancels_its_future_care(ctx: Ct
     )
     await ctx.do(tasks.sync_line_care)
     old = default_ward_policy()
-    rules = {t: r for t, r in old.line_care.rules.items() if t is not LineType.PICC}
+    rules = {t: r for t, r in old.line_care.rules.items() if t != "picc"}
     policy = dataclasses.replace(old, line_care=LineCarePolicy(rules=rules))
     change = await ctx.do(tasks.set_policy, actor=HEAD, policy=policy)
     assert {t.rule_code for t in change.cancelled} == {"dressing", "flush_connector"}
