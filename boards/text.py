@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+from boards.errors import BadInput
+
 __all__ = [
+    "clean_field",
     "clean_text",
     "excerpt",
     "graphemes",
@@ -143,3 +146,19 @@ def visible_len(value: str) -> int:
 def excerpt(value: str, limit: int = 16) -> str:
     """A short, cleaned echo of what was typed, for a refusal ("床号「…」无法识别")."""
     return "".join(graphemes(clean_text(value))[:limit]).rstrip(" ")
+
+
+def clean_field(text: str | None, *, limit: int) -> str | None:
+    """Free clinical text cleaned, None for nothing, BadInput past `limit` characters.
+
+    No NFKC: compatibility forms carry meaning in clinical text (10⁹/L, ①②, m²); names
+    are looked up through their own normalising keys.
+    """
+    if text is None:
+        return None
+    clean = clean_text(text, nfkc=False)
+    if not clean:
+        return None
+    if len(clean) > limit:
+        raise BadInput("err.too_long", limit=limit)
+    return clean

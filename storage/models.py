@@ -436,6 +436,8 @@ class TaskOccurrenceRow(Base):
         ),
         Index(None, "ward_id", "status", "due_at"),
         Index(None, "stay_id", "status"),
+        # Every press on a reminder redraws its message from the tasks it carries.
+        Index(None, "message_chat_id", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

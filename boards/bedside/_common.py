@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from boards.errors import BadInput
 from boards.tags import TagKind
-from boards.text import clean_text, excerpt
+from boards.text import excerpt
 
 __all__ = [
     "CUSTOM_DEFAULT_COLOUR",
-    "clean_field",
     "is_zh",
     "joined",
     "shown",
@@ -18,22 +16,6 @@ __all__ = [
 ]
 
 CUSTOM_DEFAULT_COLOUR = "#616161"
-
-
-def clean_field(text: str | None, *, limit: int) -> str | None:
-    """Cleaned (boards.text); None for nothing; BadInput past `limit` characters.
-
-    No NFKC: compatibility forms carry meaning in clinical text (10⁹/L, ①②, m²); names
-    are looked up through normalise_key, which folds them.
-    """
-    if text is None:
-        return None
-    clean = clean_text(text, nfkc=False)
-    if not clean:
-        return None
-    if len(clean) > limit:
-        raise BadInput("err.too_long", limit=limit)
-    return clean
 
 
 def shown(word: str) -> str:

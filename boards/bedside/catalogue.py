@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from boards.access import Actor, record_audit, require_head
-from boards.bedside._common import CUSTOM_DEFAULT_COLOUR, clean_field, joined, shown, tag_name
+from boards.bedside._common import CUSTOM_DEFAULT_COLOUR, joined, shown, tag_name
 from boards.errors import BadInput, Conflict
 from boards.model import Ward, WardTagSetting
 from boards.ports import Clock, UnitOfWork
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
-from boards.text import clean_text
+from boards.text import clean_field, clean_text
 
 __all__ = [
     "MAX_TAG_NAME",

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boards.access import Actor, occupant, record_audit, require_member
-from boards.bedside._common import clean_field, joined, shown
+from boards.bedside._common import joined, shown
 from boards.errors import BadInput, NotFound
 from boards.lines import DEFAULT_LINES, resolve_line
 from boards.model import PatientLine, Stay, Ward
 from boards.parsing import MAX_NAME
 from boards.ports import Clock, UnitOfWork
-from boards.text import clean_text
+from boards.text import clean_field, clean_text
 
 __all__ = ["CLOCK_SKEW", "MAX_PURPOSE", "MAX_SITE", "add_line", "numbered_lines", "remove_line"]
 

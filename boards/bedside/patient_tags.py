@@ -6,12 +6,13 @@ import dataclasses
 from typing import Any
 
 from boards.access import Actor, occupant, record_audit, require_member
-from boards.bedside._common import clean_field, joined, shown, tag_name
+from boards.bedside._common import joined, shown, tag_name
 from boards.bedside.catalogue import one_kind, ward_catalogue
 from boards.errors import BadInput, Conflict, NotFound
 from boards.model import PatientTag, Stay, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.tags import tag_candidates
+from boards.text import clean_field
 
 __all__ = ["MAX_DETAIL", "tag_patient", "untag_patient"]
 

@@ -11,7 +11,7 @@ from boards.access import Actor, record_audit, require_member
 from boards.errors import BadInput, Conflict, Forbidden, NotFound
 from boards.model import Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import Clock, UnitOfWork
-from boards.tasks._common import clean_field
+from boards.text import clean_field
 
 __all__ = [
     "MAX_REASON",

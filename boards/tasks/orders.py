@@ -14,9 +14,10 @@ from boards.errors import BadInput, Conflict, NotFound
 from boards.model import MedicationOrder, Reminder, Stay, TaskKind, TaskOccurrence, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.schedule import Frequency
-from boards.tasks._common import clean_field, policy_of
+from boards.tasks._common import policy_of
 from boards.tasks.occurrences import HORIZON, order_source, reminder_source, top_up
 from boards.tasks.parsing import MAX_DOSE, MAX_DRUG, MAX_REMIND_TEXT, MedArgs, RemindArgs
+from boards.text import clean_field
 
 __all__ = [
     "NumberedOrder",

@@ -18,8 +18,7 @@ from boards.schedule import (
     parse_route,
     parse_when,
 )
-from boards.tasks._common import clean_field
-from boards.text import clean_text, excerpt
+from boards.text import clean_field, clean_text, excerpt
 
 __all__ = [
     "MAX_DOSE",
