@@ -42,11 +42,6 @@ def one_sentence_summary(docstring: str | None) -> bool:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="boards/schedule.py (about 1,340 lines: frequencies, medication, line-care and "
-    "shift policies, occurrences) is the one module left to split; remove this mark then",
-)
 def test_no_module_is_over_the_limit() -> None:
     over = {
         str(path.relative_to(ROOT)): lines
