@@ -8,7 +8,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from boards.lines import LINE_CODES
@@ -326,6 +326,9 @@ def test_parse_when_needs_an_aware_now() -> None:
 def test_parse_when_round_trips_iso_text(moment: datetime, tz: ZoneInfo) -> None:
     moment = moment.replace(second=0, microsecond=0)
     expected = moment.replace(tzinfo=tz).astimezone(UTC)
+    # A wall time inside a DST gap names no instant, so it cannot round-trip; where such a
+    # time goes is the gap tests' business.
+    assume(expected.astimezone(tz).replace(tzinfo=None) == moment)
     now = local(tz, 2020, 6, 1)
     assert parse_when(f"{moment:%Y-%m-%d %H:%M}", now=now, tz=tz) == expected
     assert (
