@@ -58,6 +58,9 @@ class Dispatcher:
         # The lease holder's name; one per process unless told otherwise (tests run two).
         self.owner = owner
         self._materialised: datetime | None = None
+        # Ticks finished, well or not: what "the next tick has happened" means to a test or a
+        # health check.
+        self.runs = 0
 
     async def run_once(self, bot: Bot) -> None:
         clock = self.runtime.clock
@@ -308,6 +311,8 @@ async def dispatch_tick(context: WardContext) -> None:
     except Exception:
         # The next tick tries again; the database still holds every task.
         log_failure(log, "reminder dispatch failed")
+    finally:
+        dispatcher.runs += 1
 
 
 # --- buttons ------------------------------------------------------------------------------

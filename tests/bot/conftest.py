@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -74,6 +75,23 @@ class Ward:
             ward = await uow.wards.by_name(name)
         assert ward is not None
         return ward.id
+
+    async def ticks(self, n: int = 5, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Let the reminder dispatcher finish `n` more ticks at the current manual time
+        (counted, not slept: a loaded machine slows the ticks, not the test's meaning)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await asyncio.sleep(0)
+        dispatcher = self.runtime.extras.get("dispatcher")
+        start = getattr(dispatcher, "runs", 0)
+        while True:
+            dispatcher = self.runtime.extras.get("dispatcher")
+            if getattr(dispatcher, "runs", 0) >= start + n:
+                break
+            assert loop.time() < deadline, "the dispatcher did not tick"
+            await asyncio.sleep(0.02)
+        await self.runtime.publisher.flush()
+        await self.emu.settle()
 
     async def ready(self) -> None:
         await self.create_ward()

@@ -4,7 +4,6 @@ sent twice, and the head nurse is told once, privately."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -31,10 +30,8 @@ BACK_ZH = f"✅ {WARD}：病区群已恢复，白板已重新发布并置顶；�
 
 
 async def ticks(ward: Ward, n: int = 5) -> None:
-    """Let the dispatcher (every 0.1 s here) run a few times at the current manual time."""
-    await asyncio.sleep(0.1 * n)
-    await ward.runtime.publisher.flush()
-    await ward.emu.settle()
+    """Let the dispatcher run a few times at the current (manual) time."""
+    await ward.ticks(n)
 
 
 async def bind_basic_group(ward: Ward) -> EmuChat:
