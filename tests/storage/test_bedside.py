@@ -37,7 +37,6 @@ from boards.bedside import (
 from boards.board_data import BedsideInfo, SignStatus
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
-from boards.hospital import Hospital
 from boards.model import (
     Age,
     Member,
@@ -56,6 +55,7 @@ from boards.ports import UnitOfWork
 from boards.signs import render_sign_png
 from boards.tags import DEFAULT_TAGS
 from storage import Database
+from tests.storage.factories import create_ward
 
 __all__: list[str] = []
 
@@ -111,16 +111,7 @@ class Ctx:
 async def ctx(database: Database) -> AsyncIterator[Ctx]:
     clock = ManualClock(NOW)
     async with database.uow() as uow:
-        ward = await services.create_ward(
-            uow,
-            clock,
-            actor=HEAD,
-            hospital=Hospital(frozenset()),
-            name="普外科一病区",
-            timezone="Asia/Shanghai",
-            locale="zh_CN",
-            bed_count=40,
-        )
+        ward = await create_ward(uow, clock, HEAD, bed_count=40)
         await uow.members.put(
             Member(ward.id, NURSE.user_id, NURSE.name, Role.NURSE, MemberStatus.APPROVED, NOW)
         )
@@ -368,15 +359,7 @@ async def test_custom_tags(ctx: Ctx) -> None:
 
     # Another ward knows nothing of this ward's tags.
     async with ctx.uow() as uow:
-        other = await services.create_ward(
-            uow,
-            ctx.clock,
-            actor=HEAD,
-            hospital=Hospital(frozenset()),
-            name="骨科",
-            timezone="Asia/Shanghai",
-            locale="zh_CN",
-        )
+        other = await create_ward(uow, ctx.clock, HEAD, "骨科")
         assert await ward_tag_kinds(uow, ward=other) == DEFAULT_TAGS
         await uow.commit()
     assert (await ctx.actions()).count("ward_tag:add") == 2

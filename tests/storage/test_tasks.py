@@ -17,7 +17,6 @@ from boards.bedside import add_line, remove_line
 from boards.board_data import ReminderSummary
 from boards.clock import ManualClock
 from boards.errors import BadInput, Conflict, Forbidden, NotFound, WardError
-from boards.hospital import Hospital
 from boards.model import (
     Age,
     Member,
@@ -33,6 +32,7 @@ from boards.model import (
 from boards.schedule import Frequency, LineCarePolicy, Route, default_ward_policy
 from boards.tasks import MedArgs, RemindArgs
 from storage import Database
+from tests.storage.factories import create_ward
 
 __all__: list[str] = []
 
@@ -105,16 +105,7 @@ class Ctx:
 async def ctx(database: Database, database_url: str) -> AsyncIterator[Ctx]:
     clock = ManualClock(NOW)
     async with database.uow() as uow:
-        ward = await services.create_ward(
-            uow,
-            clock,
-            actor=HEAD,
-            hospital=Hospital(frozenset()),
-            name="普外科一病区",
-            timezone="Asia/Shanghai",
-            locale="zh_CN",
-            bed_count=40,
-        )
+        ward = await create_ward(uow, clock, HEAD, bed_count=40)
         await uow.members.put(
             Member(ward.id, NURSE.user_id, NURSE.name, Role.NURSE, MemberStatus.APPROVED, NOW)
         )

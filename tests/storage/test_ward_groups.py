@@ -13,10 +13,10 @@ from boards import groups, services, tasks
 from boards.access import Actor
 from boards.clock import ManualClock
 from boards.groups import GroupProblem
-from boards.hospital import Hospital
 from boards.model import Age, Member, MemberStatus, Role, Sex, Ward
 from boards.schedule import Frequency, Route
 from storage.uow import Database
+from tests.storage.factories import create_ward
 
 HEAD = Actor(7, "王芳")
 NURSE = Actor(42, "李娜")
@@ -71,15 +71,7 @@ class Ctx:
 async def ctx(database: Database) -> AsyncIterator[Ctx]:
     clock = ManualClock(NOW)
     async with database.uow() as uow:
-        ward = await services.create_ward(
-            uow,
-            clock,
-            actor=HEAD,
-            hospital=Hospital(frozenset()),
-            name="普外科一病区",
-            timezone="Asia/Shanghai",
-            locale="zh_CN",
-        )
+        ward = await create_ward(uow, clock, HEAD)
         await uow.members.put(
             Member(ward.id, NURSE.user_id, NURSE.name, Role.NURSE, MemberStatus.APPROVED, NOW)
         )
@@ -106,15 +98,7 @@ async def test_a_group_moves_once_however_often_it_is_reported(ctx: Ctx) -> None
 
 async def test_a_new_chat_another_ward_holds_is_not_taken(ctx: Ctx) -> None:
     async with ctx.db.uow() as uow:
-        other = await services.create_ward(
-            uow,
-            ctx.clock,
-            actor=HEAD,
-            hospital=Hospital(frozenset()),
-            name="骨科",
-            timezone="Asia/Shanghai",
-            locale="zh_CN",
-        )
+        other = await create_ward(uow, ctx.clock, HEAD, "骨科")
         await services.bind_group(uow, ctx.clock, actor=HEAD, ward=other, chat_id=NEW)
         await uow.commit()
     move = dict(actor=BOT, ward_id=ctx.ward.id, old_chat_id=OLD, new_chat_id=NEW)
