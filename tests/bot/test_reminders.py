@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from tests.bot.conftest import GROUP_ID, Ward
@@ -13,9 +12,8 @@ def reminders(ward: Ward) -> list[str]:
 
 
 async def ticks(ward: Ward, n: int = 5) -> None:
-    """Let the dispatcher run a few times at the current (manual) time."""
-    await asyncio.sleep(0.1 * n)
-    await ward.emu.settle()
+    """Let the dispatcher finish `n` more ticks at the current (manual) time (counted)."""
+    await ward.ticks(n)
 
 
 async def test_the_0800_dose_arrives_at_0800_once_and_done_is_recorded(

@@ -59,9 +59,8 @@ def overdue_notices(ward: Ward) -> list[str]:
 
 
 async def ticks(ward: Ward, n: int = 5) -> None:
-    """Let the dispatcher run a few times at the current (manual) time."""
-    await asyncio.sleep(0.1 * n)
-    await ward.emu.settle()
+    """Let the dispatcher finish `n` more ticks at the current (manual) time (counted)."""
+    await ward.ticks(n)
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
