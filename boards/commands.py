@@ -18,9 +18,9 @@ from boards.parsing import (
     parse_level,
     parse_name,
     parse_sex,
-    parse_when,
 )
 from boards.text import clean_text, excerpt
+from boards.when import take_when
 
 __all__ = [
     "AdmitArgs",
@@ -112,16 +112,12 @@ def parse_move(args: Sequence[str], *, bed_count: int | None) -> tuple[str, str]
 
 
 def _split_when(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> tuple[datetime, list[str]]:
-    """The time at the front of the words: two words (`明天 9:00`) or one (`14:30`)."""
-    if len(args) >= 2:
-        when = parse_when(f"{args[0]} {args[1]}", now=now, tz=tz)
-        if when is not None:
-            return when, list(args[2:])
-    if args:
-        when = parse_when(args[0], now=now, tz=tz)
-        if when is not None:
-            return when, list(args[1:])
-    raise BadInput("err.time_form", value=excerpt(args[0] if args else ""))
+    """The time at the front of the words (boards.when): `14:30`, `明天 下午 3点`, `30分钟后`."""
+    found = take_when(args, now=now, tz=tz)
+    if found is None:
+        raise BadInput("err.time_form", value=excerpt(args[0] if args else ""))
+    when, used = found
+    return when, list(args[used:])
 
 
 _SURGERY_WORDS = {
@@ -147,7 +143,8 @@ def parse_surgery(
     _need(args, 2)
     bed = parse_bed(args[0], bed_count=bed_count)
     state = _SURGERY_WORDS.get(clean_text(args[1]).lower())
-    if state is not None:
+    if state is not None and (len(args) == 2 or take_when(args[1:], now=now, tz=tz) is None):
+        # "in" moves a surgery along, unless it starts a time: /surgery 12 in 2 hours 阑尾切除术
         if len(args) > 2:
             raise BadInput("err.extra_args")
         return SurgeryStateArgs(bed, state)

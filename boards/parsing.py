@@ -1,11 +1,9 @@
-"""Parsers for what nurses type: beds, sex, age, nursing level, critical status and times."""
+"""Parsers for what nurses type: beds, sex, age, nursing level, critical (times: boards.when)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from boards.errors import BadInput
 from boards.model import Age, Critical, NursingLevel, Sex
@@ -18,12 +16,10 @@ __all__ = [
     "check_text",
     "parse_age",
     "parse_bed",
-    "parse_clock",
     "parse_critical",
     "parse_level",
     "parse_name",
     "parse_sex",
-    "parse_when",
 ]
 
 MAX_NAME = 30
@@ -193,72 +189,3 @@ def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
     if len(clean) > limit:
         raise BadInput("err.too_long", limit=limit)
     return clean
-
-
-_CLOCK = re.compile(r"([0-9]{1,2})(?:[:：.]([0-9]{2})|点(半|([0-9]{1,2})分?)?|時|时)?")
-_CLOCK_COMPACT = re.compile(r"([0-9]{2})([0-9]{2})")
-
-
-def parse_clock(text: str) -> time | None:
-    """`8:00`, `08:00`, `0800`, `8点`, `8点半`, `14:30` → a wall-clock time."""
-    raw = clean_text(text)
-    compact = _CLOCK_COMPACT.fullmatch(raw)
-    if compact:
-        hour, minute = int(compact.group(1)), int(compact.group(2))
-    else:
-        m = _CLOCK.fullmatch(raw)
-        if not m:
-            return None
-        hour = int(m.group(1))
-        if m.group(2) is not None:
-            minute = int(m.group(2))
-        elif m.group(3) == "半":
-            minute = 30
-        elif m.group(4) is not None:
-            minute = int(m.group(4))
-        else:
-            minute = 0
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-_DAY_WORDS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2, "後天": 2}
-_DATE = re.compile(r"(?:([0-9]{4})[-/.年])?([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
-
-
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """A time of day (today), optionally preceded by a day word or a date.
-
-    Returns an aware UTC datetime, or None when the text is not a time. The text is
-    one or two words: `14:30`, `明天 9:00`, `明天9点`, `11-24 09:00`, `11月24日 9:00`.
-    """
-    raw = clean_text(text)
-    local_now = now.astimezone(tz)
-    day: date = local_now.date()
-    clock_text = raw
-    for word, offset in _DAY_WORDS.items():
-        if raw.lower().startswith(word):
-            day = day + timedelta(days=offset)
-            clock_text = raw[len(word) :].strip()
-            break
-    else:
-        parts = raw.split(maxsplit=1)
-        if len(parts) == 2:
-            m = _DATE.fullmatch(parts[0])
-            if not m:
-                return None
-            year = int(m.group(1)) if m.group(1) else local_now.year
-            try:
-                day = date(year, int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return None
-            clock_text = parts[1]
-    clock = parse_clock(clock_text)
-    if clock is None:
-        return None
-    try:
-        return datetime.combine(day, clock, tzinfo=tz).astimezone(ZoneInfo("UTC"))
-    except OverflowError:
-        # A date at the edge of the calendar (0001-01-01 in an eastern zone) has no UTC.
-        return None

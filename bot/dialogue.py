@@ -12,8 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from boards.errors import BadInput
 from boards.i18n import Texts
-from boards.parsing import bed_sort_key, parse_age, parse_bed, parse_when
+from boards.parsing import bed_sort_key, parse_age, parse_bed
 from boards.text import clean_text, excerpt
+from boards.when import parse_when
 
 __all__ = [
     "ADMIT",

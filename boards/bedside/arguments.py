@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from boards.bedside._common import shown
 from boards.errors import BadInput
 from boards.lines import DEFAULT_LINES, LineKind, line_candidates
-from boards.parsing import parse_clock
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
 from boards.text import clean_text
+from boards.when import is_date_shaped, take_when
 
 __all__ = ["parse_line_args", "parse_tag_args"]
 
@@ -57,89 +57,18 @@ def parse_tag_args(
     return " ".join(words[:taken]), " ".join(words[taken:]) or None
 
 
-_DAY_WORDS = (
-    ("yesterday", -1),
-    ("tomorrow", 1),
-    ("today", 0),
-    ("今天", 0),
-    ("今日", 0),
-    ("昨天", -1),
-    ("昨日", -1),
-    ("前天", -2),
-    ("明天", 1),
-    ("后天", 2),
-    ("後天", 2),
-)
-# "." is left to clock times (8.30 is half past eight), so dates use - / or 月日.
-_DATE = re.compile(r"(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})(?:日(.*))?")
-_BARE_NUMBER = re.compile(r"\d{1,2}")
 _NO_SITE = {"-", "—", "/", "无"}
-_YEARS = range(1900, 2101)
-# A date or time given without its year or day means the nearest one, but a typo just
-# ahead of now must be refused as in the future, not silently moved a year or a day back:
-# only dates more than half a year ahead (12-30 typed in January) are last year's, and
-# only times more than half a day ahead (22:00 typed at 01:00) yesterday's.
-_YEAR_WRAP = timedelta(days=183)
-_DAY_WRAP = timedelta(hours=12)
-
-
-def _clock(text: str) -> time | None:
-    # A bare "2" is far more often a drain's number than two o'clock.
-    if _BARE_NUMBER.fullmatch(text):
-        return None
-    return parse_clock(text)
-
-
-def _day(word: str, local_today: date) -> tuple[date, str] | None:
-    """The day a word starts with, and what follows it in the same word; None if it
-    names no day; BadInput for a date-shaped word that is no date (11-31)."""
-    lower = word.lower()
-    for name, offset in _DAY_WORDS:
-        if lower.startswith(name):
-            return local_today + timedelta(days=offset), word[len(name) :]
-    m = _DATE.fullmatch(word)
-    if m is None:
-        return None
-    year = int(m.group(1)) if m.group(1) else local_today.year
-    try:
-        if year not in _YEARS:
-            raise ValueError(year)
-        day = date(year, int(m.group(2)), int(m.group(3)))
-        if m.group(1) is None and day - local_today > _YEAR_WRAP:
-            day = date(year - 1, day.month, day.day)
-    except ValueError as exc:
-        raise BadInput("err.time_form", value=shown(word)) from exc
-    return day, m.group(4) or ""
 
 
 def _when(
     words: Sequence[str], i: int, *, now: datetime, tz: ZoneInfo
 ) -> tuple[datetime, int] | None:
-    """The insertion time starting at words[i] and how many words it takes, or None."""
-    word = words[i]
-    local_now = now.astimezone(tz)
-    found = _day(word, local_now.date())
-    if found is None:
-        clock = _clock(word)
-        if clock is None:
-            return None
-        at = datetime.combine(local_now.date(), clock, tzinfo=tz)
-        if at - local_now > _DAY_WRAP:
-            at = datetime.combine(local_now.date() - timedelta(days=1), clock, tzinfo=tz)
-        return at.astimezone(UTC), 1
-    day, rest = found
-    used = 1
-    if rest:
-        clock = _clock(rest)
-        if clock is None:
-            return None
-    elif i + 1 < len(words) and (clock := _clock(words[i + 1])) is not None:
-        used = 2
-    else:
-        # Only the date is known: count from the start of that day, so a dwell limit is
-        # never reached later than it really is.
-        clock = time(0, 0)
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC), used
+    """The insertion time starting at words[i] (boards.when; a day alone is its 00:00, so a
+    dwell limit is never reached later than it really is) and how many words it takes."""
+    found = take_when(words[i:], now=now, tz=tz, day_alone=True)
+    if found is None and is_date_shaped(words[i]):
+        raise BadInput("err.time_form", value=shown(words[i]))  # 11-31: no such day
+    return found
 
 
 def parse_line_args(
@@ -153,13 +82,12 @@ def parse_line_args(
 
     - type: the first word, or the first two or three when together they name a kind
       ("iv cannula", "chest tube").
-    - inserted: the first later word (or date + time pair) that reads as a time:
+    - inserted: the first later run of words that boards.when reads as a time:
       `14:30`, `0830`, `8点半`, `11-20`, `11月20日`, `2025-11-20`, `11-20 14:30`,
-      `11月20日14:30`, `今天`, `昨天 22:00`, `前天`. A date without a year is this year's,
-      or last year's when this year's is more than half a year ahead; a time without a
-      date today's, or yesterday's when today's is more than 12 hours ahead; a date
-      without a time its 00:00. None given: now. (A time just ahead stays in the future,
-      for the service to refuse: a typo is not silently moved back.)
+      `11月20日14:30`, `今天`, `昨天 22:00`, `前天`, `2小时前`. A date without a year is the
+      nearest such date, a clock without a date today's (the same in every command), a day
+      without a clock its 00:00. None given: now. (A time ahead stays in the future, for the
+      service to refuse: a typo is not silently moved back.)
     - site and purpose: with a time, the words before it are the site and the words after
       it the purpose; without one, the first word is the site and the rest the purpose.
       A site of "-" means none: `/line 12 PICC - 化疗`.

@@ -10,7 +10,7 @@ from boards.schedule.occurrences import (
     medication_occurrences,
     slot_of,
 )
-from boards.schedule.parsing import parse_clock, parse_frequency, parse_route, parse_when
+from boards.schedule.parsing import parse_frequency, parse_route
 from boards.schedule.shifts import Shift, ShiftPolicy, default_shift_policy
 from boards.schedule.ward import (
     DEFAULT_ESCALATION_MINUTES,
@@ -20,6 +20,7 @@ from boards.schedule.ward import (
     WardPolicy,
     default_ward_policy,
 )
+from boards.when import parse_clock, parse_when
 
 __all__ = [
     "DEFAULT_ESCALATION_MINUTES",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from boards.lines import LINE_CODES
 from boards.schedule.codes import Frequency, Route
 from boards.schedule.errors import PolicyError, ScheduleError
+from boards.when import resolve_local
 
 _MINUTES_PER_DAY: Final = 24 * 60
 _ONE_DAY: Final = timedelta(days=1)
@@ -95,12 +95,4 @@ def _require_aware(**values: datetime | None) -> None:
             raise ScheduleError("schedule.naive_datetime", name=name)
 
 
-def _resolve_local(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """The UTC instant of ward wall time ``clock`` on local date ``day``.
-
-    fold=0 does both DST decisions: in a fall-back overlap it picks the first (earlier)
-    instant, so an ambiguous dose is given once; in a spring-forward gap zoneinfo applies
-    the offset from before the transition, which moves the dose later by the length of the
-    gap (02:30 -> 03:30 in New York): a dose is never dropped.
-    """
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+_resolve_local = resolve_local

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,12 +13,11 @@ from boards.errors import BadInput
 from boards.schedule import (
     Frequency,
     Route,
-    parse_clock,
     parse_frequency,
     parse_route,
-    parse_when,
 )
 from boards.text import clean_field, clean_text, excerpt
+from boards.when import parse_clock, parse_when, take_when
 
 __all__ = [
     "MAX_DOSE",
@@ -101,14 +100,6 @@ def _words(args: Sequence[str]) -> list[str]:
     return clean_text(" ".join(args)).split()
 
 
-def _when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
-    try:
-        return parse_when(text, now=now, tz=tz)
-    except (OverflowError, ValueError):
-        # A date at the edge of the calendar (year 1 or 9999) has no UTC instant.
-        return None
-
-
 def _longest(
     words: Sequence[str], parse: Callable[[str], Any | None], most: int
 ) -> tuple[Any, int] | None:
@@ -148,7 +139,7 @@ def parse_med_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> MedAr
       `480万U`, `1/2片`. A number without a unit is refused, never guessed.
     - route, frequency: as boards.schedule reads them (`ivgtt`, `静滴`, `i.v. gtt`; `bid`,
       `q8h`, `每日2次`), each one to three words.
-    - start, stop: times as boards.schedule.parse_when reads them (`8:00`, `明天 8:00`,
+    - start, stop: times as boards.when reads them (`8:00`, `明天 8:00`,
       `11-24 09:00`); start `-` or none means now. The stop must come after the start and
       after now.
     Raises BadInput with the catalogue key of the first thing wrong.
@@ -191,14 +182,14 @@ def _start_stop(
     if words[0].lower() in _NOW_WORDS:
         start, taken = None, 1
     else:
-        found = _longest(words, lambda text: _when(text, now=now, tz=tz), 2)
+        found = take_when(words, now=now, tz=tz)
         if found is None:
             raise BadInput("err.med_time", value=_shown(words[0]))
         start, taken = found
     rest = words[taken:]
     if not rest:
         return start, None
-    stop = _when(" ".join(rest), now=now, tz=tz) if len(rest) <= 2 else None
+    stop = parse_when(" ".join(rest), now=now, tz=tz) if len(rest) <= 3 else None
     if stop is None:
         raise BadInput("err.med_time", value=_shown(" ".join(rest)))
     return start, stop
@@ -207,30 +198,11 @@ def _start_stop(
 _DAILY_WORDS = ("每天", "每日", "天天", "daily", "everyday", "every day")
 
 
-_RELATIVE = re.compile(
-    r"(?:\+|in)?(?P<n>[0-9]{1,3})(?P<unit>分钟|分|min|mins|m|小时|个小时|h|hr|hrs)(?:后|以后|later)?",
-    re.IGNORECASE,
-)
-
-
-def _relative(word: str, now: datetime) -> datetime | None:
-    match = _RELATIVE.fullmatch(word)
-    if match is None:
-        return None
-    n = int(match.group("n"))
-    minutes = n if match.group("unit").lower() in ("分钟", "分", "min", "mins", "m") else n * 60
-    if not 1 <= minutes <= 7 * 24 * 60:
-        return None
-    try:
-        return (now + timedelta(minutes=minutes)).astimezone(UTC)
-    except OverflowError:
-        return None
-
-
 def parse_remind_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> RemindArgs:
     """Read the words after the bed of `/remind <bed> <time> <text>`.
 
-    - once: `15:30`, `明天 9:00`, `11-24 09:00`, or from now: `30分钟后`, `+2h`, `2小时后`;
+    - once: any time boards.when reads: `15:30`, `下午3点`, `明天 9:00`, `11-24 09:00`,
+      or from now: `30分钟后`, `+2h`, `2小时后`;
     - daily: `每天 8:00`, `每天8点`, `daily 08:00` (until stopped: `stop_reminder`).
     The rest is the text. Whether a one-off time is in the past is the service's check.
     """
@@ -251,13 +223,10 @@ def parse_remind_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Re
         if clock is None:
             raise BadInput("err.remind_time", value=_shown(" ".join(words[:2])))
         return RemindArgs(text=_remind_text(words[taken:]), daily_at=clock)
-    due = _relative(first, now)
-    taken = 1
-    if due is None:
-        found = _longest(words, lambda text: _when(text, now=now, tz=tz), 2)
-        if found is None:
-            raise BadInput("err.remind_time", value=_shown(words[0]))
-        due, taken = found
+    found = take_when(words, now=now, tz=tz)
+    if found is None:
+        raise BadInput("err.remind_time", value=_shown(words[0]))
+    due, taken = found
     return RemindArgs(text=_remind_text(words[taken:]), due_at=due)
 
 

@@ -117,10 +117,14 @@ def test_line_args(
     assert parse_line_args(args, now=NOW, tz=SHANGHAI) == expected
 
 
-def test_line_time_late_in_the_evening_typed_after_midnight_is_last_night() -> None:
+def test_a_clock_alone_is_today_even_after_midnight_and_yesterday_is_said() -> None:
+    # One grammar (boards.when): a clock alone means today in every command, so 22:00 typed
+    # at 01:00 is tonight (which the service refuses as in the future, naming 昨天 22:00).
     after_midnight = _local(2025, 11, 24, 1, 0)
     word, _, inserted, _ = parse_line_args(["PICC", "22:00"], now=after_midnight, tz=SHANGHAI)
-    assert (word, inserted) == ("PICC", _local(2025, 11, 23, 22))
+    assert (word, inserted) == ("PICC", _local(2025, 11, 24, 22))
+    last_night = parse_line_args(["PICC", "昨天", "22:00"], now=after_midnight, tz=SHANGHAI)
+    assert last_night[2] == _local(2025, 11, 23, 22)
 
 
 def test_line_date_far_ahead_is_last_year() -> None:

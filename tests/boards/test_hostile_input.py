@@ -45,17 +45,16 @@ from boards.parsing import (
     check_text,
     parse_age,
     parse_bed,
-    parse_clock,
     parse_critical,
     parse_level,
     parse_name,
     parse_sex,
-    parse_when,
 )
 from boards.tags import DEFAULT_TAGS, normalise_key, resolve_tag, tag_candidates
 from boards.tasks import MAX_DOSE, MAX_DRUG, MAX_REMIND_TEXT, parse_med_args, parse_remind_args
 from boards.text import clean_text, graphemes, has_invisible, is_clean
 from boards.transfers import parse_transfer_request
+from boards.when import parse_clock, parse_when
 
 T = TypeVar("T")
 

@@ -14,11 +14,10 @@ from boards.parsing import (
     bed_sort_key,
     parse_age,
     parse_bed,
-    parse_clock,
     parse_level,
-    parse_when,
 )
 from boards.transfers import TransferRequest, parse_transfer_request
+from boards.when import parse_clock, parse_when
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai

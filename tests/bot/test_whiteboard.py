@@ -225,3 +225,29 @@ async def test_every_change_is_audited(ward: Ward) -> None:
     assert critical.before == {"critical": None} and critical.after == {"critical": "serious"}
     assert ("ward:bind", ward.head.id) in actions and ("member:approve", ward.head.id) in actions
     assert not any(a == "stay:discharge" for a, _ in actions)
+
+
+async def test_one_time_grammar_in_every_command(ward: Ward) -> None:
+    # 08:00 on Monday 23 November in Shanghai. The examples, each in the command
+    # that used to refuse it: /surgery took no 下午3点, /remind no 11.24 09:00.
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    await ward.say(ward.nurse, "/admit 14 李四 女 50")
+    surgery = await ward.reply(ward.nurse, "/surgery 12 下午3点 腹腔镜阑尾切除术")
+    assert surgery == "✅ 已登记手术：12床 张三 15:00 腹腔镜阑尾切除术"
+    exam = await ward.reply(ward.nurse, "/exam 14 30分钟后 上腹部CT")
+    assert exam.startswith("✅ 已记录外出检查：14床 李四 08:30 上腹部CT")
+    remind = await ward.reply(ward.nurse, "/remind 12 11.24 09:00 复测血糖")
+    assert remind == "✅ 已设提醒：12床 张三 明天 09:00 复测血糖"
+    line = await ward.reply(ward.nurse, "/line 14 PICC 右上臂 昨天 22:00 化疗")
+    assert line == "✅ 14床 李四：已登记 PICC，置管 11月22日 22:00"
+    med = await ward.reply(ward.nurse, "/med 12 头孢呋辛 1.5g ivgtt bid 明天 下午 3点")
+    assert med.endswith("接下来：明天 15:00")
+    board = (await ward.board()).text
+    assert "【手术】\n12床 张* 15:00 腹腔镜阑尾切除术" in board
+    assert "【外出检查】\n14床 李* 08:30 上腹部CT" in board
+    refused = await ward.reply(ward.nurse, "/surgery 12 3/4 9:00 阑尾切除术")
+    assert refused.startswith("时间「3/4」无法识别。\n格式：/surgery")
+    assert (
+        "时间可写：15:00、下午3点、3pm、明天 9:00、11-24 09:00、11月24日 9点、30分钟后" in refused
+    )
