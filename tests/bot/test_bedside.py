@@ -69,7 +69,7 @@ async def test_bad_tags_and_lines_change_nothing(ward: Ward) -> None:
     assert (await ward.reply(ward.nurse, "/tag 12 过敏 " + "药" * 120)).startswith("内容过长")
     assert (await ward.reply(ward.nurse, "/line 12 导丝")).startswith("没有「导丝」这种导管。")
     assert (await ward.reply(ward.nurse, "/line 12 PICC 右上臂 明天")).startswith(
-        "置管时间不能晚于现在。"
+        "置管时间不能晚于现在；"
     )
     assert (await ward.reply(ward.nurse, "/untag 12 防跌倒")).startswith(
         "12床没有「防跌倒」标识。"
