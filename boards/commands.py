@@ -19,7 +19,7 @@ from boards.parsing import (
     parse_name,
     parse_sex,
 )
-from boards.text import clean_text, excerpt
+from boards.text import clean_text, excerpt, fold_traditional
 from boards.when import take_when
 
 __all__ = [
@@ -142,7 +142,7 @@ def parse_surgery(
     args = _visible(args)
     _need(args, 2)
     bed = parse_bed(args[0], bed_count=bed_count)
-    state = _SURGERY_WORDS.get(clean_text(args[1]).lower())
+    state = _SURGERY_WORDS.get(fold_traditional(clean_text(args[1])).lower())
     if state is not None and (len(args) == 2 or take_when(args[1:], now=now, tz=tz) is None):
         # "in" moves a surgery along, unless it starts a time: /surgery 12 in 2 hours 阑尾切除术
         if len(args) > 2:

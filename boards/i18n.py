@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 DEFAULT_LOCALE = "zh_CN"
-LOCALES = ("zh_CN", "en")
+LOCALES = ("zh_CN", "zh_TW", "en")
 _ALIASES = {
     "zh": "zh_CN",
     "zh_cn": "zh_CN",
@@ -32,6 +32,23 @@ _ALIASES = {
     "cn": "zh_CN",
     "中文": "zh_CN",
     "简体": "zh_CN",
+    "简体中文": "zh_CN",
+    # Traditional Chinese: Hong Kong, Macau and Taiwan wards (Telegram sends zh-hant)
+    "zh_tw": "zh_TW",
+    "zh-tw": "zh_TW",
+    "zh-hant": "zh_TW",
+    "zh-hant-tw": "zh_TW",
+    "zh-hant-hk": "zh_TW",
+    "zh_hk": "zh_TW",
+    "zh-hk": "zh_TW",
+    "zh-mo": "zh_TW",
+    "tw": "zh_TW",
+    "hk": "zh_TW",
+    "繁體": "zh_TW",
+    "繁体": "zh_TW",
+    "繁體中文": "zh_TW",
+    "繁体中文": "zh_TW",
+    "正體": "zh_TW",
     "en": "en",
     "en_us": "en",
     "en-us": "en",

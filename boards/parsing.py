@@ -7,7 +7,7 @@ import unicodedata
 
 from boards.errors import BadInput
 from boards.model import Age, Critical, NursingLevel, Sex
-from boards.text import clean_text, excerpt, has_invisible
+from boards.text import clean_text, excerpt, fold_traditional, has_invisible
 
 __all__ = [
     "MAX_NAME",
@@ -69,7 +69,7 @@ _SEX = {
 
 
 def parse_sex(text: str) -> Sex:
-    sex = _SEX.get(clean_text(text).lower())
+    sex = _SEX.get(fold_traditional(clean_text(text)).lower())
     if sex is None:
         raise BadInput("err.sex_form", value=excerpt(text, 12))
     return sex
@@ -137,7 +137,7 @@ for _level, _words in {
 
 def parse_level(text: str) -> NursingLevel | None:
     """A nursing level, or None when the text is not one (so it can be a diagnosis)."""
-    return _LEVELS.get(clean_text(text).lower())
+    return _LEVELS.get(fold_traditional(clean_text(text)).lower())
 
 
 _CRITICAL: dict[str, Critical | None] = {
@@ -157,7 +157,7 @@ _CRITICAL: dict[str, Critical | None] = {
 
 
 def parse_critical(text: str) -> Critical | None:
-    key = clean_text(text).lower()
+    key = fold_traditional(clean_text(text)).lower()
     if key not in _CRITICAL:
         raise BadInput("err.critical_form", value=excerpt(text, 12))
     return _CRITICAL[key]

@@ -56,6 +56,7 @@ __all__ = [
     "set_critical",
     "set_locale",
     "set_surgery_state",
+    "set_ward_locale",
     "switch_ward",
     "unbind_group",
     "ward_for_group",
@@ -166,6 +167,27 @@ async def switch_ward(
 async def set_locale(uow: UnitOfWork, *, user_id: int, locale: str) -> None:
     prefs = await uow.users.get(user_id) or UserPrefs(user_id)
     await uow.users.put(dataclasses.replace(prefs, locale=locale))
+
+
+async def set_ward_locale(
+    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, locale: str
+) -> Ward:
+    """The head nurse chooses the ward's language: the board, group messages and signs."""
+    await require_head(uow, ward.id, actor.user_id)
+    if ward.locale == locale:
+        raise Conflict("err.unchanged")
+    changed = await uow.wards.update(dataclasses.replace(ward, locale=locale))
+    await record_audit(
+        uow,
+        clock,
+        actor,
+        ward.id,
+        "ward:locale",
+        locale,
+        before={"locale": ward.locale},
+        after={"locale": locale},
+    )
+    return changed
 
 
 async def bind_group(

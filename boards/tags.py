@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from boards.text import clean_text
+from boards.text import clean_text, fold_traditional
 
 __all__ = ["DEFAULT_TAGS", "TagKind", "normalise_key", "resolve_tag", "tag_candidates"]
 
@@ -280,7 +280,7 @@ _SEPARATORS = re.compile(r"[\s_\-·・.]+")
 def normalise_key(text: str) -> str:
     """The lookup key for a typed name: cleaned (NFKC, so full-width letters become ASCII,
     and no invisible characters), casefolded, separators removed."""
-    return _SEPARATORS.sub("", clean_text(text).casefold())
+    return _SEPARATORS.sub("", fold_traditional(clean_text(text)).casefold())
 
 
 def _names(kind: TagKind) -> Iterable[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import unicodedata
 
 from boards.errors import BadInput
@@ -73,6 +74,19 @@ def _one_line(text: str) -> str:
         if start < len(word):
             words.append(word[start:])
     return " ".join(words)
+
+
+@functools.cache
+def _traditional_to_simplified() -> dict[int, str]:
+    table = importlib.resources.files("boards").joinpath("locales", "t2s.txt").read_text("utf-8")
+    return {ord(line[0]): line[1] for line in table.splitlines() if len(line) == 2}
+
+
+def fold_traditional(text: str) -> str:
+    """Traditional characters as Simplified ones (藥物過敏 → 药物过敏), for reading the words
+    a command knows (tags, lines, levels, times) whichever script the nurse types; never
+    for what is kept (names, diagnoses, notes stay as typed)."""
+    return text.translate(_traditional_to_simplified())
 
 
 def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str:

@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from boards.text import clean_text
+from boards.text import clean_text, fold_traditional
 
 __all__ = [
     "is_date_shaped",
@@ -44,38 +44,11 @@ __all__ = [
     "zh_number",
 ]
 
-_TRAD_TO_SIMP: Final = str.maketrans(
-    {
-        "時": "时",
-        "點": "点",
-        "兩": "两",
-        "靜": "静",
-        "脈": "脉",
-        "霧": "雾",
-        "內": "内",
-        "執": "执",
-        "藥": "药",
-        "後": "后",
-        "號": "号",
-        "鐘": "钟",
-        "個": "个",
-        "須": "需",
-        "臨": "临",
-        "塗": "涂",
-        "輸": "输",
-        "註": "注",
-        "間": "间",
-        "裡": "里",
-        "裏": "里",
-        "現": "现",
-    }
-)
-
 
 def normalise(text: str) -> str:
-    """Cleaned, NFKC-folded (full-width ``８：００`` is ``8:00``), lower case, and the few
-    Traditional characters of the words we read folded to Simplified."""
-    return clean_text(text).lower().translate(_TRAD_TO_SIMP)
+    """Cleaned, NFKC-folded (full-width ``８：００`` is ``8:00``), lower case, Traditional
+    characters folded to Simplified (``後天下午3點`` reads as ``后天下午3点``)."""
+    return fold_traditional(clean_text(text).lower())
 
 
 _ZH_DIGITS: Final[Mapping[str, int]] = MappingProxyType(

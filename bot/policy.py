@@ -7,8 +7,9 @@ import html
 import re
 from datetime import timedelta
 
-from boards import tasks
+from boards import services, tasks
 from boards.errors import BadInput
+from boards.i18n import normalise_locale
 from boards.lines import DEFAULT_LINES, resolve_line
 from boards.schedule import (
     Frequency,
@@ -44,7 +45,7 @@ def _interval(delta: timedelta) -> str:
     return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
 
 
-def _describe(tn: Turn, policy: WardPolicy) -> str:
+def _describe(tn: Turn, policy: WardPolicy, ward_locale: str) -> str:
     zh = tn.t.locale.startswith("zh")
     lines = [tn.t("policy.title", lead=policy.lead_minutes, escalate=policy.escalation_minutes)]
     for freq in _SHOWN:
@@ -60,6 +61,7 @@ def _describe(tn: Turn, policy: WardPolicy) -> str:
         )
     )
     lines.append(tn.t("policy.group_notes_on" if policy.group_notes else "policy.group_notes_off"))
+    lines.append(tn.t("policy.lang_line", lang=tn.t(f"lang.name_{ward_locale}")))
     lines.append(tn.t("policy.care"))
     for line, rules in policy.line_care.rules.items():
         for rule in rules:
@@ -120,11 +122,28 @@ def _shift(policy: WardPolicy, name: str, start: str) -> WardPolicy:
     return dataclasses.replace(policy, shifts=ShiftPolicy(shifts=changed))
 
 
+_LANG = frozenset({"lang", "language", "语言", "語言"})
+
+
+async def _ward_lang(tn: Turn, word: str) -> None:
+    """`lang tw`: the ward's language, for the board, group messages and signs."""
+    locale = normalise_locale(word)
+    if locale is None:
+        raise BadInput("err.lang_form")
+    ward, _ = await tn.ward()
+    await services.set_ward_locale(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, locale=locale
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(tn.t("policy.lang_ok", lang=tn.t(f"lang.name_{locale}")))
+
+
 async def _policy(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     policy = await tasks.get_policy(tn.uow, ward=ward)
     if not args:
-        await tn.reply(_describe(tn, policy))
+        await tn.reply(_describe(tn, policy, ward.locale))
         return
     head = args[0].lower()
     if head in _LEAD and len(args) == 2:
@@ -135,6 +154,9 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = _care(policy, args[1:])
     elif head in ("shift", "班次") and len(args) == 3:
         new = _shift(policy, args[1], args[2])
+    elif head in _LANG and len(args) == 2:
+        await _ward_lang(tn, args[1])
+        return
     elif head in _GROUP_NOTES:
         new = dataclasses.replace(policy, group_notes=_on_off(args[1:]))
     else:
@@ -159,7 +181,7 @@ async def _policy(tn: Turn, args: list[str]) -> None:
     await tn.reply(
         tn.t("policy.ok", added=change.added, cancelled=len(change.cancelled))
         + "\n"
-        + _describe(tn, change.policy)
+        + _describe(tn, change.policy, ward.locale)
     )
 
 

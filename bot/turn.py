@@ -14,7 +14,7 @@ from telegram.constants import ChatType, ParseMode
 from boards import access, services
 from boards.errors import Conflict, Forbidden, WardError
 from boards.hospital import Hospital, load_hospital
-from boards.i18n import Texts, texts
+from boards.i18n import Texts, normalise_locale, texts
 from boards.masking import mask_name
 from boards.model import Member, Stay, Ward
 from boards.ports import UnitOfWork
@@ -44,6 +44,7 @@ class Turn:
         self.private = chat.type == ChatType.PRIVATE
         self.actor = access.Actor(user.id, user.full_name[:60] or str(user.id))
         self._user_locale: str | None = None
+        self._language_code = user.language_code
         self.t: Texts = texts(self.runtime.settings.locale, self.runtime.settings.timezone)
         self._ward: tuple[Ward, Member] | None = None
         # The ward a button or a dialogue named: the command acts there or nowhere.
@@ -55,7 +56,10 @@ class Turn:
 
     async def load_locale(self) -> None:
         prefs = await self.uow.users.get(self.user_id)
-        self._user_locale = prefs.locale if prefs is not None else None
+        # Her own choice (/lang), else the language her Telegram app is set to, if we speak it.
+        self._user_locale = (prefs.locale if prefs is not None else None) or normalise_locale(
+            self._language_code
+        )
         self.t = texts(
             self._user_locale or self.runtime.settings.locale, self.runtime.settings.timezone
         )

@@ -14,10 +14,24 @@ def _fields(text: str) -> set[str]:
 
 
 def test_locales_have_the_same_keys_and_placeholders() -> None:
-    zh, en = catalogue("zh_CN"), catalogue("en")
-    assert set(zh) == set(en)
-    for key in zh:
-        assert _fields(zh[key]) == _fields(en[key]), key
+    zh = catalogue("zh_CN")
+    for locale in LOCALES:
+        other = catalogue(locale)
+        assert set(other) == set(zh), locale
+        for key in zh:
+            assert _fields(zh[key]) == _fields(other[key]), (locale, key)
+
+
+def test_traditional_chinese_uses_the_glossarys_words() -> None:
+    # GLOSSARY.md's zh_TW column: a Hong Kong or Taiwan nurse reads her own ward's words,
+    # and nothing is left in Simplified characters.
+    tw = catalogue("zh_TW")
+    text = "\n".join(tw.values())
+    for simplified in ("病区", "护士长", "医嘱", "导管", "备注", "转床", "术后"):
+        assert simplified not in text, simplified
+    assert tw["board.census"] != catalogue("zh_CN")["board.census"]
+    for word in ("護理長", "病房", "醫囑", "備註"):
+        assert word in text, word
 
 
 def test_every_key_the_code_uses_exists() -> None:
@@ -47,4 +61,6 @@ def test_beds_and_dates_read_as_the_glossary_says() -> None:
     zh, en = texts("zh_CN"), texts("en")
     assert zh.bed("12") == "12床" and en.bed("12") == "Bed 12"
     assert zh.bed("+1") == "加1床"
-    assert all(locale in ("zh_CN", "en") for locale in LOCALES)
+    assert all(locale in ("zh_CN", "zh_TW", "en") for locale in LOCALES)
+    tw = texts("zh-hant")
+    assert tw.locale == "zh_TW" and tw.bed("12") == "12床"
