@@ -89,6 +89,30 @@ def fold_traditional(text: str) -> str:
     return text.translate(_traditional_to_simplified())
 
 
+@functools.cache
+def _simplified_to_traditional() -> tuple[dict[str, str], dict[int, str]]:
+    table = importlib.resources.files("boards").joinpath("locales", "s2t.txt").read_text("utf-8")
+    names: dict[str, str] = {}
+    characters: dict[int, str] = {}
+    for line in table.splitlines():
+        simplified, tab, traditional = line.partition("\t")
+        if not tab or line.startswith("#"):
+            continue
+        if len(simplified) == 1 and len(traditional) == 1:
+            characters[ord(simplified)] = traditional
+        else:
+            names[simplified] = traditional
+    return names, characters
+
+
+def to_traditional(text: str) -> str:
+    """A name the domain holds in Simplified (a tag, a line, a shift) as a Hong Kong or Taiwan
+    nurse reads it: the drafted whole name where there is one (术后 → 術後, 胃管 → 鼻胃管),
+    else character by character (a name the head nurse added herself)."""
+    names, characters = _simplified_to_traditional()
+    return names.get(text) or text.translate(characters)
+
+
 def clean_text(value: str, *, multiline: bool = False, nfkc: bool = True) -> str:
     """Text as a nurse meant it: what she can see, in one normal form.
 

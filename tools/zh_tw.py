@@ -80,9 +80,50 @@ def write_fold_table() -> None:
     print(f"{LOCALES / 't2s.txt'}: {len(pairs)} characters")
 
 
+def write_traditional_table(cc: OpenCC) -> None:
+    """boards/locales/s2t.txt: the names the domain holds outside the catalogue (tags, lines,
+    line care, shifts), each drafted whole as the catalogue is (phrase-aware), then every
+    Simplified character's usual Traditional one, for names a head nurse adds herself."""
+    import opencc
+
+    from boards.lines import DEFAULT_LINES
+    from boards.schedule import default_line_care_policy, default_shift_policy
+    from boards.tags import DEFAULT_TAGS
+
+    names: set[str] = set()
+    for tag in DEFAULT_TAGS:
+        names |= {tag.name_zh, tag.badge_zh, *tag.aliases}
+    for line in DEFAULT_LINES:
+        names |= {line.name_zh, *line.aliases}
+    for rules in default_line_care_policy().rules.values():
+        names |= {rule.name_zh for rule in rules}
+    names |= {shift.name_zh for shift in default_shift_policy().shifts}
+    phrases = sorted(
+        f"{name}\t{convert(name, cc)}"
+        for name in names
+        if name and any("\u4e00" <= c <= "\u9fff" for c in name) and convert(name, cc) != name
+    )
+    source = Path(opencc.__file__).parent / "dictionary" / "STCharacters.txt"
+    characters = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        simplified, _, traditional = line.partition("\t")
+        first = traditional.split(" ")[0]
+        if len(simplified) == 1 and len(first) == 1 and simplified != first:
+            characters.append(f"{simplified}\t{first}")
+    header = (
+        "# Simplified → Traditional: whole names (tools/zh_tw.py: OpenCC s2twp + GLOSSARY.md),\n"
+        "# then characters from OpenCC's STCharacters.txt (Apache-2.0)\n"
+    )
+    (LOCALES / "s2t.txt").write_text(
+        header + "\n".join(phrases + characters) + "\n", encoding="utf-8"
+    )
+    print(f"{LOCALES / 's2t.txt'}: {len(phrases)} names, {len(characters)} characters")
+
+
 def main(argv: list[str]) -> None:
     write_fold_table()
     cc = OpenCC("s2twp")
+    write_traditional_table(cc)
     with (LOCALES / "zh_CN" / "LC_MESSAGES" / "wardboard.po").open("rb") as f:
         source = read_po(f, locale="zh_CN")
     target_path = LOCALES / "zh_TW" / "LC_MESSAGES" / "wardboard.po"
