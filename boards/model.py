@@ -74,6 +74,11 @@ class Critical(enum.StrEnum):
     SERIOUS = "serious"
 
 
+# What a discharged stay's name and free texts read once retention has anonymised them
+# (no name is ever this: parse_name refuses a name without a letter).
+ANONYMISED = "—"
+
+
 class StayStatus(enum.StrEnum):
     ACTIVE = "active"
     DISCHARGED = "discharged"

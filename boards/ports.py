@@ -99,6 +99,16 @@ class Operators(Protocol):
     async def remove(self, user_id: int) -> bool: ...
 
 
+class Retention(Protocol):
+    async def expired(self, ward_id: int, *, ended_before: datetime) -> list[int]:
+        """Ended stays of the ward still holding personal data, ended before the cut-off."""
+        ...
+
+    async def anonymise(self, ward_id: int, stay_ids: Sequence[int]) -> int:
+        """Their names, diagnoses, identifiers and free texts replaced; how many stays."""
+        ...
+
+
 class Transfers(Protocol):
     async def add(self, transfer: Transfer) -> Transfer: ...
     async def get(self, transfer_id: int) -> Transfer | None: ...
@@ -373,6 +383,7 @@ class UnitOfWork(Protocol):
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    retention: Retention
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import cli_data
 from bot.config import Settings
 
 __all__ = ["main"]
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     remove = admin_sub.add_parser("remove", help="remove an operator")
     remove.add_argument("user_id", type=_user_id)
     admin_sub.add_parser("list", help="list the operators")
+    cli_data.add_parsers(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -216,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                 settings, args.action, getattr(args, "user_id", None), getattr(args, "note", None)
             )
         )
+    if args.command in cli_data.COMMANDS:
+        return cli_data.run(args, settings)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("database is up to date")

@@ -62,6 +62,7 @@ def _describe(tn: Turn, policy: WardPolicy, ward_locale: str) -> str:
     )
     lines.append(tn.t("policy.group_notes_on" if policy.group_notes else "policy.group_notes_off"))
     lines.append(tn.t("policy.lang_line", lang=tn.t(f"lang.name_{ward_locale}")))
+    lines.append(tn.t("policy.retention_line", days=policy.retention_days))
     lines.append(tn.t("policy.care"))
     for line, rules in policy.line_care.rules.items():
         for rule in rules:
@@ -154,6 +155,10 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = _care(policy, args[1:])
     elif head in ("shift", "班次") and len(args) == 3:
         new = _shift(policy, args[1], args[2])
+    elif head in ("retention", "保留") and len(args) == 2:
+        if not args[1].isdigit():
+            raise BadInput("err.policy_days", value=excerpt(args[1], 12))
+        new = dataclasses.replace(policy, retention_days=int(args[1]))
     elif head in _LANG and len(args) == 2:
         await _ward_lang(tn, args[1])
         return

@@ -27,6 +27,7 @@ from boards.ports import (
     PatientLines,
     PatientTags,
     Reminders,
+    Retention,
     Stays,
     Surgeries,
     TaskOccurrences,
@@ -48,6 +49,7 @@ from storage.repositories import (
     SqlPatientLines,
     SqlPatientTags,
     SqlReminders,
+    SqlRetention,
     SqlStays,
     SqlSurgeries,
     SqlTaskOccurrences,
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    retention: Retention
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -147,6 +150,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self._session)
         self.tags = SqlPatientTags(self._session)
         self.lines = SqlPatientLines(self._session)
+        self.retention = SqlRetention(self._session)
         self.ward_tags = SqlWardTags(self._session)
         self.signs = SqlBedSigns(self._session)
         self.orders = SqlMedicationOrders(self._session)

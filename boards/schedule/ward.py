@@ -24,6 +24,10 @@ POLICY_VERSION: Final = 1
 
 
 _LEAD_RANGE: Final = (0, 240)
+# A discharged stay's personal data is anonymised this many days after it ended (`wardboard
+# purge`): long enough for a late question about the stay, short enough to keep little.
+DEFAULT_RETENTION_DAYS: Final = 90
+RETENTION_RANGE: Final = (7, 3650)
 _ESCALATION_RANGE: Final = (1, _MINUTES_PER_DAY)
 
 
@@ -39,8 +43,18 @@ class WardPolicy:
     # Free text (notes, operations, exams, procedures) on the group board, as on the
     # physical board at the station; off, the group sees that there is a note, not what.
     group_notes: bool = True
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
+        low, high = RETENTION_RANGE
+        if (
+            not isinstance(self.retention_days, int)
+            or isinstance(self.retention_days, bool)
+            or not low <= self.retention_days <= high
+        ):
+            raise PolicyError(
+                "schedule.policy.bad_days", value=str(self.retention_days), min=low, max=high
+            )
         for name, (low, high) in (
             ("lead_minutes", _LEAD_RANGE),
             ("escalation_minutes", _ESCALATION_RANGE),
@@ -71,6 +85,7 @@ class WardPolicy:
             "lead_minutes": self.lead_minutes,
             "escalation_minutes": self.escalation_minutes,
             "group_notes": self.group_notes,
+            "retention_days": self.retention_days,
         }
 
     @classmethod
@@ -96,6 +111,9 @@ class WardPolicy:
                 data.get("escalation_minutes", DEFAULT_ESCALATION_MINUTES), "escalation_minutes"
             ),
             group_notes=data.get("group_notes", True) is not False,
+            retention_days=_int(
+                data.get("retention_days", DEFAULT_RETENTION_DAYS), "retention_days"
+            ),
         )
 
 

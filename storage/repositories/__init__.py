@@ -9,6 +9,7 @@ from storage.repositories.patients import (
     SqlSurgeries,
     SqlTransfers,
 )
+from storage.repositories.retention import SqlRetention
 from storage.repositories.tasks import SqlTaskOccurrences
 from storage.repositories.wards import SqlInvites, SqlMembers, SqlOperators, SqlUsers, SqlWards
 
@@ -23,6 +24,7 @@ __all__ = [
     "SqlPatientLines",
     "SqlPatientTags",
     "SqlReminders",
+    "SqlRetention",
     "SqlStays",
     "SqlSurgeries",
     "SqlTaskOccurrences",
