@@ -33,6 +33,7 @@ from boards.ports import (
     Transfers,
     UnitOfWorkFactory,
     Users,
+    WardDisplays,
     WardPolicies,
     Wards,
     WardTags,
@@ -53,6 +54,7 @@ from storage.repositories import (
     SqlTaskOccurrences,
     SqlTransfers,
     SqlUsers,
+    SqlWardDisplays,
     SqlWardPolicies,
     SqlWards,
     SqlWardTags,
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    displays: WardDisplays
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -155,6 +158,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskOccurrences(self._session)
         self.operators = SqlOperators(self._session)
         self.transfers = SqlTransfers(self._session)
+        self.displays = SqlWardDisplays(self._session)
 
     async def __aenter__(self) -> Self:
         return self

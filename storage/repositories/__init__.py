@@ -10,7 +10,14 @@ from storage.repositories.patients import (
     SqlTransfers,
 )
 from storage.repositories.tasks import SqlTaskOccurrences
-from storage.repositories.wards import SqlInvites, SqlMembers, SqlOperators, SqlUsers, SqlWards
+from storage.repositories.wards import (
+    SqlInvites,
+    SqlMembers,
+    SqlOperators,
+    SqlUsers,
+    SqlWardDisplays,
+    SqlWards,
+)
 
 __all__ = [
     "SqlAuditLog",
@@ -28,6 +35,7 @@ __all__ = [
     "SqlTaskOccurrences",
     "SqlTransfers",
     "SqlUsers",
+    "SqlWardDisplays",
     "SqlWardPolicies",
     "SqlWardTags",
     "SqlWards",
