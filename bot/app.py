@@ -19,17 +19,15 @@ from telegram.ext import (
     filters,
 )
 
-from boards.board_data import BoardData
 from boards.clock import SystemClock
 from boards.i18n import LOCALES, texts
-from boards.model import Ward
-from boards.ports import Clock, UnitOfWork
+from boards.ports import Clock
 from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
 from bot.handlers import on_error, ward_button
 from bot.membership import on_join_button, on_member_button
-from bot.publisher import BoardPublisher, load_board
+from bot.publisher import BoardPublisher
 from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import dispatch_tick, on_task_button
 from bot.routing import (
@@ -161,17 +159,12 @@ def _screen_server(
     if address is None or settings.token is None:
         return
     runtime = _runtime(application)
-
-    async def loader(uow: UnitOfWork, clock: Clock, ward: Ward) -> BoardData:
-        return await load_board(uow, clock, ward=ward)
-
     server = ScreenServer(
         host=address[0],
         port=address[1],
         public_url=settings.public_url,
         uow_factory=database.uow,
         clock=clock,
-        loader=loader,
         bot_token=settings.token.get_secret_value(),
         default_locale=settings.locale,
         webapp_max_age=settings.webapp_max_age,

@@ -19,22 +19,21 @@ from importlib import resources
 
 from aiohttp import web
 
-from boards import displays, services, tasks
-from boards.board_data import BoardData
+from boards import displays, services
+from boards.board_load import load_board
 from boards.errors import WardError
 from boards.fonts import font_path
 from boards.i18n import Texts, texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from boards.views.station import StationView, station_view
 from bot.web.initdata import check_init_data
 from bot.web.notify import ScreenNotifier
-from bot.web.page import ScreenData, render_fragment, render_shell
+from bot.web.page import render_fragment, render_shell
 
-__all__ = ["BoardLoader", "ScreenServer"]
+__all__ = ["ScreenServer"]
 
 log = logging.getLogger(__name__)
-
-BoardLoader = Callable[[UnitOfWork, Clock, Ward], Awaitable[BoardData]]
 
 # A comment line this often keeps proxies and the browser from closing an idle stream.
 _KEEPALIVE_SECONDS = 15.0
@@ -43,7 +42,9 @@ _PAGE_HEADERS = {
     **_NO_STORE,
     # Only our own script, style and font; nothing leaves for another host.
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
+        # Inline styles carry the ward's tag colours only; scripts are ours alone.
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "font-src 'self'; "
         "connect-src 'self'; img-src 'self'"
     ),
     "Referrer-Policy": "no-referrer",
@@ -70,7 +71,6 @@ class ScreenServer:
         public_url: str,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
-        loader: BoardLoader,
         bot_token: str,
         default_locale: str,
         webapp_max_age: float,
@@ -80,7 +80,6 @@ class ScreenServer:
         self._public_url = public_url
         self._uow = uow_factory
         self._clock = clock
-        self._loader = loader
         self._token = bot_token
         self._secret = bot_token.encode()
         self._locale = default_locale
@@ -144,20 +143,21 @@ class ScreenServer:
 
     # --- the station screen ---------------------------------------------------------------
 
-    async def _screen(self, token: str) -> tuple[Ward, ScreenData, Texts]:
+    async def _screen(self, token: str) -> tuple[Ward, StationView, Texts]:
         async with self._uow() as uow:
             opened = await displays.open_display(uow, token=token, secret=self._secret)
             if opened is None:
                 raise _Denied
             ward, display = opened
-            data = await self._data(uow, ward, names_full=display.names_full)
-        return ward, data, texts(ward.locale, ward.timezone)
+            t = texts(ward.locale, ward.timezone)
+            view = await self._view(uow, ward, t, full_names=display.names_full)
+        return ward, view, t
 
-    async def _data(self, uow: UnitOfWork, ward: Ward, *, names_full: bool) -> ScreenData:
-        board = await self._loader(uow, self._clock, ward)
-        view = await tasks.tasks_view(uow, self._clock, ward=ward)
-        overdue = frozenset(row.stay.id for row in view.due if row.overdue)
-        return ScreenData(board=board, overdue_stays=overdue, names_full=names_full)
+    async def _view(
+        self, uow: UnitOfWork, ward: Ward, t: Texts, *, full_names: bool
+    ) -> StationView:
+        data = await load_board(uow, self._clock, ward=ward)
+        return station_view(data, t, full_names=full_names)
 
     async def _display_page(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
@@ -198,7 +198,7 @@ class ScreenServer:
 
     # --- the Mini App ---------------------------------------------------------------------
 
-    async def _member_ward(self, request: web.Request) -> tuple[Ward, ScreenData, Texts]:
+    async def _member_ward(self, request: web.Request) -> tuple[Ward, StationView, Texts]:
         user = check_init_data(
             request.query.get("auth", ""),
             bot_token=self._token,
@@ -213,10 +213,11 @@ class ScreenServer:
             except WardError:
                 raise _Denied from None
             prefs = await uow.users.get(user.user_id)
+            locale = prefs.locale if prefs is not None and prefs.locale else ward.locale
+            t = texts(locale, ward.timezone)
             # Full names: the launch data proves an approved member of this ward.
-            data = await self._data(uow, ward, names_full=True)
-        locale = prefs.locale if prefs is not None and prefs.locale else ward.locale
-        return ward, data, texts(locale, ward.timezone)
+            view = await self._view(uow, ward, t, full_names=True)
+        return ward, view, t
 
     async def _app_page(self, request: web.Request) -> web.StreamResponse:
         # The shell holds no data: the script sends the launch data for the board.
