@@ -18,10 +18,13 @@ from boards.views.station import BedCell, StationView
 __all__ = ["render_fragment", "render_shell"]
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+# Pictographs the shipped font has no glyph for (📋 ✅ ⏰ and the emoji selector): a hospital
+# screen has no emoji font either, so they would show as boxes. ⚠ and · are in the font.
+_NO_GLYPH = re.compile("[\U0001f000-\U0001faff\u2705\u23e9-\u23fa\ufe0f]")
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    return html.escape(_NO_GLYPH.sub("", str(text)))
 
 
 def _line(line: Line) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from urllib.parse import quote
 
@@ -157,3 +159,27 @@ async def test_board_offers_the_mini_app_when_the_public_url_is_https(database: 
 async def test_no_mini_app_button_over_plain_http(screen: Screen) -> None:
     sent = await screen.say(screen.nurse, "/board")
     assert not [b for m in sent for row in m.buttons() for b in row]
+
+
+async def test_every_character_on_the_page_has_a_glyph_in_the_shipped_font(
+    screen: Screen,
+) -> None:
+    from fontTools.ttLib import TTFont
+
+    from boards.fonts import font_path
+
+    await screen.say(screen.nurse, "/admit 12 欧阳明华 男 45 肠梗阻 特级")
+    await screen.say(screen.nurse, "/critical 12 病危")
+    await screen.say(screen.nurse, "/surgery 12 10:30 腹腔镜阑尾切除术")
+    await screen.say(screen.nurse, "/tag 12 防跌倒")
+    await screen.say(screen.nurse, "/exam 12 15:00 上腹部CT")
+    link = await screen.display_link()
+    await screen.reply(screen.head, "/display names full")
+    _, page = await _get(link)
+    body = page.split("<body", 1)[1]
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", body.split(">", 1)[1]))
+    with font_path().open("rb") as handle:
+        glyphs = TTFont(handle).getBestCmap()
+    missing = {ch for ch in visible if not ch.isspace() and ord(ch) not in glyphs}
+    assert not missing, f"no glyph for {sorted(missing)}"
+    assert "欧阳明华" in visible and "腹腔镜" in visible
