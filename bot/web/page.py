@@ -117,7 +117,8 @@ def render_shell(
         '<link rel="stylesheet" href="/static/screen.css"></head>'
         f'<body data-board="{_e(board_url)}" data-events="{_e(events_url)}"'
         f' data-app="{"1" if app else ""}"'
-        f' data-gone="{_e(t("screen.gone"))}" data-offline="{_e(t("screen.offline"))}">'
+        f' data-gone="{_e(t("display.page_gone"))}"'
+        f' data-offline="{_e(t("display.page_offline"))}">'
         f'<div id="status" hidden></div>{body}'
         '<script src="/static/screen.js"></script></body></html>'
     )

@@ -58,7 +58,7 @@ async def test_wrong_rotated_and_revoked_links_get_a_bare_404(screen: Screen) ->
     async with screen.database.uow() as uow:
         ward_id = (await uow.wards.by_name("普外科一病区")).id  # type: ignore[union-attr]
         actions = [e.action for e in await uow.audit.of_ward(ward_id)]
-    assert {"display.create", "display.rotate", "display.revoke"} <= set(actions)
+    assert {"display:create", "display:rotate", "display:revoke"} <= set(actions)
 
 
 async def test_full_names_only_when_the_head_nurse_chooses_them(screen: Screen) -> None:
