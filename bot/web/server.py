@@ -131,6 +131,8 @@ class ScreenServer:
         if sockets:
             self._port = int(sockets[0].getsockname()[1])
         log.info("station screen server listening on %s:%s", self._host, self._port)
+        if not self._public_url and self._host in ("0.0.0.0", "::", ""):
+            log.warning("set WARDBOARD_PUBLIC_URL: screen links would name %s", self.public_url)
 
     async def stop(self) -> None:
         self.notifier.close()
