@@ -67,8 +67,8 @@ async def _fill(say: Any) -> None:
         (27, "防跌倒"),
     ):
         await say(f"/tag {bed} {tag}")
-    await say("/line 9 胃管 - 11-15 8:30 胃肠减压")
-    await say("/line 14 导尿管 - 11-10 8:30")
+    await say("/line 9 外周静脉留置针 左前臂 11-17 8:30 补液")
+    await say("/line 14 PICC 右上臂 11-10 化疗")
     await say("/exam 11 15:00 上腹部CT")
     await say("/note 19 明晨空腹抽血")
 

@@ -183,3 +183,23 @@ async def test_every_character_on_the_page_has_a_glyph_in_the_shipped_font(
     missing = {ch for ch in visible if not ch.isspace() and ord(ch) not in glyphs}
     assert not missing, f"no glyph for {sorted(missing)}"
     assert "欧阳明华" in visible and "腹腔镜" in visible
+
+
+def _cell(page: str, bed: str) -> str:
+    start = page.index(f'data-bed="{bed}"')
+    return page[start : page.index('<div class="bed', start)]
+
+
+async def test_a_bed_shows_its_marks_and_allergens_only_with_full_names(screen: Screen) -> None:
+    await screen.say(screen.nurse, "/admit 12 张三丰 男 45 肠梗阻 一级")
+    await screen.say(screen.nurse, "/line 12 外周静脉留置针 左前臂 11-17 8:30 补液")
+    await screen.say(screen.nurse, "/tag 12 过敏 青霉素")
+    await screen.say(screen.nurse, "/surgery 12 14:00 剖腹探查术")
+    link = await screen.display_link()
+    cell = _cell((await _get(link))[1], "12")
+    assert "一级护理" in cell and "14:00 待手术" in cell
+    assert "⚠外周静脉留置针 第7天" in cell
+    assert "过敏" in cell and "青霉素" not in cell
+    await screen.reply(screen.head, "/display names full")
+    cell = _cell((await _get(link))[1], "12")
+    assert "张三丰" in cell and "青霉素" in cell
