@@ -17,14 +17,15 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 
 from boards import tasks
-from boards.board import condense
 from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
-from boards.masking import mask_name
 from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
+from boards.views.slot import slot_view, task_who
+from boards.views.tasks import task_list_view
+from boards.views.telegram_html import slot_html, task_list_html
 from bot import group_state
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
@@ -173,7 +174,7 @@ class Dispatcher:
                 lines.append(
                     t(
                         "remind.overdue_item",
-                        who=html.escape(_who(t, stays, task)),
+                        who=html.escape(task_who(t, stays, task)),
                         text=html.escape(task.text),
                         due=t.hm(task.due_at),
                     )
@@ -226,26 +227,6 @@ async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
     return await uow.stays.many(list(ids))
 
 
-def _who(t: Texts, stays: dict[int, Stay], task: TaskOccurrence) -> str:
-    stay = stays.get(task.stay_id)
-    if stay is None:
-        return "?"
-    return f"{t.bed(stay.bed)} {mask_name(stay.name)}"
-
-
-def _status(t: Texts, task: TaskOccurrence, names: dict[int, str]) -> str:
-    who = html.escape(names.get(task.done_by or 0, ""))
-    if task.status is TaskStatus.DONE and task.done_at is not None:
-        return " " + t("remind.done_by", who=who, time=t.hm(task.done_at))
-    if task.status is TaskStatus.SKIPPED:
-        return " " + t("remind.skipped_by", who=who, reason=html.escape(task.skip_reason or ""))
-    if task.status is TaskStatus.CANCELLED:
-        return " " + t("remind.cancelled")
-    if task.due_at != task.planned_at:
-        return " " + t("remind.snoozed", time=t.hm(task.due_at))
-    return ""
-
-
 def _data(task: TaskOccurrence, action: str) -> str:
     # Every button names its ward: the press is authorised against it before anything else.
     # At most "t:" + two 19-digit ids + ":r:fasting", well inside Telegram's 64 bytes.
@@ -265,23 +246,11 @@ def render_slot(
     """The slot message: a line and a row of buttons per task; closed tasks keep a row
     (without actions). The task `choosing` a reason for ✖ has the reasons and a way back
     in place of its row; every other row stays as it is."""
-    names = names or {}
-    title = t("remind.late_title") if late else t("remind.title", time=t.hm(start))
-    lines = [title]
+    view = slot_view(t, start, late, chunk, stays, names)
     rows = []
-    for task in chunk:
-        who = _who(t, stays, task)
-        mark = (
-            "✅"
-            if task.status is TaskStatus.DONE
-            else ("✖" if task.status in (TaskStatus.SKIPPED, TaskStatus.CANCELLED) else "▫")
-        )
-        when = f"{t.hm(task.planned_at)} " if late else ""
-        lines.append(
-            f"{mark} {html.escape(who)} · {when}{html.escape(task.text)}{_status(t, task, names)}"
-        )
-        bed = t.bed(stays[task.stay_id].bed) if task.stay_id in stays else "?"
-        if task.pending and task.id == choosing:
+    for row in view.rows:
+        task, bed = row.task, row.bed
+        if row.pending and task.id == choosing:
             rows += [
                 [InlineKeyboardButton(t(f"skip.{code}"), callback_data=_data(task, f"r:{code}"))]
                 for code in _SKIP_REASONS
@@ -289,7 +258,7 @@ def render_slot(
             rows.append(
                 [InlineKeyboardButton(t("btn.skip_back", bed=bed), callback_data=_data(task, "b"))]
             )
-        elif task.pending:
+        elif row.pending:
             rows.append(
                 [
                     InlineKeyboardButton(f"✅ {bed}", callback_data=_data(task, "d")),
@@ -298,8 +267,10 @@ def render_slot(
                 ]
             )
         else:
-            rows.append([InlineKeyboardButton(f"{mark} {bed}", callback_data=_data(task, "i"))])
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+            rows.append(
+                [InlineKeyboardButton(f"{row.mark} {bed}", callback_data=_data(task, "i"))]
+            )
+    return slot_html(view), InlineKeyboardMarkup(rows)
 
 
 async def dispatch_tick(context: WardContext) -> None:
@@ -546,18 +517,7 @@ async def _remind(tn: Turn, args: list[str]) -> None:
 async def _tasks(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     view = await tasks.tasks_view(tn.uow, tn.runtime.clock, ward=ward)
-    now = tn.runtime.clock.now()
-    title = tn.t("tasks.title", due=len(view.due), overdue=view.summary.overdue_count)
-    lines = []
-    for row in (*view.due, *view.upcoming):
-        flag = "⚠ " if row.overdue else ""
-        lines.append(
-            f"{flag}{tn.t.date_hm(row.task.due_at, now=now)} "
-            f"{html.escape(tn.who(row.stay))} · {html.escape(row.task.text)}"
-        )
-    # A busy shift lists hundreds: cut by whole lines, as the board is, with "…另有 N 条".
-    ((_, shown),) = condense([(title, lines or [tn.t("tasks.none")])], tn.t)
-    await tn.reply("\n".join([title, *shown]))
+    await tn.reply(task_list_html(task_list_view(view, tn.t, private=tn.private), tn.t))
 
 
 REMINDER_COMMANDS = {
