@@ -39,6 +39,7 @@ __all__ = [
     "TransferState",
     "UserPrefs",
     "Ward",
+    "WardDisplay",
     "WardTagSetting",
 ]
 
@@ -479,3 +480,18 @@ class TaskOccurrence:
     @property
     def snoozed(self) -> bool:
         return self.due_at != self.planned_at
+
+
+@dataclass(frozen=True, slots=True)
+class WardDisplay:
+    """The ward's station-screen link: a random seed (the link is derived from it with the
+    server's secret, so a copy of the database alone opens no screen), the hash the server
+    looks a link up by, and whether the screen shows full names."""
+
+    ward_id: int
+    seed: str | None  # None: the link is revoked (/display off)
+    token_hash: str | None
+    names_full: bool
+    rotated_at: datetime | None
+    updated_at: datetime
+    updated_by: int

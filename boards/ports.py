@@ -27,6 +27,7 @@ from boards.model import (
     TransferState,
     UserPrefs,
     Ward,
+    WardDisplay,
     WardTagSetting,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Users",
+    "WardDisplays",
     "WardPolicies",
     "WardTags",
     "Wards",
@@ -245,6 +247,14 @@ class WardPolicies(Protocol):
         ...
 
 
+class WardDisplays(Protocol):
+    async def get(self, ward_id: int) -> WardDisplay | None: ...
+    async def by_token_hash(self, token_hash: str) -> WardDisplay | None: ...
+    async def put(self, display: WardDisplay) -> None:
+        """Insert or replace the ward's screen settings."""
+        ...
+
+
 class TaskOccurrences(Protocol):
     """Materialised tasks and their delivery records (see boards.tasks)."""
 
@@ -384,6 +394,8 @@ class UnitOfWork(Protocol):
     operators: Operators
     transfers: Transfers
     retention: Retention
+
+    displays: WardDisplays
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

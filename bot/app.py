@@ -39,9 +39,10 @@ from bot.routing import (
     on_text,
     on_unknown_command,
 )
-from bot.runtime import RUNTIME_KEY, Runtime, WardApplication, WardContext
+from bot.runtime import RUNTIME_KEY, SCREEN_KEY, Runtime, WardApplication, WardContext
 from bot.table import COMMANDS, MENU
 from bot.transfers import on_transfer_button
+from bot.web import ScreenServer
 from storage.uow import Database
 
 __all__ = ["ALLOWED_UPDATES", "MENU", "build_application", "quiet_noisy_loggers", "serving"]
@@ -134,6 +135,7 @@ def build_application(
         dialogues=Dialogues(),
         extras={"database": database, "own_database": own_database},
     )
+    _screen_server(application, settings, database, clock)
     for spec in COMMANDS:
         application.add_handler(CommandHandler(spec.name, command_handler(spec.name)))
     application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
@@ -147,6 +149,28 @@ def build_application(
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
+
+
+def _screen_server(
+    application: WardApplication, settings: Settings, database: Database, clock: Clock
+) -> None:
+    """The station screens' web server, when WARDBOARD_HTTP_LISTEN is set."""
+    address = settings.http_address()
+    if address is None or settings.token is None:
+        return
+    runtime = _runtime(application)
+    server = ScreenServer(
+        host=address[0],
+        port=address[1],
+        public_url=settings.public_url,
+        uow_factory=database.uow,
+        clock=clock,
+        bot_token=settings.token.get_secret_value(),
+        default_locale=settings.locale,
+        webapp_max_age=settings.webapp_max_age,
+    )
+    runtime.extras[SCREEN_KEY] = server
+    runtime.publisher.listeners.append(server.notifier.changed)
 
 
 def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
@@ -183,6 +207,9 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         application.job_queue.run_repeating(
             check_groups, interval=CHECK_SECONDS, first=CHECK_SECONDS, name="group-check"
         )
+    server = runtime.extras.get(SCREEN_KEY)
+    if isinstance(server, ScreenServer):
+        await server.start()
     # After a restart every board is posted or edited once: a board deleted while the
     # bot was down comes back.
     await runtime.publisher.refresh_stale_days()
@@ -194,6 +221,9 @@ async def _refresh_boards(context: WardContext) -> None:
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
+    server = runtime.extras.get(SCREEN_KEY)
+    if isinstance(server, ScreenServer):
+        await server.stop()
     await runtime.publisher.close()
     if runtime.extras.get("own_database"):
         database = runtime.extras["database"]

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     # wards and name head nurses. Unset, with none added by `wardboard admin`, the bot is
     # open: anyone may create a ward (fine for one ward trying it out).
     admins: str = ""
+    # The station screen and the Mini App: the web server listens here (host:port) when
+    # set; links name WARDBOARD_PUBLIC_URL (default http://<listen>). The Mini App needs
+    # https; Telegram's signed launch data older than this many seconds is refused.
+    http_listen: str = ""
+    public_url: str = ""
+    webapp_max_age: int = 3600
 
     @field_validator("admins")
     @classmethod
@@ -67,6 +73,27 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("http_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+                raise ValueError("WARDBOARD_HTTP_LISTEN must be host:port")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_public_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def http_address(self) -> tuple[str, int] | None:
+        """Where the web server listens, or None when it is off."""
+        if not self.http_listen:
+            return None
+        host, _, port = self.http_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

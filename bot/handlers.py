@@ -8,7 +8,7 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.error import TelegramError
 
 from boards import bedside, commands, services, tasks
@@ -23,7 +23,7 @@ from boards.views.telegram_html import card_html
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
 from bot.membership import INVITE_PREFIX, open_invite
-from bot.runtime import WardContext
+from bot.runtime import SCREEN_KEY, WardContext
 from bot.turn import Turn
 
 __all__ = ["WARD_COMMANDS", "on_error", "ward_button"]
@@ -347,7 +347,13 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
 async def _board(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     data = await load_board(tn.uow, tn.runtime.clock, ward=ward)
-    await tn.reply(render_board(data, tn.t, private=tn.private))
+    markup = None
+    public = tn.runtime.settings.public_url
+    if tn.private and public.startswith("https://") and SCREEN_KEY in tn.runtime.extras:
+        # Inside Telegram the Mini App shows the same board live; it needs https.
+        button = InlineKeyboardButton(tn.t("board.open_app"), web_app=WebAppInfo(f"{public}/app"))
+        markup = InlineKeyboardMarkup([[button]])
+    await tn.reply(render_board(data, tn.t, private=tn.private), markup=markup)
 
 
 async def _cancel(tn: Turn, args: list[str]) -> None:

@@ -50,8 +50,12 @@ class BoardPublisher:
         self._last: dict[int, float] = {}
         self._shown_day: dict[int, date] = {}
         self.edits = 0
+        # Told at once of every change (the station screens), before the coalesced edit.
+        self.listeners: list[Callable[[int], None]] = []
 
     def request(self, ward_id: int) -> None:
+        for listener in self.listeners:
+            listener(ward_id)
         if ward_id in self._pending:
             return
         task = asyncio.get_running_loop().create_task(self._later(ward_id), name="board")

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "WardContext"]
 
 RUNTIME_KEY = "wardboard.runtime"
+# Runtime.extras: the station screens' web server (bot.web.ScreenServer), when it runs.
+SCREEN_KEY = "screen"
 
 
 @dataclass

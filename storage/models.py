@@ -49,6 +49,7 @@ __all__ = [
     "TransferRow",
     "UserPrefsRow",
     "UtcDateTime",
+    "WardDisplayRow",
     "WardPolicyRow",
     "WardRow",
     "WardTagRow",
@@ -383,6 +384,22 @@ class WardPolicyRow(Base):
     )
     # boards.schedule.WardPolicy.to_dict(): one versioned document, read back with from_dict.
     policy: Mapped[dict[str, Any]] = mapped_column(JSON())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class WardDisplayRow(Base):
+    """The ward's station-screen link (only its seed and a hash) and what the screen shows."""
+
+    __tablename__ = "ward_displays"
+
+    ward_id: Mapped[int] = mapped_column(
+        ForeignKey("wards.id"), primary_key=True, autoincrement=False
+    )
+    seed: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    names_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[int] = mapped_column(BigInteger)
 

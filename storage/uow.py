@@ -34,6 +34,7 @@ from boards.ports import (
     Transfers,
     UnitOfWorkFactory,
     Users,
+    WardDisplays,
     WardPolicies,
     Wards,
     WardTags,
@@ -55,6 +56,7 @@ from storage.repositories import (
     SqlTaskOccurrences,
     SqlTransfers,
     SqlUsers,
+    SqlWardDisplays,
     SqlWardPolicies,
     SqlWards,
     SqlWardTags,
@@ -137,6 +139,8 @@ class SqlUnitOfWork:
     transfers: Transfers
     retention: Retention
 
+    displays: WardDisplays
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
         self._session = sessions()
@@ -159,6 +163,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskOccurrences(self._session)
         self.operators = SqlOperators(self._session)
         self.transfers = SqlTransfers(self._session)
+        self.displays = SqlWardDisplays(self._session)
 
     async def __aenter__(self) -> Self:
         return self

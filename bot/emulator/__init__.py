@@ -14,6 +14,7 @@ from bot.emulator._model import (
 )
 from bot.emulator._params import Params
 from bot.emulator._server import BotApiEmulator
+from bot.emulator._webapp import sign_init_data
 
 __all__ = [
     "GROUP_ANONYMOUS_BOT",
@@ -28,4 +29,5 @@ __all__ = [
     "Params",
     "RateLimit",
     "Upload",
+    "sign_init_data",
 ]

@@ -272,6 +272,11 @@ def _markup(params: Params) -> JSONDict | None:
                 "Bad Request: can't parse inline keyboard button: "
                 "Text buttons are unallowed in the inline keyboard",
             )
+        web_app = button.get("web_app")
+        if web_app is not None and not (
+            isinstance(web_app, dict) and str(web_app.get("url", "")).startswith("https://")
+        ):
+            raise ApiError(400, "Bad Request: inline keyboard button Web App URL is invalid")
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

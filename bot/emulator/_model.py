@@ -468,6 +468,9 @@ def _button_action(button: JSONDict) -> str:
     for key in ("callback_data", "url"):
         if key in button:
             return str(button[key])
+    web_app = button.get("web_app")
+    if isinstance(web_app, dict) and "url" in web_app:
+        return str(web_app["url"])
     for key, value in button.items():
         if key != "text":
             return value if isinstance(value, str) else key

@@ -11,7 +11,14 @@ from storage.repositories.patients import (
 )
 from storage.repositories.retention import SqlRetention
 from storage.repositories.tasks import SqlTaskOccurrences
-from storage.repositories.wards import SqlInvites, SqlMembers, SqlOperators, SqlUsers, SqlWards
+from storage.repositories.wards import (
+    SqlInvites,
+    SqlMembers,
+    SqlOperators,
+    SqlUsers,
+    SqlWardDisplays,
+    SqlWards,
+)
 
 __all__ = [
     "SqlAuditLog",
@@ -30,6 +37,7 @@ __all__ = [
     "SqlTaskOccurrences",
     "SqlTransfers",
     "SqlUsers",
+    "SqlWardDisplays",
     "SqlWardPolicies",
     "SqlWardTags",
     "SqlWards",

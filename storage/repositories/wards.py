@@ -15,12 +15,14 @@ from boards.model import (
     Role,
     UserPrefs,
     Ward,
+    WardDisplay,
 )
 from storage.models import (
     InviteRow,
     MemberRow,
     OperatorRow,
     UserPrefsRow,
+    WardDisplayRow,
     WardRow,
 )
 from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
@@ -304,3 +306,45 @@ class SqlOperators(_Repository):
         await self._session.delete(row)
         await self._flush()
         return True
+
+
+# --- station screens ------------------------------------------------------------------------
+
+
+def _display(row: WardDisplayRow) -> WardDisplay:
+    return WardDisplay(
+        ward_id=row.ward_id,
+        seed=row.seed,
+        token_hash=row.token_hash,
+        names_full=row.names_full,
+        rotated_at=_utc_or_none(row.rotated_at),
+        updated_at=_utc(row.updated_at),
+        updated_by=row.updated_by,
+    )
+
+
+class SqlWardDisplays(_Repository):
+    __slots__ = ()
+
+    async def get(self, ward_id: int) -> WardDisplay | None:
+        row = await self._session.get(WardDisplayRow, ward_id)
+        return None if row is None else _display(row)
+
+    async def by_token_hash(self, token_hash: str) -> WardDisplay | None:
+        row = await self._session.scalar(
+            select(WardDisplayRow).where(WardDisplayRow.token_hash == token_hash)
+        )
+        return None if row is None else _display(row)
+
+    async def put(self, display: WardDisplay) -> None:
+        row = await self._session.get(WardDisplayRow, display.ward_id)
+        if row is None:
+            row = WardDisplayRow(ward_id=display.ward_id)
+            self._session.add(row)
+        row.seed = display.seed
+        row.token_hash = display.token_hash
+        row.names_full = display.names_full
+        row.rotated_at = display.rotated_at
+        row.updated_at = display.updated_at
+        row.updated_by = display.updated_by
+        await self._flush()

@@ -1,0 +1,1 @@
+"""The station screen and the Mini App: over HTTP and in a real headless Chromium."""
