@@ -162,7 +162,9 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
 
         async def one_claim() -> list[TaskOccurrence]:
             async with db.uow() as uow:
-                return await tasks.claim_due(uow, now=NOW, owner=owner)
+                claimed = await tasks.claim_due(uow, now=NOW, owner=owner)
+                await uow.commit()
+                return claimed
 
         batch = await claim.time(one_claim)
         rounds += 1

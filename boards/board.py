@@ -208,7 +208,7 @@ def _bedside_sections(
     data: BoardData, order: Sequence[Stay], t: Texts, *, private: bool
 ) -> tuple[list[str], list[str], list[str]]:
     """Warning tags per bed with a count per tag, lines with dwell days, signs to print."""
-    zh = t.locale.startswith("zh")
+    zh = t.chinese
     counts: Counter[str] = Counter()
     tags, lines, reprint, missing = [], [], [], []
     for stay in order:

@@ -18,6 +18,7 @@ __all__ = [
     "LOCALES",
     "Texts",
     "catalogue",
+    "is_chinese",
     "normalise_locale",
     "texts",
 ]
@@ -47,6 +48,12 @@ def normalise_locale(text: str | None) -> str | None:
     if not text:
         return None
     return _ALIASES.get(text.strip().lower())
+
+
+def is_chinese(locale: str | None) -> bool:
+    """Whether text in this locale is Chinese (the names a catalogue does not hold, such as a
+    tag's `name_zh` or `name_en`): a locale we do not know reads as the default, Chinese."""
+    return (normalise_locale(locale) or DEFAULT_LOCALE).startswith("zh")
 
 
 @functools.cache
@@ -83,6 +90,15 @@ class Texts:
             # In a ward a missing key must not crash a reply: the key itself is shown.
             text = fallback or key
         return text.format(**params) if params else text
+
+    @property
+    def chinese(self) -> bool:
+        """Whether this locale is Chinese: choose between a `name_zh` and a `name_en`."""
+        return is_chinese(self.locale)
+
+    def pick(self, chinese: str, english: str) -> str:
+        """The one of two names (a tag's, a line's, a shift's) in this locale's language."""
+        return chinese if self.chinese else english
 
     def has(self, key: str) -> bool:
         return key in self._table

@@ -51,7 +51,7 @@ async def _tag(tn: Turn, args: list[str]) -> None:
     tn.changed(ward.id)
     await tn.commit()
     kind = next(k for k in kinds if k.code == tag.code)
-    name = kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en
+    name = tn.t.pick(kind.name_zh, kind.name_en)
     # The group sees that a tag exists, never its detail (allergens are patient data).
     shown = f"{name}：{tag.detail}" if tag.detail and tn.private else name
     await tn.reply(tn.t("tag.ok", who=html.escape(tn.who(stay)), tag=html.escape(shown)))
@@ -69,11 +69,7 @@ async def _untag(tn: Turn, args: list[str]) -> None:
     await tn.commit()
     kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
     kind = next((k for k in kinds if k.code == tag.code), None)
-    name = (
-        tag.code
-        if kind is None
-        else (kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en)
-    )
+    name = tag.code if kind is None else tn.t.pick(kind.name_zh, kind.name_en)
     await tn.reply(tn.t("untag.ok", who=html.escape(tn.who(stay)), tag=html.escape(name)))
 
 
@@ -143,7 +139,7 @@ async def _sign(tn: Turn, args: list[str]) -> None:
         asyncio.to_thread(render_sign_png, sign, words=words),
         asyncio.to_thread(render_sign_pdf, sign, words=words),
     )
-    caption = tn.t("sign.ok_new" if rest else "sign.ok", bed=tn.t.bed(stay.bed))
+    caption = tn.t("sign.ok_new" if rest else "sign.ok", bed=html.escape(tn.t.bed(stay.bed)))
     await tn.context.bot.send_photo(tn.chat_id, photo=png, caption=caption)
     await tn.context.bot.send_document(
         tn.chat_id, document=InputFile(pdf, filename=f"sign-bed-{_file_bed(stay.bed)}.pdf")
@@ -201,14 +197,16 @@ async def _labels(tn: Turn, args: list[str]) -> None:
             words=words,
         )
         await tn.context.bot.send_photo(
-            tn.chat_id, photo=png, caption=tn.t("labels.ok", bed=tn.t.bed(bed), n=number)
+            tn.chat_id,
+            photo=png,
+            caption=tn.t("labels.ok", bed=html.escape(tn.t.bed(bed)), n=number),
         )
 
 
 async def _tags(tn: Turn, args: list[str]) -> None:
     """The ward's warning tags; the head nurse switches them on and off and adds her own."""
     ward, _ = await tn.ward()
-    zh = tn.t.locale.startswith("zh")
+    zh = tn.t.chinese
     if args:
         action, words = args[0].lower(), " ".join(args[1:])
         if not words:
@@ -235,7 +233,7 @@ async def _tags(tn: Turn, args: list[str]) -> None:
             raise BadInput("err.tags_action", value=excerpt(action, 12))
         tn.changed(ward.id)
         await tn.commit()
-        await tn.reply(tn.t(key, tag=html.escape(kind.name_zh if zh else kind.name_en)))
+        await tn.reply(tn.t(key, tag=html.escape(tn.t.pick(kind.name_zh, kind.name_en))))
         return
     kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
     off = [s.code for s in await tn.uow.ward_tags.of_ward(ward.id) if not s.enabled]

@@ -366,14 +366,14 @@ def _card_text(tn: Turn, card: services.PatientCard, info: BedsideInfo | None) -
 
 
 def _card_bedside(tn: Turn, info: BedsideInfo) -> list[str]:
-    t, zh = tn.t, tn.t.locale.startswith("zh")
+    t = tn.t
     lines = []
     for entry in info.tags:
-        name = entry.kind.name_zh if zh else entry.kind.name_en
+        name = t.pick(entry.kind.name_zh, entry.kind.name_en)
         detail = f"：{entry.tag.detail}" if entry.tag.detail else ""
         lines.append(t("card.tag", tag=html.escape(name + detail)))
     for line in info.lines:
-        name = line.kind.name_zh if zh else line.kind.name_en
+        name = t.pick(line.kind.name_zh, line.kind.name_en)
         extra = " · ".join(html.escape(p) for p in (line.line.site, line.line.purpose) if p)
         text = t(
             "card.line",

@@ -45,7 +45,6 @@ def _interval(delta: timedelta) -> str:
 
 
 def _describe(tn: Turn, policy: WardPolicy) -> str:
-    zh = tn.t.locale.startswith("zh")
     lines = [tn.t("policy.title", lead=policy.lead_minutes, escalate=policy.escalation_minutes)]
     for freq in _SHOWN:
         times = " ".join(t.strftime("%H:%M") for t in policy.medication.times_for(freq))
@@ -54,7 +53,7 @@ def _describe(tn: Turn, policy: WardPolicy) -> str:
         tn.t(
             "policy.shifts",
             shifts=" · ".join(
-                f"{s.name_zh if zh else s.name_en} {s.start.strftime('%H:%M')}"
+                f"{tn.t.pick(s.name_zh, s.name_en)} {s.start.strftime('%H:%M')}"
                 for s in policy.shifts.shifts
             ),
         )
@@ -63,7 +62,7 @@ def _describe(tn: Turn, policy: WardPolicy) -> str:
     lines.append(tn.t("policy.care"))
     for line, rules in policy.line_care.rules.items():
         for rule in rules:
-            name = rule.name_zh if zh else rule.name_en
+            name = tn.t.pick(rule.name_zh, rule.name_en)
             at = f" {rule.at.strftime('%H:%M')}" if rule.at else ""
             lines.append(f"{line} {rule.code}: {html.escape(name)} {_interval(rule.interval)}{at}")
     lines.append(tn.t("policy.hint"))

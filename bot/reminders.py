@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 
 from boards import tasks
@@ -22,7 +21,7 @@ from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
-from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
+from boards.model import GroupProblem, Stay, TaskKind, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
 from bot import group_state
@@ -66,13 +65,14 @@ class Dispatcher:
         clock = self.runtime.clock
         now = clock.now()
         if self._materialised is None or now - self._materialised >= _MATERIALISE_EVERY:
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.materialise(uow, clock)
-                await uow.commit()
             self._materialised = now
         claimed: list[TaskOccurrence] = []
         while True:
-            async with self.runtime.uow() as uow:
+            # Each lease is committed as its block ends: visible to other instances before
+            # anything is sent.
+            async with self.runtime.transaction() as uow:
                 batch = await tasks.claim_due(uow, now=now, owner=self.owner)
             if not batch:
                 break
@@ -106,15 +106,13 @@ class Dispatcher:
         ids = [t.id for t in chunk]
         if ward.group_chat_id is None:
             # Nowhere to send: give the tasks back; /tasks still lists them.
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
         t = texts(ward.locale, ward.timezone)
         text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
         try:
-            message = await send_urgent(
-                bot, ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
+            message = await send_urgent(bot, ward.group_chat_id, text, reply_markup=markup)
         except TelegramError as exc:
             if isinstance(exc, ChatMigrated) and (moved := await self._follow(bot, ward, exc)):
                 # Still leased to this dispatcher: sent to the new chat now, recorded once.
@@ -124,10 +122,11 @@ class Dispatcher:
             # alone (no claims) until the bot is back; the tasks stay due meanwhile.
             await self._note_failure(bot, ward, exc)
             log.warning("reminder for ward %s not delivered; will retry", ward.id)
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
-        async with self.runtime.uow() as uow:
+        # Recorded after the send, in a transaction of its own.
+        async with self.runtime.transaction() as uow:
             await tasks.mark_sent(
                 uow,
                 task_ids=ids,
@@ -138,7 +137,7 @@ class Dispatcher:
             )
 
     async def _escalate(self, bot: Bot, now: datetime) -> None:
-        async with self.runtime.uow() as uow:
+        async with self.runtime.transaction() as uow:
             overdue = await tasks.due_for_escalation(uow, now=now)
             if overdue:
                 # A group the bot was removed from gets its notices once the bot is back.
@@ -148,13 +147,15 @@ class Dispatcher:
                     if w.group_problem == GroupProblem.REMOVED
                 }
                 overdue = [t for t in overdue if t.ward_id not in gone]
-            if not overdue:
-                return
-            # Marked before sending: one notice at most, never two (the board keeps showing
-            # the task as overdue whatever happens to this message).
-            marked = set(await tasks.mark_escalated(uow, task_ids=[t.id for t in overdue], at=now))
-            await uow.commit()
-            chosen = [t for t in overdue if t.id in marked]
+            # Marked, and committed as the block ends, before sending: one notice at most,
+            # never two (the board keeps showing the task as overdue whatever happens to
+            # this message).
+            ids = [t.id for t in overdue]
+            marked = set(await tasks.mark_escalated(uow, task_ids=ids, at=now)) if ids else set()
+        chosen = [t for t in overdue if t.id in marked]
+        if not chosen:
+            return
+        async with self.runtime.uow() as uow:
             wards = {w.id: w for w in await uow.wards.many(list({t.ward_id for t in chosen}))}
             stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in chosen})}
         by_ward: dict[int, list[TaskOccurrence]] = defaultdict(list)
@@ -179,9 +180,7 @@ class Dispatcher:
                     )
                 )
             try:
-                await send_urgent(
-                    bot, ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
-                )
+                await send_urgent(bot, ward.group_chat_id, "\n".join(lines))
             except TelegramError as exc:
                 if isinstance(exc, ChatMigrated):
                     await self._notice_moved(bot, ward, exc, "\n".join(lines))
@@ -211,7 +210,7 @@ class Dispatcher:
             log.warning("overdue notice for ward %s not delivered", ward.id)
             return
         try:
-            await bot.send_message(moved.group_chat_id, text, parse_mode=ParseMode.HTML)
+            await bot.send_message(moved.group_chat_id, text)
         except TelegramError as exc:
             await self._note_failure(bot, moved, exc)
             log.warning("overdue notice for ward %s not delivered", ward.id)
@@ -416,7 +415,6 @@ async def _refresh_message(
             text,
             chat_id=chat_id,
             message_id=message_id,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
     except TelegramError:
@@ -492,7 +490,7 @@ async def _meds(tn: Turn, args: list[str]) -> None:
     await tn.reply("\n".join(lines))
 
 
-def _stopper(stop: Callable[..., Awaitable[tasks.Stopped]], done_key: str) -> Action:
+def _stopper(kind: TaskKind, done_key: str) -> Action:
     """`/stopmed` and `/stopremind`: `床号 编号`, the number as /meds lists it."""
 
     async def action(tn: Turn, args: list[str]) -> None:
@@ -500,12 +498,13 @@ def _stopper(stop: Callable[..., Awaitable[tasks.Stopped]], done_key: str) -> Ac
         if len(args) != 2 or not args[1].lstrip("#").isdigit():
             raise BadInput("err.missing_args")
         bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-        stopped = await stop(
+        stopped = await tasks.stop(
             tn.uow,
             tn.runtime.clock,
             actor=tn.actor,
             ward=ward,
             bed=bed,
+            kind=kind,
             number=int(args[1].lstrip("#")),
         )
         tn.changed(ward.id)
@@ -563,8 +562,8 @@ async def _tasks(tn: Turn, args: list[str]) -> None:
 REMINDER_COMMANDS = {
     "med": _med,
     "meds": _meds,
-    "stopmed": _stopper(tasks.stop_order, "stopmed.ok"),
+    "stopmed": _stopper(TaskKind.MED, "stopmed.ok"),
     "remind": _remind,
-    "stopremind": _stopper(tasks.stop_reminder, "stopremind.ok"),
+    "stopremind": _stopper(TaskKind.REMINDER, "stopremind.ok"),
     "tasks": _tasks,
 }

@@ -12,7 +12,6 @@ import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from boards import transfers
@@ -127,9 +126,7 @@ async def _tell(
 ) -> None:
     # Someone who never opened a chat with the bot cannot be written to: the board shows it.
     with contextlib.suppress(TelegramError):
-        await tn.context.bot.send_message(
-            chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
-        )
+        await tn.context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def _offer(tn: Turn, parts: list[str]) -> None:
@@ -234,7 +231,7 @@ async def _edit(tn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> Non
     if query is None or not isinstance(query.message, Message):
         return
     with contextlib.suppress(TelegramError):
-        await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(text, reply_markup=markup)
 
 
 async def on_transfer_button(tn: Turn, data: str) -> None:

@@ -27,3 +27,23 @@ def test_storage_does_not_talk_telegram() -> None:
 
 def test_bot_does_not_talk_sqlalchemy() -> None:
     assert not _imports("bot") & {"sqlalchemy", "alembic"}
+
+
+def _calls_of(package: str, methods: set[str]) -> list[str]:
+    """`path:line .method(` for every call of one of these methods in the package."""
+    found: list[str] = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in methods
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}(")
+    return found
+
+
+def test_the_domain_never_commits_its_caller_owns_the_transaction() -> None:
+    # A turn (bot.turn) or a job (bot.transaction) commits; a service that committed inside
+    # would split its caller's unit of work in two, with no way back for the rest.
+    assert _calls_of("boards", {"commit", "rollback"}) == []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from boards.i18n import is_chinese
 from boards.tags import TagKind
 from boards.text import excerpt
 
 __all__ = [
     "CUSTOM_DEFAULT_COLOUR",
-    "is_zh",
     "joined",
     "shown",
     "tag_name",
@@ -23,13 +23,9 @@ def shown(word: str) -> str:
     return excerpt(word, 16)
 
 
-def is_zh(locale: str) -> bool:
-    return not locale.startswith("en")
-
-
 def tag_name(kind: TagKind, locale: str) -> str:
-    return kind.name_zh if is_zh(locale) else kind.name_en
+    return kind.name_zh if is_chinese(locale) else kind.name_en
 
 
 def joined(names: Iterable[str], locale: str) -> str:
-    return ("、" if is_zh(locale) else ", ").join(names)
+    return ("、" if is_chinese(locale) else ", ").join(names)

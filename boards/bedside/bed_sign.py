@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from boards.bedside._common import is_zh
 from boards.board_data import ALLERGY_TAG, BedsideInfo
-from boards.i18n import texts
+from boards.i18n import is_chinese, texts
 from boards.lines import LineKind
 from boards.masking import mask_name
 from boards.model import NursingLevel, Stay, Ward
@@ -29,12 +28,12 @@ _NO_LEVEL_COLOUR = "#FFFFFF"
 
 
 def _line_name(kind: LineKind, locale: str) -> str:
-    return kind.name_zh if is_zh(locale) else kind.name_en
+    return kind.name_zh if is_chinese(locale) else kind.name_en
 
 
 def sign_words(locale: str) -> SignWords:
     """The renderer's words for a locale (pass to render_sign_png / render_signs_pdf)."""
-    return SIGN_WORDS_ZH if is_zh(locale) else SIGN_WORDS_EN
+    return SIGN_WORDS_ZH if is_chinese(locale) else SIGN_WORDS_EN
 
 
 def build_bed_sign(
@@ -54,7 +53,7 @@ def build_bed_sign(
     """
     lang = locale or ward.locale
     t = texts(lang, ward.timezone)
-    zh = is_zh(t.locale)
+    zh = t.chinese
     tz = ZoneInfo(ward.timezone)
     bed = stay.bed
     if zh and bed.startswith("+"):

@@ -231,7 +231,7 @@ def parse_remind_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Re
     """Read the words after the bed of `/remind <bed> <time> <text>`.
 
     - once: `15:30`, `明天 9:00`, `11-24 09:00`, or from now: `30分钟后`, `+2h`, `2小时后`;
-    - daily: `每天 8:00`, `每天8点`, `daily 08:00` (until stopped: `stop_reminder`).
+    - daily: `每天 8:00`, `每天8点`, `daily 08:00` (until stopped: `tasks.stop`).
     The rest is the text. Whether a one-off time is in the past is the service's check.
     """
     words = _words(args)
