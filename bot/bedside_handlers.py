@@ -10,8 +10,9 @@ from datetime import datetime
 from telegram import InputFile
 
 from boards import bedside, commands, tasks
+from boards.access import occupant
 from boards.errors import BadInput, WardError
-from boards.model import AuditEntry, Stay, Ward
+from boards.model import Stay, Ward
 from boards.signs import (
     render_line_label_png,
     render_sign_pdf,
@@ -178,9 +179,7 @@ async def _labels(tn: Turn, args: list[str]) -> None:
     bed, rest = _bed(tn, ward, args)
     if rest:
         raise BadInput("err.extra_args")
-    stay = await tn.uow.stays.active_in_bed(ward.id, bed)
-    if stay is None:
-        raise BadInput("err.bed_empty", bed=bed)
+    stay = await occupant(tn.uow, ward, bed)
     view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=[stay])
     sign = bedside.build_bed_sign(
         ward, stay, view[stay.id], deep_link=deep_link(tn, stay), now=tn.runtime.clock.now()
@@ -236,7 +235,7 @@ async def _tags(tn: Turn, args: list[str]) -> None:
         await tn.reply(tn.t(key, tag=html.escape(tn.t.pick(kind.name_zh, kind.name_en))))
         return
     kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
-    off = [s.code for s in await tn.uow.ward_tags.of_ward(ward.id) if not s.enabled]
+    off = await bedside.disabled_tag_codes(tn.uow, ward=ward)
     lines = [tn.t("tags.title", ward=html.escape(ward.name))]
     for k in kinds:
         name, badge = (k.name_zh, k.badge_zh) if zh else (k.name_en, k.badge_en)
@@ -258,33 +257,12 @@ def _file_bed(bed: str) -> str:
 
 async def open_scanned_sign(tn: Turn, token: str) -> Stay | None:
     """The stay behind a scanned sign, for a ward member; None (and an audit entry) else."""
-    try:
-        ward, stay = await bedside.open_sign(tn.uow, actor=tn.actor, token=token)
-    except WardError:
-        # The head nurse of the patient's ward sees who scanned a sign they may not open.
-        # Only reads happened in this transaction, so committing keeps just this entry.
-        stay_or_none = await bedside.stay_by_token(tn.uow, token=token)
-        await tn.uow.audit.add(
-            AuditEntry(
-                ward_id=stay_or_none.ward_id if stay_or_none is not None else None,
-                actor_id=tn.user_id,
-                at=tn.runtime.clock.now(),
-                action="sign:scan_refused",
-                target=f"bed {stay_or_none.bed}" if stay_or_none is not None else "link",
-            )
-        )
-        await tn.commit()
-        return None
-    await tn.uow.audit.add(
-        AuditEntry(
-            ward_id=ward.id,
-            actor_id=tn.user_id,
-            at=tn.runtime.clock.now(),
-            action="sign:scan",
-            target=f"bed {stay.bed}",
-        )
-    )
+    opened = await bedside.scan_sign(tn.uow, tn.runtime.clock, actor=tn.actor, token=token)
+    # Kept either way: the scan's audit entry is all this transaction wrote.
     await tn.commit()
+    if opened is None:
+        return None
+    ward, stay = opened
     tn.use_ward(ward)
     return stay
 

@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import ChatMigrated, TelegramError
 
-from boards import tasks
+from boards import queries, tasks
 from boards.board import condense
 from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import GroupProblem, Stay, TaskKind, TaskOccurrence, TaskStatus, Ward
-from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
 from bot import group_state
 from bot.logsafe import log_failure
@@ -84,8 +83,8 @@ class Dispatcher:
     async def _deliver(self, bot: Bot, claimed: Sequence[TaskOccurrence]) -> None:
         async with self.runtime.uow() as uow:
             zones = await tasks.ward_zones(uow, {t.ward_id for t in claimed})
-            wards = {w.id: w for w in await uow.wards.many(list(zones))}
-            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in claimed})}
+            wards = await queries.wards(uow, zones)
+            stays = await queries.stays(uow, {t.stay_id for t in claimed})
         for slot in tasks.group_slots(claimed, zones):
             ward = wards[slot.ward_id]
             for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
@@ -143,7 +142,7 @@ class Dispatcher:
                 # A group the bot was removed from gets its notices once the bot is back.
                 gone = {
                     w.id
-                    for w in await uow.wards.many(list({t.ward_id for t in overdue}))
+                    for w in (await queries.wards(uow, {t.ward_id for t in overdue})).values()
                     if w.group_problem == GroupProblem.REMOVED
                 }
                 overdue = [t for t in overdue if t.ward_id not in gone]
@@ -156,8 +155,8 @@ class Dispatcher:
         if not chosen:
             return
         async with self.runtime.uow() as uow:
-            wards = {w.id: w for w in await uow.wards.many(list({t.ward_id for t in chosen}))}
-            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in chosen})}
+            wards = await queries.wards(uow, {t.ward_id for t in chosen})
+            stays = await queries.stays(uow, {t.stay_id for t in chosen})
         by_ward: dict[int, list[TaskOccurrence]] = defaultdict(list)
         for task in chosen:
             by_ward[task.ward_id].append(task)
@@ -219,10 +218,6 @@ class Dispatcher:
         await group_state.note_failure(
             self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=error
         )
-
-
-async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
-    return await uow.stays.many(list(ids))
 
 
 def _who(t: Texts, stays: dict[int, Stay], task: TaskOccurrence) -> str:
@@ -340,7 +335,7 @@ async def on_task_button(tn: Turn, data: str) -> None:
         if raw_ward is None:
             # A button drawn before buttons named their ward: it stands for the task's own
             # ward, so a member of that ward can still use it and nobody else can.
-            old = await tn.uow.tasks.get(task_id)
+            old = await queries.task(tn.uow, task_id=task_id)
             raw_ward = str(old.ward_id if old is not None else 0)
         ward, task = await tasks.task_of_ward(
             tn.uow, actor=tn.actor, ward_id=int(raw_ward), task_id=task_id
@@ -404,8 +399,8 @@ async def _refresh_message(
         slot = await tasks.message_slot(uow, ward=ward, chat_id=chat_id, message_id=message_id)
         if slot is None:
             return
-        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in slot.tasks})}
-        members = {m.user_id: m.display_name for m in await uow.members.of_ward(ward.id)}
+        stays = await queries.stays(uow, {t.stay_id for t in slot.tasks})
+        members = await queries.member_names(uow, ward_id=ward.id)
     t = texts(ward.locale, ward.timezone)
     text, markup = render_slot(
         t, slot.start, slot.late, slot.tasks, stays, members, choosing=choosing

@@ -21,6 +21,7 @@ __all__ = [
     "Catalogue",
     "add_custom_tag",
     "disable_tag",
+    "disabled_tag_codes",
     "enable_tag",
     "one_kind",
     "ward_catalogue",
@@ -69,6 +70,11 @@ async def ward_tag_kinds(uow: UnitOfWork, *, ward: Ward) -> tuple[TagKind, ...]:
     """The kinds nurses of this ward can tag with: the defaults the ward has not switched
     off, then the ward's own, in that order (the order badges print in)."""
     return (await ward_catalogue(uow, ward)).enabled
+
+
+async def disabled_tag_codes(uow: UnitOfWork, *, ward: Ward) -> list[str]:
+    """The codes of the tags this ward has switched off, as `/tags` lists them."""
+    return [s.code for s in await uow.ward_tags.of_ward(ward.id) if not s.enabled]
 
 
 def one_kind(word: str, kinds: Sequence[TagKind], locale: str) -> TagKind:
