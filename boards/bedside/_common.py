@@ -1,4 +1,4 @@
-"""Helpers the bedside modules share: cleaning, echoing and listing words in a language."""
+"""Helpers the bedside modules share: a tag's name and a list of names in a locale's language."""
 
 from __future__ import annotations
 
@@ -6,21 +6,14 @@ from collections.abc import Iterable
 
 from boards.i18n import is_chinese
 from boards.tags import TagKind
-from boards.text import excerpt
 
 __all__ = [
     "CUSTOM_DEFAULT_COLOUR",
     "joined",
-    "shown",
     "tag_name",
 ]
 
 CUSTOM_DEFAULT_COLOUR = "#616161"
-
-
-def shown(word: str) -> str:
-    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
-    return excerpt(word, 16)
 
 
 def tag_name(kind: TagKind, locale: str) -> str:

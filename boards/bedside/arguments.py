@@ -7,12 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from boards.bedside._common import shown
 from boards.errors import BadInput
 from boards.lines import DEFAULT_LINES, LineKind, line_candidates
 from boards.parsing import parse_clock
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
-from boards.text import clean_text
+from boards.text import clean_text, excerpt
 
 __all__ = ["parse_line_args", "parse_tag_args"]
 
@@ -108,7 +107,7 @@ def _day(word: str, local_today: date) -> tuple[date, str] | None:
         if m.group(1) is None and day - local_today > _YEAR_WRAP:
             day = date(year - 1, day.month, day.day)
     except ValueError as exc:
-        raise BadInput("err.time_form", value=shown(word)) from exc
+        raise BadInput("err.time_form", value=excerpt(word)) from exc
     return day, m.group(4) or ""
 
 
