@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from boards import bedside, tasks, transfers
+from boards import bedside, groups, tasks, transfers
 from boards.board import render_board
 from boards.board_data import BoardData, TransferLine
 from boards.i18n import texts
@@ -171,11 +171,9 @@ class BoardPublisher:
             await group_state.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
             log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
         async with transaction(self._uow) as uow:
-            current = await uow.wards.get(ward_id)
-            if current is not None and current.group_chat_id == ward.group_chat_id:
-                await uow.wards.update(
-                    dataclasses.replace(current, board_message_id=message.message_id)
-                )
+            await groups.record_board_message(
+                uow, ward_id=ward_id, chat_id=ward.group_chat_id, message_id=message.message_id
+            )
 
     async def _follow(self, bot: Bot, ward: Ward, new_chat_id: int) -> None:
         """The group became a supergroup: move the ward there and post the board in it."""
