@@ -24,15 +24,16 @@ from typing import Any, cast
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import AIORateLimiter, Defaults, ExtBot
 
-from boards import tasks
+from boards import queries, tasks
 from boards.clock import ManualClock
 from boards.i18n import texts
 from boards.model import Age, Sex, Stay, TaskKind, TaskOccurrence, Ward
 from bot.emulator import BotApiEmulator
-from bot.reminders import TASKS_PER_MESSAGE, Dispatcher, _stays, render_slot
+from bot.reminders import TASKS_PER_MESSAGE, Dispatcher, render_slot
 from bot.runtime import Runtime
+from bot.transaction import transaction
 from storage.migrate import open_database
 from storage.uow import Database
 
@@ -162,7 +163,9 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
 
         async def one_claim() -> list[TaskOccurrence]:
             async with db.uow() as uow:
-                return await tasks.claim_due(uow, now=NOW, owner=owner)
+                claimed = await tasks.claim_due(uow, now=NOW, owner=owner)
+                await uow.commit()
+                return claimed
 
         batch = await claim.time(one_claim)
         rounds += 1
@@ -175,7 +178,7 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
         async with db.uow() as uow:
             zones = await tasks.ward_zones(uow, {t.ward_id for t in claimed})
             wards = {w.id: w for w in await uow.wards.many(list(zones))}
-            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in claimed})}
+            stays = await queries.stays(uow, {t.stay_id for t in claimed})
         return zones, wards, stays
 
     zones, wards, stays = await load.time(load_all)
@@ -239,9 +242,17 @@ class _BenchRuntime:
     def uow(self) -> Any:
         return self.uow_factory()
 
+    def transaction(self) -> Any:
+        return transaction(self.uow_factory)
+
 
 def _bot(emu: BotApiEmulator, limiter: AIORateLimiter) -> ExtBot[Any]:
-    return ExtBot(TOKEN, base_url=f"{emu.api_root}/bot", rate_limiter=limiter)
+    return ExtBot(
+        TOKEN,
+        base_url=f"{emu.api_root}/bot",
+        rate_limiter=limiter,
+        defaults=Defaults(parse_mode=ParseMode.HTML),  # as bot.app builds it
+    )
 
 
 def _sends(emu: BotApiEmulator) -> tuple[int, int]:
@@ -302,9 +313,7 @@ async def _naive_send(
     started = time.perf_counter()
     for task in items:  # one after another, as a sender awaiting each message would
         body, markup = render_slot(t, DUE, False, [task], stays)
-        await bot.send_message(
-            chat_of[task.ward_id], body, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        await bot.send_message(chat_of[task.ward_id], body, reply_markup=markup)
     return time.perf_counter() - started
 
 
@@ -319,7 +328,7 @@ async def _naive(
     total = len(claimed)
     chat_of = {ward.id: ward.group_chat_id or 0 for ward in made}
     async with db.uow() as uow:
-        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in claimed[:cap]})}
+        stays = await queries.stays(uow, {t.stay_id for t in claimed[:cap]})
     by_ward: dict[int, list[TaskOccurrence]] = {}
     for task in claimed:
         by_ward.setdefault(task.ward_id, []).append(task)
@@ -354,7 +363,7 @@ async def _naive(
         emu.add_group(chat_of[ward.id], ward.name)
         limiter = AIORateLimiter(group_time_period=window, max_retries=5)
         async with db.uow() as uow:
-            stays.update({s.id: s for s in await _stays(uow, {t.stay_id for t in one_ward})})
+            stays.update(await queries.stays(uow, {t.stay_id for t in one_ward}))
         async with _bot(emu, limiter) as bot:
             elapsed = await _naive_send(bot, one_ward, stays, chat_of)
         sent, refused = _sends(emu)

@@ -15,6 +15,7 @@ __all__ = [
     "GroupState",
     "move_group",
     "note_group_state",
+    "record_board_message",
 ]
 
 
@@ -135,3 +136,15 @@ async def note_group_state(
     )
     heads = tuple(m for m in await uow.members.of_ward(ward.id) if m.is_head)
     return GroupState(updated, ward, heads)
+
+
+async def record_board_message(
+    uow: UnitOfWork, *, ward_id: int, chat_id: int, message_id: int
+) -> Ward | None:
+    """The board was posted afresh as `message_id` in `chat_id`: later refreshes edit that
+    one. Not recorded if the ward has moved to another chat (or gone) since; the ward as
+    it is now when it was."""
+    current = await uow.wards.get(ward_id)
+    if current is None or current.group_chat_id != chat_id:
+        return None
+    return await uow.wards.update(dataclasses.replace(current, board_message_id=message_id))

@@ -13,12 +13,16 @@ from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
+from boards.text import to_traditional
+
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
     "Texts",
     "catalogue",
+    "is_chinese",
     "normalise_locale",
+    "pick",
     "texts",
 ]
 
@@ -66,6 +70,21 @@ def normalise_locale(text: str | None) -> str | None:
     return _ALIASES.get(text.strip().lower())
 
 
+def is_chinese(locale: str | None) -> bool:
+    """Whether text in this locale is Chinese (the names a catalogue does not hold, such as a
+    tag's `name_zh` or `name_en`): a locale we do not know reads as the default, Chinese."""
+    return (normalise_locale(locale) or DEFAULT_LOCALE).startswith("zh")
+
+
+def pick(locale: str | None, chinese: str, english: str) -> str:
+    """The one of a domain name's two spellings (a tag's, a line's, a shift's) in this
+    locale: English, Chinese, or the Chinese drafted in Traditional for zh_TW."""
+    known = normalise_locale(locale) or DEFAULT_LOCALE
+    if not known.startswith("zh"):
+        return english
+    return to_traditional(chinese) if known == "zh_TW" else chinese
+
+
 @functools.cache
 def catalogue(locale: str) -> dict[str, str]:
     """The key → text table of one locale, loaded once from its .po file."""
@@ -100,6 +119,15 @@ class Texts:
             # In a ward a missing key must not crash a reply: the key itself is shown.
             text = fallback or key
         return text.format(**params) if params else text
+
+    @property
+    def chinese(self) -> bool:
+        """Whether this locale is Chinese: choose between a `name_zh` and a `name_en`."""
+        return is_chinese(self.locale)
+
+    def pick(self, chinese: str, english: str) -> str:
+        """The one of two names (a tag's, a line's, a shift's) in this locale's language."""
+        return pick(self.locale, chinese, english)
 
     def has(self, key: str) -> bool:
         return key in self._table

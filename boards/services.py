@@ -190,6 +190,16 @@ async def set_ward_locale(
     return changed
 
 
+async def warn_group_sees_once(uow: UnitOfWork, clock: Clock, *, user_id: int) -> bool:
+    """Whether to tell the nurse that notes typed here are read by the whole ward group:
+    the first time only (that she was told is recorded)."""
+    prefs = await uow.users.get(user_id) or UserPrefs(user_id)
+    if prefs.notes_warned_at is not None:
+        return False
+    await uow.users.put(dataclasses.replace(prefs, notes_warned_at=clock.now()))
+    return True
+
+
 async def bind_group(
     uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, chat_id: int
 ) -> Ward:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     BaseRateLimiter,
@@ -15,6 +16,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     filters,
 )
@@ -115,6 +117,9 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=WardContext))
+        # Every text we send is HTML, escaped where it echoes what someone typed: said once
+        # here, not at each send. Something sent as plain text says parse_mode=None.
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(rate_limiter or PriorityRateLimiter(max_retries=5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -10,8 +10,9 @@ from datetime import datetime
 from telegram import InputFile
 
 from boards import bedside, commands, tasks
+from boards.access import occupant
 from boards.errors import BadInput, WardError
-from boards.model import AuditEntry, Stay, Ward
+from boards.model import Stay, Ward
 from boards.signs import (
     render_line_label_png,
     render_sign_pdf,
@@ -51,7 +52,7 @@ async def _tag(tn: Turn, args: list[str]) -> None:
     tn.changed(ward.id)
     await tn.commit()
     kind = next(k for k in kinds if k.code == tag.code)
-    name = kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en
+    name = tn.t.pick(kind.name_zh, kind.name_en)
     # The group sees that a tag exists, never its detail (allergens are patient data).
     shown = f"{name}：{tag.detail}" if tag.detail and tn.private else name
     await tn.reply(tn.t("tag.ok", who=html.escape(tn.who(stay)), tag=html.escape(shown)))
@@ -69,11 +70,7 @@ async def _untag(tn: Turn, args: list[str]) -> None:
     await tn.commit()
     kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
     kind = next((k for k in kinds if k.code == tag.code), None)
-    name = (
-        tag.code
-        if kind is None
-        else (kind.name_zh if tn.t.locale.startswith("zh") else kind.name_en)
-    )
+    name = tag.code if kind is None else tn.t.pick(kind.name_zh, kind.name_en)
     await tn.reply(tn.t("untag.ok", who=html.escape(tn.who(stay)), tag=html.escape(name)))
 
 
@@ -143,7 +140,7 @@ async def _sign(tn: Turn, args: list[str]) -> None:
         asyncio.to_thread(render_sign_png, sign, words=words),
         asyncio.to_thread(render_sign_pdf, sign, words=words),
     )
-    caption = tn.t("sign.ok_new" if rest else "sign.ok", bed=tn.t.bed(stay.bed))
+    caption = tn.t("sign.ok_new" if rest else "sign.ok", bed=html.escape(tn.t.bed(stay.bed)))
     await tn.context.bot.send_photo(tn.chat_id, photo=png, caption=caption)
     await tn.context.bot.send_document(
         tn.chat_id, document=InputFile(pdf, filename=f"sign-bed-{_file_bed(stay.bed)}.pdf")
@@ -182,9 +179,7 @@ async def _labels(tn: Turn, args: list[str]) -> None:
     bed, rest = _bed(tn, ward, args)
     if rest:
         raise BadInput("err.extra_args")
-    stay = await tn.uow.stays.active_in_bed(ward.id, bed)
-    if stay is None:
-        raise BadInput("err.bed_empty", bed=bed)
+    stay = await occupant(tn.uow, ward, bed)
     view = await bedside.bedside_view(tn.uow, tn.runtime.clock, ward=ward, stays=[stay])
     sign = bedside.build_bed_sign(
         ward, stay, view[stay.id], deep_link=deep_link(tn, stay), now=tn.runtime.clock.now()
@@ -201,14 +196,15 @@ async def _labels(tn: Turn, args: list[str]) -> None:
             words=words,
         )
         await tn.context.bot.send_photo(
-            tn.chat_id, photo=png, caption=tn.t("labels.ok", bed=tn.t.bed(bed), n=number)
+            tn.chat_id,
+            photo=png,
+            caption=tn.t("labels.ok", bed=html.escape(tn.t.bed(bed)), n=number),
         )
 
 
 async def _tags(tn: Turn, args: list[str]) -> None:
     """The ward's warning tags; the head nurse switches them on and off and adds her own."""
     ward, _ = await tn.ward()
-    zh = tn.t.locale.startswith("zh")
     if args:
         action, words = args[0].lower(), " ".join(args[1:])
         if not words:
@@ -235,13 +231,13 @@ async def _tags(tn: Turn, args: list[str]) -> None:
             raise BadInput("err.tags_action", value=excerpt(action, 12))
         tn.changed(ward.id)
         await tn.commit()
-        await tn.reply(tn.t(key, tag=html.escape(kind.name_zh if zh else kind.name_en)))
+        await tn.reply(tn.t(key, tag=html.escape(tn.t.pick(kind.name_zh, kind.name_en))))
         return
     kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
-    off = [s.code for s in await tn.uow.ward_tags.of_ward(ward.id) if not s.enabled]
+    off = await bedside.disabled_tag_codes(tn.uow, ward=ward)
     lines = [tn.t("tags.title", ward=html.escape(ward.name))]
     for k in kinds:
-        name, badge = (k.name_zh, k.badge_zh) if zh else (k.name_en, k.badge_en)
+        name, badge = tn.t.pick(k.name_zh, k.name_en), tn.t.pick(k.badge_zh, k.badge_en)
         lines.append(f"• {html.escape(name)}（{html.escape(badge)}）")
     if off:
         lines.append(tn.t("tags.off_list", codes=html.escape("、".join(off))))
@@ -260,33 +256,12 @@ def _file_bed(bed: str) -> str:
 
 async def open_scanned_sign(tn: Turn, token: str) -> Stay | None:
     """The stay behind a scanned sign, for a ward member; None (and an audit entry) else."""
-    try:
-        ward, stay = await bedside.open_sign(tn.uow, actor=tn.actor, token=token)
-    except WardError:
-        # The head nurse of the patient's ward sees who scanned a sign they may not open.
-        # Only reads happened in this transaction, so committing keeps just this entry.
-        stay_or_none = await bedside.stay_by_token(tn.uow, token=token)
-        await tn.uow.audit.add(
-            AuditEntry(
-                ward_id=stay_or_none.ward_id if stay_or_none is not None else None,
-                actor_id=tn.user_id,
-                at=tn.runtime.clock.now(),
-                action="sign:scan_refused",
-                target=f"bed {stay_or_none.bed}" if stay_or_none is not None else "link",
-            )
-        )
-        await tn.commit()
-        return None
-    await tn.uow.audit.add(
-        AuditEntry(
-            ward_id=ward.id,
-            actor_id=tn.user_id,
-            at=tn.runtime.clock.now(),
-            action="sign:scan",
-            target=f"bed {stay.bed}",
-        )
-    )
+    opened = await bedside.scan_sign(tn.uow, tn.runtime.clock, actor=tn.actor, token=token)
+    # Kept either way: the scan's audit entry is all this transaction wrote.
     await tn.commit()
+    if opened is None:
+        return None
+    ward, stay = opened
     tn.use_ward(ward)
     return stay
 

@@ -6,6 +6,7 @@ problem from an error or a ChatMember, following a migration, telling the head n
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import (
@@ -25,6 +26,7 @@ from boards.groups import GroupProblem, GroupState
 from boards.i18n import texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWorkFactory
+from bot.transaction import transaction
 
 __all__ = [
     "actor_of",
@@ -102,7 +104,7 @@ async def follow_migration(
     found = await ward_on(uow_factory, old_chat_id) or await ward_on(uow_factory, new_chat_id)
     if found is None:
         return None
-    async with uow_factory() as uow:
+    async with transaction(uow_factory) as uow:
         move = await groups.move_group(
             uow,
             clock,
@@ -111,7 +113,6 @@ async def follow_migration(
             old_chat_id=old_chat_id,
             new_chat_id=new_chat_id,
         )
-        await uow.commit()
     if move is None:
         return None
     if move.moved:
@@ -128,11 +129,10 @@ async def record_state(
     problem: GroupProblem | None,
     actor: Actor,
 ) -> GroupState | None:
-    async with uow_factory() as uow:
+    async with transaction(uow_factory) as uow:
         state = await groups.note_group_state(
             uow, clock, actor=actor, ward_id=ward_id, chat_id=chat_id, problem=problem
         )
-        await uow.commit()
     if state is not None:
         log.warning(
             "group of ward %s: %s (was %s)",
@@ -154,7 +154,7 @@ async def tell_heads(uow_factory: UnitOfWorkFactory, bot: Bot, state: GroupState
         mine = prefs[head.user_id]
         t = texts(mine.locale if mine and mine.locale else ward.locale, ward.timezone)
         try:
-            await bot.send_message(head.user_id, t(key, ward=ward.name))
+            await bot.send_message(head.user_id, t(key, ward=html.escape(ward.name)))
         except TelegramError:
             log.warning("could not tell a head nurse of ward %s about its group", ward.id)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -11,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.error import TelegramError
 
-from boards import bedside, commands, services, tasks
+from boards import bedside, commands, queries, services, tasks
 from boards.board import render_board
 from boards.board_data import BedsideInfo
 from boards.board_load import load_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
-from boards.model import ItemKind, Stay, UserPrefs, Ward
+from boards.model import ItemKind, Stay, Ward
 from boards.views.card import card_view
 from boards.views.telegram_html import card_html
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
@@ -97,10 +96,9 @@ async def _ward(tn: Turn, args: list[str]) -> None:
 
 
 async def _ward_choice(tn: Turn) -> None:
-    memberships = [m for m in await tn.uow.members.of_user(tn.user_id) if m.approved]
-    if not memberships:
+    wards = await queries.my_wards(tn.uow, user_id=tn.user_id)
+    if not wards:
         raise WardError("err.no_ward")
-    wards = await tn.uow.wards.many([m.ward_id for m in memberships])
     try:
         current, _ = await services.current_ward(tn.uow, user_id=tn.user_id)
         current_id: int | None = current.id
@@ -135,8 +133,7 @@ async def _bind(tn: Turn, args: list[str]) -> None:
     """`/bind` in the group: the ward she heads (named, `/bind 病区名`, if she heads several)."""
     if tn.private:
         raise Forbidden("err.group_only")
-    heads = [m for m in await tn.uow.members.of_user(tn.user_id) if m.is_head]
-    wards = await tn.uow.wards.many([m.ward_id for m in heads])
+    wards = await queries.headed_wards(tn.uow, user_id=tn.user_id)
     wanted = " ".join(args)
     chosen = [w for w in wards if w.name == wanted] if wanted else wards
     if not wards:
@@ -294,11 +291,7 @@ async def _warn_group_sees(tn: Turn, ward: Ward) -> bool:
     """Once per nurse: free text typed here is read by everyone in the ward group."""
     if ward.group_chat_id is None or not (await tasks.get_policy(tn.uow, ward=ward)).group_notes:
         return False
-    prefs = await tn.uow.users.get(tn.user_id) or UserPrefs(tn.user_id)
-    if prefs.notes_warned_at is not None:
-        return False
-    await tn.uow.users.put(dataclasses.replace(prefs, notes_warned_at=tn.runtime.clock.now()))
-    return True
+    return await services.warn_group_sees_once(tn.uow, tn.runtime.clock, user_id=tn.user_id)
 
 
 async def _card(tn: Turn, args: list[str]) -> None:

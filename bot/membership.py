@@ -8,7 +8,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from boards import membership
+from boards import membership, queries
 from boards.errors import Forbidden
 from boards.i18n import Texts
 from boards.model import Member, MemberStatus
@@ -107,11 +107,7 @@ async def _invite(tn: Turn, args: list[str]) -> None:
 
 async def _members(tn: Turn, args: list[str]) -> None:
     ward, me = await tn.ward()
-    people = [
-        m
-        for m in await tn.uow.members.of_ward(ward.id)
-        if m.status in (MemberStatus.APPROVED, MemberStatus.PENDING)
-    ]
+    people = await queries.listed_members(tn.uow, ward_id=ward.id)
     lines = [tn.t("members.title", ward=html.escape(ward.name), n=len(people))]
     rows: list[list[InlineKeyboardButton]] = []
     hospital = await tn.hospital()
@@ -210,7 +206,7 @@ async def on_member_button(tn: Turn, data: str) -> None:
     _, action, ward_id, user_id = parts
     query = tn.update.callback_query
     assert query is not None
-    ward = await tn.uow.wards.get(int(ward_id))
+    ward = await queries.ward(tn.uow, ward_id=int(ward_id))
     if ward is None:
         raise Forbidden("err.not_member")
     tn.use_ward(ward)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -11,9 +10,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from boards import groups
 from boards.board import render_board
 from boards.board_load import load_board
 from boards.i18n import texts
@@ -21,6 +20,7 @@ from boards.model import GroupProblem, Ward
 from boards.ports import Clock, UnitOfWorkFactory
 from bot import group_state
 from bot.logsafe import log_failure
+from bot.transaction import transaction
 
 __all__ = ["BoardPublisher", "load_board"]
 
@@ -104,7 +104,6 @@ class BoardPublisher:
                     text,
                     chat_id=ward.group_chat_id,
                     message_id=ward.board_message_id,
-                    parse_mode=ParseMode.HTML,
                 )
                 self.edits += 1
                 return
@@ -130,7 +129,7 @@ class BoardPublisher:
                     return
                 log.info("board message of ward %s is gone; posting it again", ward_id)
         try:
-            message = await bot.send_message(ward.group_chat_id, text, parse_mode=ParseMode.HTML)
+            message = await bot.send_message(ward.group_chat_id, text)
         except ChatMigrated as exc:
             await self._follow(bot, ward, exc.new_chat_id)
             return
@@ -148,13 +147,10 @@ class BoardPublisher:
             # No right to pin: the head nurse is told (once); the board is posted regardless.
             await group_state.note_failure(self._uow, self._clock, bot, ward=ward, error=exc)
             log.warning("could not pin the board of ward %s (is the bot an admin?)", ward_id)
-        async with self._uow() as uow:
-            current = await uow.wards.get(ward_id)
-            if current is not None and current.group_chat_id == ward.group_chat_id:
-                await uow.wards.update(
-                    dataclasses.replace(current, board_message_id=message.message_id)
-                )
-                await uow.commit()
+        async with transaction(self._uow) as uow:
+            await groups.record_board_message(
+                uow, ward_id=ward_id, chat_id=ward.group_chat_id, message_id=message.message_id
+            )
 
     async def _follow(self, bot: Bot, ward: Ward, new_chat_id: int) -> None:
         """The group became a supergroup: move the ward there and post the board in it."""

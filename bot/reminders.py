@@ -13,15 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 
-from boards import tasks
+from boards import queries, tasks
 from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
-from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
-from boards.ports import UnitOfWork
+from boards.model import GroupProblem, Stay, TaskKind, TaskOccurrence, TaskStatus, Ward
 from boards.schedule import is_external, is_iv
 from boards.views.slot import slot_view, task_who
 from boards.views.tasks import task_list_view
@@ -67,13 +65,14 @@ class Dispatcher:
         clock = self.runtime.clock
         now = clock.now()
         if self._materialised is None or now - self._materialised >= _MATERIALISE_EVERY:
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.materialise(uow, clock)
-                await uow.commit()
             self._materialised = now
         claimed: list[TaskOccurrence] = []
         while True:
-            async with self.runtime.uow() as uow:
+            # Each lease is committed as its block ends: visible to other instances before
+            # anything is sent.
+            async with self.runtime.transaction() as uow:
                 batch = await tasks.claim_due(uow, now=now, owner=self.owner)
             if not batch:
                 break
@@ -85,8 +84,8 @@ class Dispatcher:
     async def _deliver(self, bot: Bot, claimed: Sequence[TaskOccurrence]) -> None:
         async with self.runtime.uow() as uow:
             zones = await tasks.ward_zones(uow, {t.ward_id for t in claimed})
-            wards = {w.id: w for w in await uow.wards.many(list(zones))}
-            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in claimed})}
+            wards = await queries.wards(uow, zones)
+            stays = await queries.stays(uow, {t.stay_id for t in claimed})
         for slot in tasks.group_slots(claimed, zones):
             ward = wards[slot.ward_id]
             for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
@@ -107,15 +106,13 @@ class Dispatcher:
         ids = [t.id for t in chunk]
         if ward.group_chat_id is None:
             # Nowhere to send: give the tasks back; /tasks still lists them.
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
         t = texts(ward.locale, ward.timezone)
         text, markup = render_slot(t, slot.start, slot.late, chunk, stays)
         try:
-            message = await send_urgent(
-                bot, ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
+            message = await send_urgent(bot, ward.group_chat_id, text, reply_markup=markup)
         except TelegramError as exc:
             if isinstance(exc, ChatMigrated) and (moved := await self._follow(bot, ward, exc)):
                 # Still leased to this dispatcher: sent to the new chat now, recorded once.
@@ -125,10 +122,11 @@ class Dispatcher:
             # alone (no claims) until the bot is back; the tasks stay due meanwhile.
             await self._note_failure(bot, ward, exc)
             log.warning("reminder for ward %s not delivered; will retry", ward.id)
-            async with self.runtime.uow() as uow:
+            async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
-        async with self.runtime.uow() as uow:
+        # Recorded after the send, in a transaction of its own.
+        async with self.runtime.transaction() as uow:
             await tasks.mark_sent(
                 uow,
                 task_ids=ids,
@@ -139,25 +137,27 @@ class Dispatcher:
             )
 
     async def _escalate(self, bot: Bot, now: datetime) -> None:
-        async with self.runtime.uow() as uow:
+        async with self.runtime.transaction() as uow:
             overdue = await tasks.due_for_escalation(uow, now=now)
             if overdue:
                 # A group the bot was removed from gets its notices once the bot is back.
                 gone = {
                     w.id
-                    for w in await uow.wards.many(list({t.ward_id for t in overdue}))
+                    for w in (await queries.wards(uow, {t.ward_id for t in overdue})).values()
                     if w.group_problem == GroupProblem.REMOVED
                 }
                 overdue = [t for t in overdue if t.ward_id not in gone]
-            if not overdue:
-                return
-            # Marked before sending: one notice at most, never two (the board keeps showing
-            # the task as overdue whatever happens to this message).
-            marked = set(await tasks.mark_escalated(uow, task_ids=[t.id for t in overdue], at=now))
-            await uow.commit()
-            chosen = [t for t in overdue if t.id in marked]
-            wards = {w.id: w for w in await uow.wards.many(list({t.ward_id for t in chosen}))}
-            stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in chosen})}
+            # Marked, and committed as the block ends, before sending: one notice at most,
+            # never two (the board keeps showing the task as overdue whatever happens to
+            # this message).
+            ids = [t.id for t in overdue]
+            marked = set(await tasks.mark_escalated(uow, task_ids=ids, at=now)) if ids else set()
+        chosen = [t for t in overdue if t.id in marked]
+        if not chosen:
+            return
+        async with self.runtime.uow() as uow:
+            wards = await queries.wards(uow, {t.ward_id for t in chosen})
+            stays = await queries.stays(uow, {t.stay_id for t in chosen})
         by_ward: dict[int, list[TaskOccurrence]] = defaultdict(list)
         for task in chosen:
             by_ward[task.ward_id].append(task)
@@ -180,9 +180,7 @@ class Dispatcher:
                     )
                 )
             try:
-                await send_urgent(
-                    bot, ward.group_chat_id, "\n".join(lines), parse_mode=ParseMode.HTML
-                )
+                await send_urgent(bot, ward.group_chat_id, "\n".join(lines))
             except TelegramError as exc:
                 if isinstance(exc, ChatMigrated):
                     await self._notice_moved(bot, ward, exc, "\n".join(lines))
@@ -212,7 +210,7 @@ class Dispatcher:
             log.warning("overdue notice for ward %s not delivered", ward.id)
             return
         try:
-            await bot.send_message(moved.group_chat_id, text, parse_mode=ParseMode.HTML)
+            await bot.send_message(moved.group_chat_id, text)
         except TelegramError as exc:
             await self._note_failure(bot, moved, exc)
             log.warning("overdue notice for ward %s not delivered", ward.id)
@@ -221,10 +219,6 @@ class Dispatcher:
         await group_state.note_failure(
             self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=error
         )
-
-
-async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
-    return await uow.stays.many(list(ids))
 
 
 def _data(task: TaskOccurrence, action: str) -> str:
@@ -312,7 +306,7 @@ async def on_task_button(tn: Turn, data: str) -> None:
         if raw_ward is None:
             # A button drawn before buttons named their ward: it stands for the task's own
             # ward, so a member of that ward can still use it and nobody else can.
-            old = await tn.uow.tasks.get(task_id)
+            old = await queries.task(tn.uow, task_id=task_id)
             raw_ward = str(old.ward_id if old is not None else 0)
         ward, task = await tasks.task_of_ward(
             tn.uow, actor=tn.actor, ward_id=int(raw_ward), task_id=task_id
@@ -376,8 +370,8 @@ async def _refresh_message(
         slot = await tasks.message_slot(uow, ward=ward, chat_id=chat_id, message_id=message_id)
         if slot is None:
             return
-        stays = {s.id: s for s in await _stays(uow, {t.stay_id for t in slot.tasks})}
-        members = {m.user_id: m.display_name for m in await uow.members.of_ward(ward.id)}
+        stays = await queries.stays(uow, {t.stay_id for t in slot.tasks})
+        members = await queries.member_names(uow, ward_id=ward.id)
     t = texts(ward.locale, ward.timezone)
     text, markup = render_slot(
         t, slot.start, slot.late, slot.tasks, stays, members, choosing=choosing
@@ -387,7 +381,6 @@ async def _refresh_message(
             text,
             chat_id=chat_id,
             message_id=message_id,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
     except TelegramError:
@@ -463,7 +456,7 @@ async def _meds(tn: Turn, args: list[str]) -> None:
     await tn.reply("\n".join(lines))
 
 
-def _stopper(stop: Callable[..., Awaitable[tasks.Stopped]], done_key: str) -> Action:
+def _stopper(kind: TaskKind, done_key: str) -> Action:
     """`/stopmed` and `/stopremind`: `床号 编号`, the number as /meds lists it."""
 
     async def action(tn: Turn, args: list[str]) -> None:
@@ -471,12 +464,13 @@ def _stopper(stop: Callable[..., Awaitable[tasks.Stopped]], done_key: str) -> Ac
         if len(args) != 2 or not args[1].lstrip("#").isdigit():
             raise BadInput("err.missing_args")
         bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-        stopped = await stop(
+        stopped = await tasks.stop(
             tn.uow,
             tn.runtime.clock,
             actor=tn.actor,
             ward=ward,
             bed=bed,
+            kind=kind,
             number=int(args[1].lstrip("#")),
         )
         tn.changed(ward.id)
@@ -523,8 +517,8 @@ async def _tasks(tn: Turn, args: list[str]) -> None:
 REMINDER_COMMANDS = {
     "med": _med,
     "meds": _meds,
-    "stopmed": _stopper(tasks.stop_order, "stopmed.ok"),
+    "stopmed": _stopper(TaskKind.MED, "stopmed.ok"),
     "remind": _remind,
-    "stopremind": _stopper(tasks.stop_reminder, "stopremind.ok"),
+    "stopremind": _stopper(TaskKind.REMINDER, "stopremind.ok"),
     "tasks": _tasks,
 }

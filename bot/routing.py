@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import TelegramError
 
+from boards import queries
 from boards.errors import BadInput, Conflict, Forbidden, WardError
 from boards.text import clean_text
 from bot.dialogue import CANCEL, Kind, check_answer, keyboard, parse_answer
@@ -103,7 +104,7 @@ async def _ask(tn: Turn) -> None:
     about = "".join(f"{tn.t.bed(bed)} · " for bed in dialogue.expected)
     beds: list[tuple[str, int]] = []
     if step.kind is Kind.OCCUPIED_BED:
-        beds = [(s.bed, s.id) for s in await tn.uow.stays.active(ward.id)]
+        beds = [(s.bed, s.id) for s in await queries.patients(tn.uow, ward_id=ward.id)]
         if not beds:
             tn.runtime.dialogues.end(tn.chat_id)
             await tn.reply(tn.t("dialogue.no_patients"))
@@ -137,7 +138,7 @@ async def _answer(tn: Turn, answer: str | None, *, stay_id: int | None = None) -
         await tn.reply(f"{tn.explain(error)}\n{tn.t(step.prompt)}")
         return
     if step.kind is Kind.OCCUPIED_BED:
-        stay = await tn.uow.stays.active_in_bed(ward.id, value)
+        stay = await queries.in_bed(tn.uow, ward_id=ward.id, bed=value)
         if stay is None:
             await tn.reply(f"{tn.t('err.bed_empty', bed=value)}\n{tn.t(step.prompt)}")
             return
@@ -195,7 +196,7 @@ async def on_card_button(tn: Turn, data: str) -> None:
         raise Forbidden("err.not_member")
     tn.pin_ward(int(ward_id))
     ward, _ = await tn.ward()
-    stay = await tn.uow.stays.get(int(stay_id))
+    stay = await queries.stay(tn.uow, stay_id=int(stay_id))
     if stay is None or stay.ward_id != ward.id:
         raise Forbidden("err.not_member")
     if not stay.active or stay.bed != bed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from bot.config import Settings
+from bot.transaction import transaction
 
 if TYPE_CHECKING:
     from bot.dialogue import Dialogues
@@ -31,7 +33,12 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
+        """A unit of work to read in (left uncommitted, it changes nothing)."""
         return self.uow_factory()
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work that commits when the block ends normally (see `transaction`)."""
+        return transaction(self.uow_factory)
 
 
 class WardContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

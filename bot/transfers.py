@@ -12,10 +12,10 @@ import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from boards import transfers
+from boards import queries, transfers
+from boards.access import occupant
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
@@ -42,9 +42,7 @@ async def _transfer(tn: Turn, args: list[str]) -> None:
         await tn.commit()
         await tn.reply(tn.t("transfer.cancelled", who=html.escape(tn.who(stay))))
         return
-    patient = await tn.uow.stays.active_in_bed(ward.id, request.bed)
-    if patient is None:
-        raise BadInput("err.bed_empty", bed=request.bed)
+    patient = await occupant(tn.uow, ward, request.bed)
     targets = await transfers.transfer_targets(tn.uow, ward=ward)
     if not targets:
         raise BadInput("err.transfer_no_wards")
@@ -127,9 +125,7 @@ async def _tell(
 ) -> None:
     # Someone who never opened a chat with the bot cannot be written to: the board shows it.
     with contextlib.suppress(TelegramError):
-        await tn.context.bot.send_message(
-            chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
-        )
+        await tn.context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def _offer(tn: Turn, parts: list[str]) -> None:
@@ -178,7 +174,7 @@ async def _offer(tn: Turn, parts: list[str]) -> None:
             _arrival_text(target_t, offer, stay, ward),
             _arrival_buttons(target_t, offer),
         )
-    for head in [m for m in await tn.uow.members.of_ward(target.id) if m.is_head]:
+    for head in await queries.heads_of(tn.uow, ward_id=target.id):
         head_t = await texts_for(tn, head.user_id, target.locale, target.timezone)
         await _tell(
             tn,
@@ -206,8 +202,8 @@ async def _decide(tn: Turn, kind: str, parts: list[str]) -> None:
         tn.changed(offer.from_ward_id)
         await tn.commit()
         await _edit(tn, tn.t("transfer.rejected_by", who=html.escape(tn.actor.name)), None)
-        source = await tn.uow.wards.get(offer.from_ward_id)
-        stay = await tn.uow.stays.get(offer.stay_id)
+        source = await queries.ward(tn.uow, ward_id=offer.from_ward_id)
+        stay = await queries.stay(tn.uow, stay_id=offer.stay_id)
         if source is not None and stay is not None:
             sender_t = await texts_for(tn, offer.requested_by, source.locale, source.timezone)
             await _tell(
@@ -234,7 +230,7 @@ async def _edit(tn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> Non
     if query is None or not isinstance(query.message, Message):
         return
     with contextlib.suppress(TelegramError):
-        await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(text, reply_markup=markup)
 
 
 async def on_transfer_button(tn: Turn, data: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 
 from boards import access, services
 from boards.errors import Conflict, Forbidden, WardError
@@ -144,7 +144,6 @@ class Turn:
         return await self.context.bot.send_message(
             chat_id or self.chat_id,
             text,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup,
             **kwargs,
         )

@@ -1,35 +1,24 @@
-"""Helpers the bedside modules share: cleaning, echoing and listing words in a language."""
+"""Helpers the bedside modules share: a tag's name and a list of names in a locale's language."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from boards.i18n import is_chinese, pick
 from boards.tags import TagKind
-from boards.text import excerpt
 
 __all__ = [
     "CUSTOM_DEFAULT_COLOUR",
-    "is_zh",
     "joined",
-    "shown",
     "tag_name",
 ]
 
 CUSTOM_DEFAULT_COLOUR = "#616161"
 
 
-def shown(word: str) -> str:
-    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
-    return excerpt(word, 16)
-
-
-def is_zh(locale: str) -> bool:
-    return not locale.startswith("en")
-
-
 def tag_name(kind: TagKind, locale: str) -> str:
-    return kind.name_zh if is_zh(locale) else kind.name_en
+    return pick(locale, kind.name_zh, kind.name_en)
 
 
 def joined(names: Iterable[str], locale: str) -> str:
-    return ("、" if is_zh(locale) else ", ").join(names)
+    return ("、" if is_chinese(locale) else ", ").join(names)

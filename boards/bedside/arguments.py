@@ -7,11 +7,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from boards.bedside._common import shown
 from boards.errors import BadInput
 from boards.lines import DEFAULT_LINES, LineKind, line_candidates
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
-from boards.text import clean_text
+from boards.text import clean_text, excerpt
 from boards.when import is_date_shaped, take_when
 
 __all__ = ["parse_line_args", "parse_tag_args"]
@@ -67,7 +66,7 @@ def _when(
     dwell limit is never reached later than it really is) and how many words it takes."""
     found = take_when(words[i:], now=now, tz=tz, day_alone=True)
     if found is None and is_date_shaped(words[i]):
-        raise BadInput("err.time_form", value=shown(words[i]))  # 11-31: no such day
+        raise BadInput("err.time_form", value=excerpt(words[i]))  # 11-31: no such day
     return found
 
 

@@ -6,13 +6,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from boards.bedside._common import is_zh
 from boards.board_data import ALLERGY_TAG, BedsideInfo
-from boards.i18n import texts
+from boards.i18n import is_chinese, normalise_locale, pick, texts
 from boards.lines import LineKind
 from boards.masking import mask_name
 from boards.model import NursingLevel, Stay, Ward
-from boards.signs import SIGN_WORDS_EN, SIGN_WORDS_ZH, BedSign, SignLine, SignTag, SignWords
+from boards.signs import (
+    SIGN_WORDS_EN,
+    SIGN_WORDS_TW,
+    SIGN_WORDS_ZH,
+    BedSign,
+    SignLine,
+    SignTag,
+    SignWords,
+)
 
 __all__ = ["LEVEL_COLOURS", "build_bed_sign", "sign_words"]
 
@@ -29,12 +36,14 @@ _NO_LEVEL_COLOUR = "#FFFFFF"
 
 
 def _line_name(kind: LineKind, locale: str) -> str:
-    return kind.name_zh if is_zh(locale) else kind.name_en
+    return pick(locale, kind.name_zh, kind.name_en)
 
 
 def sign_words(locale: str) -> SignWords:
     """The renderer's words for a locale (pass to render_sign_png / render_signs_pdf)."""
-    return SIGN_WORDS_ZH if is_zh(locale) else SIGN_WORDS_EN
+    if normalise_locale(locale) == "zh_TW":
+        return SIGN_WORDS_TW
+    return SIGN_WORDS_ZH if is_chinese(locale) else SIGN_WORDS_EN
 
 
 def build_bed_sign(
@@ -54,14 +63,14 @@ def build_bed_sign(
     """
     lang = locale or ward.locale
     t = texts(lang, ward.timezone)
-    zh = is_zh(t.locale)
+    zh = t.chinese
     tz = ZoneInfo(ward.timezone)
     bed = stay.bed
     if zh and bed.startswith("+"):
         bed = "加" + bed[1:]  # 加1床, as the board writes it
     tags = tuple(
         SignTag(
-            text=t_.kind.badge_zh if zh else t_.kind.badge_en,
+            text=t.pick(t_.kind.badge_zh, t_.kind.badge_en),
             colour=t_.kind.colour,
             detail=None if t_.kind.code == ALLERGY_TAG else t_.tag.detail,
         )

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from boards.access import Actor, record_audit, require_head
-from boards.bedside._common import CUSTOM_DEFAULT_COLOUR, joined, shown, tag_name
+from boards.bedside._common import CUSTOM_DEFAULT_COLOUR, joined, tag_name
 from boards.errors import BadInput, Conflict
 from boards.model import Ward, WardTagSetting
 from boards.ports import Clock, UnitOfWork
 from boards.tags import DEFAULT_TAGS, TagKind, normalise_key, tag_candidates
-from boards.text import clean_field, clean_text
+from boards.text import clean_field, clean_text, excerpt
 
 __all__ = [
     "MAX_TAG_NAME",
@@ -21,6 +21,7 @@ __all__ = [
     "Catalogue",
     "add_custom_tag",
     "disable_tag",
+    "disabled_tag_codes",
     "enable_tag",
     "one_kind",
     "ward_catalogue",
@@ -71,14 +72,19 @@ async def ward_tag_kinds(uow: UnitOfWork, *, ward: Ward) -> tuple[TagKind, ...]:
     return (await ward_catalogue(uow, ward)).enabled
 
 
+async def disabled_tag_codes(uow: UnitOfWork, *, ward: Ward) -> list[str]:
+    """The codes of the tags this ward has switched off, as `/tags` lists them."""
+    return [s.code for s in await uow.ward_tags.of_ward(ward.id) if not s.enabled]
+
+
 def one_kind(word: str, kinds: Sequence[TagKind], locale: str) -> TagKind:
     found = tag_candidates(word, kinds)
     if not found:
-        raise BadInput("err.tag_unknown", word=shown(word))
+        raise BadInput("err.tag_unknown", word=excerpt(word))
     if len(found) > 1:
         raise BadInput(
             "err.tag_ambiguous",
-            word=shown(word),
+            word=excerpt(word),
             options=joined((tag_name(k, locale) for k in found), locale),
         )
     return found[0]
@@ -157,7 +163,7 @@ def _colour(text: str) -> str:
         return _COLOUR_WORDS[raw]
     m = _HEX.fullmatch(raw)
     if m is None:
-        raise BadInput("err.colour_form", value=shown(text))
+        raise BadInput("err.colour_form", value=excerpt(text))
     digits = m.group(1)
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
@@ -206,7 +212,7 @@ async def add_custom_tag(
     if code is None:
         code = next(f"custom_{n}" for n in range(1, len(codes) + 2) if f"custom_{n}" not in codes)
     elif not _CODE.fullmatch(code):
-        raise BadInput("err.tag_code_form", value=shown(code))
+        raise BadInput("err.tag_code_form", value=excerpt(code))
     if code in codes:
         raise Conflict("err.tag_exists", name=code)
     for name in dict.fromkeys((zh, en, b_zh, b_en)):

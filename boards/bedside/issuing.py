@@ -20,7 +20,7 @@ from boards.errors import NotFound
 from boards.model import SignPrint, Stay, Ward
 from boards.ports import Clock, UnitOfWork
 
-__all__ = ["issue_sign", "issue_signs", "open_sign", "stay_by_token"]
+__all__ = ["issue_sign", "issue_signs", "open_sign", "scan_sign", "stay_by_token"]
 
 
 async def issue_signs(
@@ -107,4 +107,28 @@ async def open_sign(uow: UnitOfWork, *, actor: Actor, token: str) -> tuple[Ward,
     ward = await uow.wards.get(stay.ward_id) if stay is not None else None
     if stay is None or ward is None or await member_of(uow, ward.id, actor.user_id) is None:
         raise NotFound("err.link_invalid")
+    return ward, stay
+
+
+async def scan_sign(
+    uow: UnitOfWork, clock: Clock, *, actor: Actor, token: str
+) -> tuple[Ward, Stay] | None:
+    """A scanned sign opened (`open_sign`): the ward and stay for a member of the patient's
+    ward, None for everyone else and every dead link. Both are audited: the head nurse of
+    the patient's ward sees who scanned a sign they may not open. Only that entry is
+    written, so the caller commits either way."""
+    try:
+        ward, stay = await open_sign(uow, actor=actor, token=token)
+    except NotFound:
+        found = await stay_by_token(uow, token=token)
+        await record_audit(
+            uow,
+            clock,
+            actor,
+            found.ward_id if found is not None else None,
+            "sign:scan_refused",
+            f"bed {found.bed}" if found is not None else "link",
+        )
+        return None
+    await record_audit(uow, clock, actor, ward.id, "sign:scan", f"bed {stay.bed}")
     return ward, stay

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boards.access import Actor, occupant, record_audit, require_member
-from boards.bedside._common import joined, shown
+from boards.bedside._common import joined
 from boards.errors import BadInput, NotFound
 from boards.lines import DEFAULT_LINES, resolve_line
 from boards.model import PatientLine, Stay, Ward
 from boards.parsing import MAX_NAME
 from boards.ports import Clock, UnitOfWork
-from boards.text import clean_field, clean_text
+from boards.text import clean_field, clean_text, excerpt
 
 __all__ = ["CLOCK_SKEW", "MAX_PURPOSE", "MAX_SITE", "add_line", "numbered_lines", "remove_line"]
 
@@ -52,7 +52,7 @@ async def add_line(
     stay = await occupant(uow, ward, bed)
     kind = resolve_line(word, DEFAULT_LINES)
     if kind is None:
-        raise BadInput("err.line_unknown", word=shown(word))
+        raise BadInput("err.line_unknown", word=excerpt(word))
     now = clock.now()
     when = now if inserted_at is None else inserted_at
     if when.tzinfo is None or when.utcoffset() is None:
@@ -107,15 +107,15 @@ async def remove_line(
     else:
         kind = resolve_line(text, DEFAULT_LINES)
         if kind is None:
-            raise BadInput("err.line_unknown", word=shown(text))
+            raise BadInput("err.line_unknown", word=excerpt(text))
         chosen = [(n, ln) for n, ln in present if ln.code == kind.code]
         if not chosen:
-            raise NotFound("err.line_absent", bed=bed, line=shown(text))
+            raise NotFound("err.line_absent", bed=bed, line=excerpt(text))
         if len(chosen) > 1:
             raise BadInput(
                 "err.line_which",
                 bed=bed,
-                line=shown(text),
+                line=excerpt(text),
                 options=joined(
                     (f"{n}（{ln.site}）" if ln.site else str(n) for n, ln in chosen), ward.locale
                 ),

@@ -6,13 +6,13 @@ import dataclasses
 from typing import Any
 
 from boards.access import Actor, occupant, record_audit, require_member
-from boards.bedside._common import joined, shown, tag_name
+from boards.bedside._common import joined, tag_name
 from boards.bedside.catalogue import one_kind, ward_catalogue
 from boards.errors import BadInput, Conflict, NotFound
 from boards.model import PatientTag, Stay, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.tags import tag_candidates
-from boards.text import clean_field
+from boards.text import clean_field, excerpt
 
 __all__ = ["MAX_DETAIL", "tag_patient", "untag_patient"]
 
@@ -42,7 +42,7 @@ async def tag_patient(
     stay = await occupant(uow, ward, bed)
     catalogue = await ward_catalogue(uow, ward)
     if not tag_candidates(word, catalogue.enabled) and tag_candidates(word, catalogue.every):
-        raise BadInput("err.tag_disabled", tag=shown(word))
+        raise BadInput("err.tag_disabled", tag=excerpt(word))
     kind = one_kind(word, catalogue.enabled, ward.locale)
     text = clean_field(detail, limit=MAX_DETAIL)
     if kind.has_detail and text is None:
@@ -90,16 +90,16 @@ async def untag_patient(
     catalogue = await ward_catalogue(uow, ward)
     named = tag_candidates(word, catalogue.every)
     if not named:
-        raise BadInput("err.tag_unknown", word=shown(word))
+        raise BadInput("err.tag_unknown", word=excerpt(word))
     codes = {k.code for k in named}
     up = [t for t in await uow.tags.present([stay.id]) if t.code in codes]
     if not up:
-        raise NotFound("err.tag_absent", bed=bed, tag=shown(word))
+        raise NotFound("err.tag_absent", bed=bed, tag=excerpt(word))
     if len(up) > 1:
         by_code = catalogue.by_code()
         raise BadInput(
             "err.tag_ambiguous",
-            word=shown(word),
+            word=excerpt(word),
             options=joined((tag_name(by_code[t.code], ward.locale) for t in up), ward.locale),
         )
     removed = await uow.tags.update(

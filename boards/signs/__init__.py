@@ -3,6 +3,7 @@
 from boards.signs.colour import contrast_ratio, text_colour_for
 from boards.signs.content import (
     SIGN_WORDS_EN,
+    SIGN_WORDS_TW,
     SIGN_WORDS_ZH,
     BedSign,
     SignLine,
@@ -18,6 +19,7 @@ __all__ = [
     "LABEL_SIZE_MM",
     "SIGN_SIZE_MM",
     "SIGN_WORDS_EN",
+    "SIGN_WORDS_TW",
     "SIGN_WORDS_ZH",
     "BedSign",
     "SignLine",

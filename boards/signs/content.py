@@ -7,7 +7,15 @@ from datetime import date
 
 from boards.signs.colour import rgb
 
-__all__ = ["SIGN_WORDS_EN", "SIGN_WORDS_ZH", "BedSign", "SignLine", "SignTag", "SignWords"]
+__all__ = [
+    "SIGN_WORDS_EN",
+    "SIGN_WORDS_TW",
+    "SIGN_WORDS_ZH",
+    "BedSign",
+    "SignLine",
+    "SignTag",
+    "SignWords",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,18 @@ class SignWords:
 
 
 SIGN_WORDS_ZH = SignWords()
+# Hong Kong and Taiwan wards (GLOSSARY.md's zh_TW column: 置放, 管路).
+SIGN_WORDS_TW = SignWords(
+    title="床頭卡",
+    allergy="過敏",
+    lines="管路",
+    inserted="置放",
+    more_lines="…另{n}條",
+    more_tags="另{n}項",
+    hours="{n}小時",
+    no_limit="無固定期限",
+    iv="靜脈",
+)
 SIGN_WORDS_EN = SignWords(
     title="Bedside card",
     bed="Bed {bed}",

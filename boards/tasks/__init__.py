@@ -39,8 +39,7 @@ from boards.tasks.orders import (
     list_orders,
     list_reminders,
     prescribe,
-    stop_order,
-    stop_reminder,
+    stop,
 )
 from boards.tasks.parsing import (
     MAX_DOSE,
@@ -108,8 +107,7 @@ __all__ = [
     "row_order",
     "set_policy",
     "snooze",
-    "stop_order",
-    "stop_reminder",
+    "stop",
     "sync_line_care",
     "task_of_ward",
     "tasks_view",

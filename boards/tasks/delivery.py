@@ -53,7 +53,7 @@ async def claim_due(
     limit: int = CLAIM_LIMIT,
     late_after: timedelta = LATE_AFTER,
 ) -> list[TaskOccurrence]:
-    """Lease the tasks whose reminder time has come to `owner`, and commit.
+    """Lease the tasks whose reminder time has come to `owner`.
 
     Each task goes to exactly one claimer, also across bot instances on one PostgreSQL.
     The reminder time is the due time minus the ward's lead, kept on each task, so wards
@@ -62,6 +62,9 @@ async def claim_due(
     records with `mark_sent` (or gives back with `release`) before the lease runs out;
     an expired lease makes the task claimable again. Claim until nothing comes back before
     grouping, so one slot is not split across messages by the limit.
+
+    The caller commits the lease before anything is sent: it must be visible to other
+    instances first (the dispatcher claims in a transaction of its own).
     """
     tasks = await uow.tasks.claim(
         now=now,
@@ -70,8 +73,6 @@ async def claim_due(
         late_before=now - late_after,
         limit=limit,
     )
-    # The lease must be visible to other instances before anything is sent.
-    await uow.commit()
     return tasks
 
 
@@ -85,21 +86,17 @@ async def mark_sent(
     owner: str,
 ) -> list[int]:
     """Record that these tasks went out in this message, for those whose lease `owner`
-    still holds (one taken over after expiry is left to its new holder); commits.
-    Returns the ids recorded."""
-    recorded = await uow.tasks.mark_sent(
+    still holds (one taken over after expiry is left to its new holder). Returns the ids
+    recorded; the caller commits."""
+    return await uow.tasks.mark_sent(
         task_ids, owner=owner, chat_id=chat_id, message_id=message_id, at=sent_at
     )
-    await uow.commit()
-    return recorded
 
 
 async def release(uow: UnitOfWork, *, task_ids: Sequence[int], owner: str) -> list[int]:
     """Give unsent tasks back at once after a failed send (rather than wait for the lease
-    to run out); commits. Returns the ids released."""
-    released = await uow.tasks.release(task_ids, owner=owner)
-    await uow.commit()
-    return released
+    to run out). Returns the ids released; the caller commits."""
+    return await uow.tasks.release(task_ids, owner=owner)
 
 
 def row_order(task: TaskOccurrence) -> tuple[datetime, int, str, str, int]:

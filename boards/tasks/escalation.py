@@ -36,8 +36,7 @@ async def due_for_escalation(
 
 
 async def mark_escalated(uow: UnitOfWork, *, task_ids: Sequence[int], at: datetime) -> list[int]:
-    """Mark tasks escalated where nobody has yet, and commit; returns the ids this call
-    marked. Send overdue notices for exactly those: of two instances, one gets each id."""
-    marked = await uow.tasks.mark_escalated(task_ids, at=at)
-    await uow.commit()
-    return marked
+    """Mark tasks escalated where nobody has yet; returns the ids this call marked. The
+    caller commits, then sends overdue notices for exactly those: of two instances, one
+    gets each id."""
+    return await uow.tasks.mark_escalated(task_ids, at=at)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from boards.i18n import is_chinese, pick
 from boards.lines import DEFAULT_LINES, LineKind
 from boards.model import (
     MedicationOrder,
@@ -48,10 +49,6 @@ _ENDED_LOOKBACK = HORIZON + timedelta(days=1)
 class Rewrite:
     added: int
     cancelled: tuple[TaskOccurrence, ...]
-
-
-def _is_zh(locale: str) -> bool:
-    return not locale.startswith("en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +145,12 @@ def _line_source(line: PatientLine, policy: WardPolicy, tz: ZoneInfo, locale: st
         # future tasks and cancel them.
         return _Source(TaskKind.LINE_CARE, line.id, line.stay_id, None, _nothing)
     kind = _LINE_KINDS.get(line.code)
-    zh = _is_zh(locale)
-    name = line.code if kind is None else (kind.name_zh if zh else kind.abbr)
-    texts = {r.code: f"{name}：{r.name_zh}" if zh else f"{name}: {r.name_en}" for r in rules}
+    zh = is_chinese(locale)
+    name = line.code if kind is None else pick(locale, kind.name_zh, kind.abbr)
+    texts = {
+        r.code: f"{name}：{pick(locale, r.name_zh, r.name_en)}" if zh else f"{name}: {r.name_en}"
+        for r in rules
+    }
 
     def generate(lo: datetime, hi: datetime) -> list[_Due]:
         found = line_care_occurrences(

@@ -28,8 +28,7 @@ __all__ = [
     "list_orders",
     "list_reminders",
     "prescribe",
-    "stop_order",
-    "stop_reminder",
+    "stop",
 ]
 
 # A one-off reminder for "14:30" typed at 14:30:40 is for now, not in the past.
@@ -158,38 +157,6 @@ async def _cancel_from(
     return await uow.tasks.cancel([t.id for t in pending if t.planned_at >= cut], at=now)
 
 
-async def stop_order(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, number: int
-) -> Stopped:
-    """`/stopmed <bed> <number>`: stop an order now. Its pending tasks planned from now on
-    are cancelled (kept, marked cancelled); earlier ones stay open to be done or skipped."""
-    await require_member(uow, ward.id, actor.user_id)
-    stay = await occupant(uow, ward, bed)
-    await uow.tasks.lock_ward(ward.id)
-    now = clock.now()
-    numbered = _numbered_orders(await uow.orders.of_stays([stay.id]), now)
-    chosen = next((n for n in numbered if n.number == number), None)
-    if chosen is None:
-        raise NotFound("err.med_number", bed=bed, number=number)
-    if not chosen.active:
-        raise Conflict("err.med_stopped", number=number)
-    stopped = await uow.orders.update(
-        dataclasses.replace(chosen.order, stopped_at=now, stopped_by=actor.user_id)
-    )
-    cancelled = await _cancel_from(uow, TaskKind.MED, stopped.id, now, now)
-    await record_audit(
-        uow,
-        clock,
-        actor,
-        ward.id,
-        "med:stop",
-        f"bed {bed}",
-        before=_order_audit(chosen.order),
-        after={"stopped_at": now.isoformat(), "cancelled": len(cancelled)},
-    )
-    return Stopped(stay=stay, number=number, source=stopped, cancelled=tuple(cancelled))
-
-
 def _numbered_reminders(items: Sequence[Reminder], now: datetime) -> list[NumberedReminder]:
     ordered = sorted(items, key=lambda r: r.id)
     return [NumberedReminder(n, r, r.active(now)) for n, r in enumerate(ordered, start=1)]
@@ -257,32 +224,71 @@ async def list_reminders(
     return stay, _numbered_reminders(await uow.reminders.of_stays([stay.id]), clock.now())
 
 
-async def stop_reminder(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, number: int
+@dataclass(frozen=True, slots=True)
+class _Stopping:
+    """What differs between stopping an order and a reminder: the words of the refusals
+    and of the audit."""
+
+    not_found: str
+    already: str
+    audit: str
+
+
+_STOPPING = {
+    TaskKind.MED: _Stopping("err.med_number", "err.med_stopped", "med:stop"),
+    TaskKind.REMINDER: _Stopping("err.remind_number", "err.remind_stopped", "remind:stop"),
+}
+
+
+async def stop(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    kind: TaskKind,
+    number: int,
 ) -> Stopped:
-    """Stop a reminder (a daily one, or a one-off not yet due); future tasks cancelled."""
+    """`/stopmed <bed> <number>` (a medication order, `kind` MED) and `/stopremind <bed>
+    <number>` (a reminder, daily or one-off not yet due; `kind` REMINDER), the number as
+    `/meds` lists it: stop it now. Its pending tasks planned from now on are cancelled (kept,
+    marked cancelled); earlier ones stay open to be done or skipped."""
+    words = _STOPPING[kind]  # line care is not stopped by number: a line is removed
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
     await uow.tasks.lock_ward(ward.id)
     now = clock.now()
-    numbered = _numbered_reminders(await uow.reminders.of_stays([stay.id]), now)
+    numbered: Sequence[NumberedOrder | NumberedReminder] = (
+        _numbered_orders(await uow.orders.of_stays([stay.id]), now)
+        if kind is TaskKind.MED
+        else _numbered_reminders(await uow.reminders.of_stays([stay.id]), now)
+    )
     chosen = next((n for n in numbered if n.number == number), None)
     if chosen is None:
-        raise NotFound("err.remind_number", bed=bed, number=number)
+        raise NotFound(words.not_found, bed=bed, number=number)
     if not chosen.active:
-        raise Conflict("err.remind_stopped", number=number)
-    stopped = await uow.reminders.update(
-        dataclasses.replace(chosen.reminder, stopped_at=now, stopped_by=actor.user_id)
-    )
-    cancelled = await _cancel_from(uow, TaskKind.REMINDER, stopped.id, now, now)
+        raise Conflict(words.already, number=number)
+    stopped: MedicationOrder | Reminder
+    if isinstance(chosen, NumberedOrder):
+        before = _order_audit(chosen.order)
+        stopped = await uow.orders.update(
+            dataclasses.replace(chosen.order, stopped_at=now, stopped_by=actor.user_id)
+        )
+    else:
+        before = _reminder_audit(chosen.reminder)
+        stopped = await uow.reminders.update(
+            dataclasses.replace(chosen.reminder, stopped_at=now, stopped_by=actor.user_id)
+        )
+    cancelled = await _cancel_from(uow, kind, stopped.id, now, now)
     await record_audit(
         uow,
         clock,
         actor,
         ward.id,
-        "remind:stop",
+        words.audit,
         f"bed {bed}",
-        before=_reminder_audit(chosen.reminder),
+        before=before,
         after={"stopped_at": now.isoformat(), "cancelled": len(cancelled)},
     )
     return Stopped(stay=stay, number=number, source=stopped, cancelled=tuple(cancelled))

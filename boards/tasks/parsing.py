@@ -56,11 +56,6 @@ class RemindArgs:
     daily_at: time | None = None
 
 
-def _shown(word: str) -> str:
-    # Echoed words go into replies: short, cleaned, and never a whole pasted paragraph.
-    return excerpt(word, 16)
-
-
 # Dose units as written on Chinese-ward orders and MARs. "U" covers insulin and heparin
 # units; 万U is ten thousand units (penicillin: 480万U).
 _UNITS = (
@@ -123,10 +118,10 @@ def _find_dose(words: Sequence[str]) -> tuple[int, str, int]:
         if _BARE_NUMBER.fullmatch(word):
             if i + 1 < len(words) and _UNIT_ONLY.fullmatch(words[i + 1]):
                 return i, word + words[i + 1], 2  # "1.5 g"
-            raise BadInput("err.med_dose", value=_shown(word))
+            raise BadInput("err.med_dose", value=excerpt(word))
         if word[0].isdigit() and not _NAME_WITH_DIGIT.fullmatch(word):
             # Digits first but no unit we know: "1.5克s", "500": never guess a dose.
-            raise BadInput("err.med_dose", value=_shown(word))
+            raise BadInput("err.med_dose", value=excerpt(word))
     raise BadInput("err.med_form")
 
 
@@ -156,14 +151,14 @@ def parse_med_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> MedAr
         raise BadInput("err.med_form")
     route_found = _longest(rest, parse_route, 2)
     if route_found is None:
-        raise BadInput("err.med_route", value=_shown(rest[0]))
+        raise BadInput("err.med_route", value=excerpt(rest[0]))
     route, taken = route_found
     rest = rest[taken:]
     if not rest:
         raise BadInput("err.med_form")
     freq_found = _longest(rest, parse_frequency, 3)
     if freq_found is None:
-        raise BadInput("err.med_freq", value=_shown(rest[0]))
+        raise BadInput("err.med_freq", value=excerpt(rest[0]))
     freq, taken = freq_found
     start, stop = _start_stop(rest[taken:], now=now, tz=tz)
     if stop is not None and start is not None and stop <= start:
@@ -184,14 +179,14 @@ def _start_stop(
     else:
         found = take_when(words, now=now, tz=tz)
         if found is None:
-            raise BadInput("err.med_time", value=_shown(words[0]))
+            raise BadInput("err.med_time", value=excerpt(words[0]))
         start, taken = found
     rest = words[taken:]
     if not rest:
         return start, None
     stop = parse_when(" ".join(rest), now=now, tz=tz) if len(rest) <= 3 else None
     if stop is None:
-        raise BadInput("err.med_time", value=_shown(" ".join(rest)))
+        raise BadInput("err.med_time", value=excerpt(" ".join(rest)))
     return start, stop
 
 
@@ -203,7 +198,7 @@ def parse_remind_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Re
 
     - once: any time boards.when reads: `15:30`, `下午3点`, `明天 9:00`, `11-24 09:00`,
       or from now: `30分钟后`, `+2h`, `2小时后`;
-    - daily: `每天 8:00`, `每天8点`, `daily 08:00` (until stopped: `stop_reminder`).
+    - daily: `每天 8:00`, `每天8点`, `daily 08:00` (until stopped: `tasks.stop`).
     The rest is the text. Whether a one-off time is in the past is the service's check.
     """
     words = _words(args)
@@ -221,11 +216,11 @@ def parse_remind_args(args: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Re
         else:
             clock, taken = (parse_clock(words[1]) if len(words) > 1 else None), 2
         if clock is None:
-            raise BadInput("err.remind_time", value=_shown(" ".join(words[:2])))
+            raise BadInput("err.remind_time", value=excerpt(" ".join(words[:2])))
         return RemindArgs(text=_remind_text(words[taken:]), daily_at=clock)
     found = take_when(words, now=now, tz=tz)
     if found is None:
-        raise BadInput("err.remind_time", value=_shown(words[0]))
+        raise BadInput("err.remind_time", value=excerpt(words[0]))
     due, taken = found
     return RemindArgs(text=_remind_text(words[taken:]), due_at=due)
 

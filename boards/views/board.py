@@ -265,7 +265,6 @@ def _bedside_sections(
     data: BoardData, order: Sequence[Stay], t: Texts, *, private: bool
 ) -> tuple[list[Line], list[Line], list[Line]]:
     """Warning tags per bed with a count per tag, lines with dwell days, signs to print."""
-    zh = t.locale.startswith("zh")
     counts: Counter[str] = Counter()
     tags: list[Line] = []
     lines: list[Line] = []
@@ -277,7 +276,7 @@ def _bedside_sections(
             continue
         badges = []
         for entry in info.tags:
-            badge = entry.kind.badge_zh if zh else entry.kind.badge_en
+            badge = t.pick(entry.kind.badge_zh, entry.kind.badge_en)
             counts[badge] += 1
             # Allergens and other details are patient data: the group sees the badge only.
             detail = f"({entry.tag.detail})" if private and entry.tag.detail else ""
@@ -286,7 +285,7 @@ def _bedside_sections(
             tags.append(join([who(stay, t, private=private), join(badges, " · ")]))
         shown = []
         for line in info.lines:
-            name = line.kind.name_zh if zh else line.kind.abbr
+            name = t.pick(line.kind.name_zh, line.kind.abbr)
             label = f"{name} {t('board.dwell_day', n=line.dwell_day)}"
             shown.append(strong(f"⚠{label}") if line.overdue else text(label))
         if shown:

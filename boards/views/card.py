@@ -34,14 +34,13 @@ def _emphasised(line: Line) -> Line:
 
 
 def _bedside(info: BedsideInfo, t: Texts) -> list[Line]:
-    zh = t.locale.startswith("zh")
     lines = []
     for entry in info.tags:
-        name = entry.kind.name_zh if zh else entry.kind.name_en
+        name = t.pick(entry.kind.name_zh, entry.kind.name_en)
         detail = f"：{entry.tag.detail}" if entry.tag.detail else ""
         lines.append(markup(t("card.tag", tag=html.escape(name + detail))))
     for line in info.lines:
-        name = line.kind.name_zh if zh else line.kind.name_en
+        name = t.pick(line.kind.name_zh, line.kind.name_en)
         extra = " · ".join(html.escape(p) for p in (line.line.site, line.line.purpose) if p)
         shown = markup(
             t(

@@ -30,7 +30,6 @@ def _interval(delta: timedelta) -> str:
 
 
 def policy_view(policy: WardPolicy, t: Texts, *, ward_locale: str | None = None) -> PolicyView:
-    zh = t.locale.startswith("zh")
     lines = [
         markup(t("policy.title", lead=policy.lead_minutes, escalate=policy.escalation_minutes))
     ]
@@ -38,8 +37,7 @@ def policy_view(policy: WardPolicy, t: Texts, *, ward_locale: str | None = None)
         times = " ".join(at.strftime("%H:%M") for at in policy.medication.times_for(freq))
         lines.append(text(f"{freq.value}: {times}"))
     shifts = " · ".join(
-        f"{s.name_zh if zh else s.name_en} {s.start.strftime('%H:%M')}"
-        for s in policy.shifts.shifts
+        f"{t.pick(s.name_zh, s.name_en)} {s.start.strftime('%H:%M')}" for s in policy.shifts.shifts
     )
     lines.append(markup(t("policy.shifts", shifts=html.escape(shifts))))
     lines.append(
@@ -51,7 +49,7 @@ def policy_view(policy: WardPolicy, t: Texts, *, ward_locale: str | None = None)
     lines.append(markup(t("policy.care")))
     for line, rules in policy.line_care.rules.items():
         for rule in rules:
-            name = rule.name_zh if zh else rule.name_en
+            name = t.pick(rule.name_zh, rule.name_en)
             at = f" {rule.at.strftime('%H:%M')}" if rule.at else ""
             lines.append(text(f"{line} {rule.code}: {name} {_interval(rule.interval)}{at}"))
     lines.append(markup(t("policy.hint")))

@@ -148,7 +148,6 @@ def station_beds(bed_count: int | None, occupied: list[str]) -> list[str]:
 
 def _cell(stay: Stay, data: BoardData, t: Texts, *, full_names: bool) -> BedCell:
     tz = ZoneInfo(data.ward.timezone)
-    zh = t.locale.startswith("zh")
     start, _ = day_bounds(data.now, tz)
     surgery = None
     day = None
@@ -165,7 +164,7 @@ def _cell(stay: Stay, data: BoardData, t: Texts, *, full_names: bool) -> BedCell
     tags = tuple(
         TagBadge(
             code=entry.kind.code,
-            text=entry.kind.badge_zh if zh else entry.kind.badge_en,
+            text=t.pick(entry.kind.badge_zh, entry.kind.badge_en),
             colour=entry.kind.colour,
             detail=entry.tag.detail if full_names and entry.tag.detail else None,
         )
@@ -174,7 +173,7 @@ def _cell(stay: Stay, data: BoardData, t: Texts, *, full_names: bool) -> BedCell
     lines = []
     for line in info.lines if info is not None else ():
         if line.overdue:
-            name = line.kind.name_zh if zh else line.kind.abbr
+            name = t.pick(line.kind.name_zh, line.kind.abbr)
             label = f"⚠{name} {t('board.dwell_day', n=line.dwell_day)}"
             lines.append(LineMark(line.kind.code, name, line.dwell_day, label))
     overdue = data.overdue_tasks.get(stay.id, 0)

@@ -4,7 +4,7 @@ import re
 import string
 from pathlib import Path
 
-from boards.i18n import LOCALES, catalogue, texts
+from boards.i18n import LOCALES, catalogue, is_chinese, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,3 +64,22 @@ def test_beds_and_dates_read_as_the_glossary_says() -> None:
     assert all(locale in ("zh_CN", "zh_TW", "en") for locale in LOCALES)
     tw = texts("zh-hant")
     assert tw.locale == "zh_TW" and tw.bed("12") == "12床"
+
+
+def test_one_place_chooses_between_chinese_and_english() -> None:
+    assert [is_chinese(x) for x in ("zh_CN", "zh", "中文", None, "xx")] == [True] * 5
+    assert [is_chinese(x) for x in ("en", "en_US", "English")] == [False] * 3
+    assert (texts("zh_CN").pick("防跌倒", "Fall"), texts("en").pick("防跌倒", "Fall")) == (
+        "防跌倒",
+        "Fall",
+    )
+    inline = re.compile(r"""locale\.startswith\(|_is_zh\b|\bis_zh\(""")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for package in ("boards", "bot")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "i18n.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if inline.search(line)
+    ]
+    assert found == []

@@ -364,3 +364,22 @@ async def test_the_bot_added_back_as_a_plain_member_posts_but_says_it_cannot_pin
     assert "12床 张*" in board.text and ward.emu.chat(GROUP_ID).pinned_message_id is None
     (reminder,) = reminders_in(ward, GROUP_ID)
     assert reminder.text.startswith("⏰ 08:00 提醒")  # within ten minutes: not late
+
+
+async def test_a_ward_name_with_html_characters_reaches_the_head_as_typed(
+    reminder_ward: Ward,
+) -> None:
+    # Every message goes out as HTML (Defaults in bot.app): the notice that used to be sent
+    # as plain text now escapes the ward's name, so "<" and "&" read as typed.
+    ward = reminder_ward
+    name = "外科<一>&二"
+    assert "已创建病区" in await ward.reply(ward.head, f"/newward {name} 40")
+    await ward.join_nurse()
+    await ward.bind_group()
+    ward.emu.remove_bot(GROUP_ID, by=ward.head)
+    await ticks(ward)
+    notices = [
+        m for m in ward.emu.chat(ward.head.id).bot_messages() if m.text.startswith(f"⚠ {name}")
+    ]
+    assert [m.text for m in notices] == [REMOVED_ZH.replace(WARD, name)]
+    assert {m.parse_mode for m in ward.emu.chat(ward.head.id).bot_messages()} == {"HTML"}

@@ -34,7 +34,8 @@ async def test_the_head_nurse_sets_the_wards_language_and_the_board_follows(ward
     board = (await ward.board()).text
     assert "現有" in board and "现有" not in board
     assert "【入院】\n12床 張* 男 45歲 二級護理" in board
-    assert "【警示標識】" in board
+    # The domain's own names (tags, lines) are drafted in Traditional too, not left Simplified.
+    assert "【警示標識】\n防墜床 1 · 過敏 1\n12床 張* 防墜床 · 過敏" in board
     # Private replies keep each nurse's own language; the policy shows the ward's.
     assert "病区语言：繁體中文" in await ward.reply(ward.head, "/policy")
     assert (await ward.reply(ward.head, "/policy lang 火星文")).startswith("请写 zh（简体中文）")

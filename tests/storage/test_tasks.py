@@ -82,6 +82,8 @@ class Ctx:
             claimed: list[TaskOccurrence] = await tasks.claim_due(
                 uow, now=self.clock.now(), owner=owner, **kwargs
             )
+            # The lease is committed before anything is sent, as the dispatcher does.
+            await uow.commit()
             return claimed
 
     async def send(self, claimed: list[TaskOccurrence], owner: str = "a") -> list[int]:
@@ -94,6 +96,7 @@ class Ctx:
                 sent_at=self.clock.now(),
                 owner=owner,
             )
+            await uow.commit()
             return recorded
 
     async def actions(self) -> list[str]:
@@ -215,7 +218,7 @@ async def test_stop_order_cancels_only_future_pending(ctx: Ctx) -> None:
     await ctx.run(tasks.acknowledge, actor=NURSE, task_id=found[1].id, outcome=TaskStatus.DONE)
     ctx.clock.set(_local(24, 10))
 
-    stopped = await ctx.do(tasks.stop_order, actor=NURSE, bed="12", number=1)
+    stopped = await ctx.do(tasks.stop, kind=TaskKind.MED, actor=NURSE, bed="12", number=1)
     assert stopped.source.stopped_at == _local(24, 10)
     assert [t.planned_at for t in stopped.cancelled] == [_local(24, 15), _local(25, 9)]
     assert _plan(await ctx.tasks()) == [
@@ -228,9 +231,13 @@ async def test_stop_order_cancels_only_future_pending(ctx: Ctx) -> None:
 
     ctx.clock.advance(timedelta(days=1))
     assert (await ctx.run(tasks.materialise)).added == 0
-    refusal = await ctx.refused(tasks.stop_order, actor=NURSE, ward=ctx.ward, bed="12", number=1)
+    refusal = await ctx.refused(
+        tasks.stop, kind=TaskKind.MED, actor=NURSE, ward=ctx.ward, bed="12", number=1
+    )
     assert isinstance(refusal, Conflict) and refusal.key == "err.med_stopped"
-    missing = await ctx.refused(tasks.stop_order, actor=NURSE, ward=ctx.ward, bed="12", number=9)
+    missing = await ctx.refused(
+        tasks.stop, kind=TaskKind.MED, actor=NURSE, ward=ctx.ward, bed="12", number=9
+    )
     assert isinstance(missing, NotFound) and missing.params == {"bed": "12", "number": 9}
     _, listed = await ctx.do(tasks.list_orders, actor=NURSE, bed="12")
     assert [(n.number, n.active) for n in listed] == [(1, False)]
@@ -380,6 +387,7 @@ async def test_two_claimers_split_the_due_tasks(ctx: Ctx) -> None:
         while True:
             async with db.uow() as uow:
                 batch = await tasks.claim_due(uow, now=ctx.clock.now(), owner=owner, limit=3)
+                await uow.commit()
             if not batch:
                 return got
             got += [t.id for t in batch]
@@ -421,7 +429,9 @@ async def test_a_claim_in_progress_is_skipped_not_shared(ctx: Ctx) -> None:
 
             async def theirs() -> list[TaskOccurrence]:
                 async with other.uow() as uow:
-                    return await tasks.claim_due(uow, now=now, owner="b", limit=100)
+                    got = await tasks.claim_due(uow, now=now, owner="b", limit=100)
+                    await uow.commit()
+                    return got
 
             # PostgreSQL skips a's locked rows at once; SQLite waits for a's commit.
             pending = asyncio.ensure_future(theirs())
@@ -459,6 +469,7 @@ async def test_release_gives_tasks_back_at_once(ctx: Ctx) -> None:
         assert await tasks.release(uow, task_ids=[t.id for t in claimed], owner="a") == [
             claimed[0].id
         ]
+        await uow.commit()
     assert [t.id for t in await ctx.claim("b")] == [claimed[0].id]
 
 
@@ -550,7 +561,7 @@ async def test_acknowledge_refusals(ctx: Ctx) -> None:
         reason="患者 外出检查",
     )
     assert skipped.task.skip_reason == "患者 外出检查"
-    await ctx.do(tasks.stop_order, actor=NURSE, bed="12", number=1)
+    await ctx.do(tasks.stop, kind=TaskKind.MED, actor=NURSE, bed="12", number=1)
     cancelled = (await ctx.tasks())[1]
     assert cancelled.status is TaskStatus.CANCELLED
     closed = await ctx.refused(
@@ -647,6 +658,7 @@ async def test_a_message_is_rebuilt_from_the_tasks_sent_in_it(ctx: Ctx) -> None:
             sent_at=ctx.clock.now(),
             owner="a",
         )
+        await uow.commit()
     first, second = await _slot(ctx, 7), await _slot(ctx, 8)
     assert first is not None and [t.stay_id for t in first.tasks] == [thirteen.id]
     assert second is not None and [t.stay_id for t in second.tasks] == [ctx.stay.id]
@@ -674,7 +686,9 @@ async def test_escalation_once_after_the_window(ctx: Ctx) -> None:
 
     async def mark(db: Database) -> list[int]:
         async with db.uow() as uow:
-            return await tasks.mark_escalated(uow, task_ids=ids, at=ctx.clock.now())
+            marked = await tasks.mark_escalated(uow, task_ids=ids, at=ctx.clock.now())
+            await uow.commit()
+            return marked
 
     try:
         marked = await asyncio.gather(mark(ctx.db), mark(other))
@@ -729,7 +743,7 @@ async def test_reminders_once_and_daily(ctx: Ctx) -> None:
         (_local(25, 8), "测血压", TaskKind.REMINDER),
     ]
     ctx.clock.set(_local(24, 12))
-    stopped = await ctx.do(tasks.stop_reminder, actor=NURSE, bed="12", number=2)
+    stopped = await ctx.do(tasks.stop, kind=TaskKind.REMINDER, actor=NURSE, bed="12", number=2)
     assert [t.planned_at for t in stopped.cancelled] == [_local(25, 8)]
     ctx.clock.advance(timedelta(days=2))
     await ctx.run(tasks.materialise)

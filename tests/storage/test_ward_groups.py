@@ -64,7 +64,9 @@ class Ctx:
 
     async def claim(self) -> list[Any]:
         async with self.db.uow() as uow:
-            return await tasks.claim_due(uow, now=self.clock.now(), owner="a")
+            claimed = await tasks.claim_due(uow, now=self.clock.now(), owner="a")
+            await uow.commit()
+            return claimed
 
 
 @pytest.fixture
@@ -161,6 +163,7 @@ async def test_no_claims_for_a_group_the_bot_was_removed_from(ctx: Ctx) -> None:
     assert len(claimed) == 2 and all(t.late for t in claimed)
     async with ctx.db.uow() as uow:
         await tasks.release(uow, task_ids=[t.id for t in claimed], owner="a")
+        await uow.commit()
     await ctx.state(GroupProblem.REMOVED)
     assert await ctx.claim() == []
     # Binding the ward to a group again starts clean.
