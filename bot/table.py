@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
 from bot.handlers import WARD_COMMANDS
+from bot.handover import HANDOVER_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
@@ -49,6 +50,7 @@ _ACTIONS: dict[str, Action] = {
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,
     **TRANSFER_COMMANDS,
+    **HANDOVER_COMMANDS,
 }
 
 
@@ -74,6 +76,7 @@ _P, _G = Where.PRIVATE, Where.GROUP
 COMMANDS: tuple[Command, ...] = (
     Command("board", writes=False),
     Command("tasks", writes=False),
+    Command("handover", where=_P, writes=False),
     Command("admit", steps=steps.ADMIT),
     Command("discharge", steps=steps.PATIENT),
     Command("move", steps=steps.MOVE),
