@@ -99,7 +99,7 @@ def _action_lines(
         lines.append(
             t(
                 "handover.action.next",
-                shift=_shift_name(t, report, following=True),
+                shift=_shift_name(t, report, following=report.finished),
                 items="；".join(upcoming) if t.locale.startswith("zh") else "; ".join(upcoming),
             )
         )

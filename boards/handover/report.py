@@ -50,7 +50,7 @@ class ActionKind(enum.StrEnum):
     LINE = "line"  # a line past its dwell limit
     SURGERY = "surgery"
     EXAM = "exam"
-    NEXT = "next"  # tasks due in the incoming shift
+    NEXT = "next"  # tasks due in the incoming shift (the rest of a shift still running)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +234,7 @@ def _actions(
     *,
     start: datetime,
     as_of: datetime,
-    next_end: datetime,
+    upcoming_end: datetime,
 ) -> tuple[ActionItem, ...]:
     items: list[ActionItem] = []
     for task in tasks:
@@ -258,7 +258,7 @@ def _actions(
         if as_of <= exam.at < horizon:
             items.append(ActionItem(ActionKind.EXAM, exam.at, exam.text, free_text=True))
     for task in tasks:
-        if task.status is TaskStatus.PENDING and as_of <= task.due_at < next_end:
+        if task.status is TaskStatus.PENDING and as_of <= task.due_at < upcoming_end:
             items.append(ActionItem(ActionKind.NEXT, task.due_at, task.text))
     order = list(ActionKind)
     return tuple(
@@ -315,7 +315,8 @@ def assemble_report(
             exams_of.get(stay.id, ()),
             start=start,
             as_of=as_of,
-            next_end=next_end,
+            # Finished: what the incoming shift has to do; running: the rest of this one.
+            upcoming_end=next_end if as_of >= end else end,
         )
         severe = stay.critical is not None or stay.level in (
             NursingLevel.SPECIAL,

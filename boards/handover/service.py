@@ -60,9 +60,9 @@ async def due_handover(
     uow: UnitOfWork, *, ward: Ward, policy: WardPolicy, now: datetime
 ) -> ShiftSpan | None:
     """The shift whose handover should be posted now, if any: the one that just ended, for
-    a ward that existed when it started and had patients during it."""
+    a ward that existed before it ended and had patients during it."""
     span = last_span(policy, ward, now)
-    if ward.created_at >= span.start or now - span.end > _LATEST_POST:
+    if ward.created_at >= span.end or now - span.end > _LATEST_POST:
         return None
     stays = [
         s
