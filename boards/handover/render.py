@@ -75,6 +75,8 @@ def _movement(m: Movement, t: Texts, *, private: bool) -> str:
 def _free(item: ActionItem, t: Texts, *, private: bool, group_notes: bool) -> str:
     if item.free_text and not private and not group_notes:
         return t("board.text_hidden")
+    if item.text_en is not None and not t.locale.startswith("zh"):
+        return html.escape(item.text_en)
     return html.escape(item.text)
 
 
@@ -85,7 +87,8 @@ def _action_lines(
     upcoming: list[str] = []
     for item in patient.actions:
         text = _free(item, t, private=private, group_notes=report.group_notes)
-        at = t.hm(item.at) if item.at is not None else ""
+        # Tomorrow's 09:00 operation, or a dose overdue since before midnight, says its day.
+        at = t.date_hm(item.at, now=report.as_of) if item.at is not None else ""
         if item.kind is ActionKind.NEXT:
             upcoming.append(f"{at} {text}")
         elif item.kind is ActionKind.SKIPPED:

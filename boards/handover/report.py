@@ -63,6 +63,8 @@ class ActionItem:
     # Free text typed by a nurse (a procedure, an examination): hidden from the group
     # when the ward keeps notes out of it.
     free_text: bool = False
+    # The English of a catalogue name (a line kind), where `text` is the Chinese.
+    text_en: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +248,13 @@ def _actions(
     for line in info.lines if info is not None else ():
         if line.overdue:
             items.append(
-                ActionItem(ActionKind.LINE, line.due_at, line.kind.abbr, str(line.dwell_day))
+                ActionItem(
+                    ActionKind.LINE,
+                    line.due_at,
+                    line.kind.name_zh,
+                    str(line.dwell_day),
+                    text_en=line.kind.name_en,
+                )
             )
     horizon = as_of + COMING_WINDOW
     for op in surgeries:
