@@ -50,12 +50,15 @@ class HandoverJob:
         self.runtime = runtime
         self.owner = owner
         self._checked: datetime | None = None
+        # (ward, shift start) this process knows to be posted: no claim attempt each minute.
+        self._posted: set[tuple[int, datetime]] = set()
 
     async def run_once(self, bot: Bot, now: datetime) -> None:
         minute = now.replace(second=0, microsecond=0)
         if self._checked == minute:
             return
         self._checked = minute
+        self._posted = {key for key in self._posted if key[1] > now - timedelta(days=1)}
         async with self.runtime.uow() as uow:
             wards = [
                 w for w in await uow.wards.with_group() if w.group_problem != GroupProblem.REMOVED
@@ -71,7 +74,7 @@ class HandoverJob:
         async with self.runtime.uow() as uow:
             policy = await policy_of(uow, ward.id)
             span = await handover.due_handover(uow, ward=ward, policy=policy, now=now)
-            if span is None:
+            if span is None or (ward.id, span.start) in self._posted:
                 return
             # Claimed in its own transaction, then sent: a second instance finds the row.
             claimed = await uow.handovers.claim(
@@ -85,6 +88,7 @@ class HandoverJob:
             )
             await uow.commit()
         if claimed is None or ward.group_chat_id is None:
+            # Posted already (before a restart, or by another instance), or being posted.
             return
         t = texts(ward.locale, ward.timezone)
         async with self.runtime.uow() as uow:
@@ -124,6 +128,7 @@ class HandoverJob:
                 handed_over_by=by,
             )
             await uow.commit()
+        self._posted.add((ward.id, span.start))
 
     async def _remind(self, bot: Bot, now: datetime) -> None:
         """Not taken over within the ward's window: its head nurses are told, once."""
