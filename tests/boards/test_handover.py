@@ -223,7 +223,7 @@ def test_a_running_shift_is_reported_so_far() -> None:
 def test_the_report_reads_in_i_pass_order() -> None:
     (text,) = render_report(report(), ZH, private=True)
     order = [
-        "📋 <b>交班报告</b> · 普外科一病区\n白班 11月23日 08:00–16:00",
+        "🔄 <b>交班报告</b> · 普外科一病区\n白班 11月23日 08:00–16:00",
         "【本班病区情况】原有 5 · 入院 1 · 转入 1 · 出院 1 · 转出 1 · 现有 <b>5</b>",
         "【离开病区】\n<b>20床</b> 赵六 出院 10:00\n<b>21床</b> 孙七 转至ICU 11:00",
         "【新入病区】\n<b>加1床</b> 周九 自骨科转入 09:00\n<b>7床</b> 钱八 入院 13:00",
@@ -254,7 +254,7 @@ def test_the_group_copy_is_masked_without_diagnosis_or_allergens() -> None:
 
 def test_english_reader() -> None:
     (text,) = render_report(report(), EN, private=True)
-    assert text.startswith("📋 <b>Shift handover</b> · 普外科一病区\nDay shift ")
+    assert text.startswith("🔄 <b>Shift handover</b> · 普外科一病区\nDay shift ")
     assert "· Evening shift: 17:00 阿莫西林 0.5g po" in text
     assert "on time 2 · late 1 · not given 2 · still open 1" in text
 
@@ -274,9 +274,9 @@ def test_a_60_bed_ward_is_split_into_bounded_messages() -> None:
     messages = render_report(big, ZH, private=True)
     assert len(messages) > 1
     assert all(plain_length(m) <= TELEGRAM_TEXT_LIMIT - 256 for m in messages)
-    assert messages[0].startswith("📋 <b>交班报告</b>")
+    assert messages[0].startswith("🔄 <b>交班报告</b>")
     for n, message in enumerate(messages[1:], start=2):
-        assert message.startswith(f"📋 普外科一病区 · 白班交班（续 {n}/{len(messages)}）\n")
+        assert message.startswith(f"🔄 普外科一病区 · 白班交班（续 {n}/{len(messages)}）\n")
     joined = "\n".join(messages)
     # Nobody lost, nobody twice, in order; the figures come last.
     heads = [line for line in joined.split("\n") if line.startswith("▌")]

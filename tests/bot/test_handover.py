@@ -21,7 +21,7 @@ _TAKEN = "✅ 交班：李娜 · 接班：王芳 08:05"
 
 
 def handovers(ward: Ward) -> list[EmuMessage]:
-    return [m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("📋 交班报告")]
+    return [m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("🔄 交班报告")]
 
 
 def head_reminders(ward: Ward) -> list[str]:
@@ -57,7 +57,7 @@ async def test_the_handover_reaches_the_group_at_0800_once_masked(reminder_ward:
     await ward.ticks()
     (message,) = handovers(ward)
     text = message.text
-    assert text.startswith("📋 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00\n")
+    assert text.startswith("🔄 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00\n")
     # I-PASS order: census, who arrived, the focus patients, the outgoing shift's figures.
     order = ["【本班病区情况】", "【新入病区】", "【重点患者】1 人", "【大夜班任务】", "⏳ 待接班"]
     assert [text.index(s) for s in order] == sorted(text.index(s) for s in order)
@@ -85,12 +85,12 @@ async def test_handover_in_private_has_full_names_and_the_diagnosis(reminder_war
     ward = reminder_ward
     await _posted(ward)
     last = await ward.reply(ward.nurse, "/handover last")
-    assert last.startswith("📋 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00\n")
+    assert last.startswith("🔄 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00\n")
     assert "12床 张三 入院 07:30\n14床 李四 入院 07:30" in last
     assert "▌12床 张三 · 病危 · 一级护理\n诊断：急性阑尾炎\n⚠ 过敏：青霉素\n" in last
     # Bare: the shift running now, so far; its own remaining tasks.
     now = await ward.reply(ward.nurse, "/handover")
-    assert now.startswith("📋 交班报告 · 普外科一病区\n白班 11月23日 08:00–16:00（截至 08:00）")
+    assert now.startswith("🔄 交班报告 · 普外科一病区\n白班 11月23日 08:00–16:00（截至 08:00）")
     assert "原有 2 · 入院 0" in now and "未完成 1" in now
     # Never in the group, and never for a stranger.
     refused = await ward.reply(ward.nurse, "/handover", group=True)
@@ -226,7 +226,7 @@ async def test_down_at_0800_the_handover_comes_late_once_across_restarts(
     async with station.bot() as ward:
         await ward.ticks()
         (message,) = handovers(ward)
-        assert message.text.startswith("📋 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00")
+        assert message.text.startswith("🔄 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00")
     async with station.bot() as ward:
         await ward.ticks()
         ward.clock.advance(timedelta(minutes=1))
