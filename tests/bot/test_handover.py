@@ -7,9 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from boards import access, commands, services, tasks
 from boards.clock import ManualClock
 from bot.demo import running_bot
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
@@ -21,7 +23,7 @@ _TAKEN = "✅ 交班：李娜 · 接班：王芳 08:05"
 
 
 def handovers(ward: Ward) -> list[EmuMessage]:
-    return [m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("🔄 交班报告")]
+    return [m for m in ward.emu.chat(GROUP_ID).bot_messages() if m.text.startswith("🔄 ")]
 
 
 def head_reminders(ward: Ward) -> list[str]:
@@ -177,6 +179,59 @@ async def test_a_ward_created_at_the_shift_start_gets_no_handover_for_it(ward: W
     )
     await ward.emu.settle()
     assert handovers(ward) == []
+
+
+async def _admit_60(ward: Ward) -> None:
+    """Sixty patients, each on q6h, straight through the services (a nurse typing 120
+    commands meets her own per-person allowance first)."""
+    actor = access.Actor(ward.nurse.id, "李娜")
+    async with ward.database.uow() as uow:
+        record = await uow.wards.get(await ward.ward_id())
+        assert record is not None
+        for bed in range(1, 61):
+            a = commands.parse_admit(
+                [str(bed), "欧阳明华", "男", "45", "急性阑尾炎", "一级"], bed_count=60
+            )
+            await services.admit(
+                uow,
+                ward.clock,
+                actor=actor,
+                ward=record,
+                bed=a.bed,
+                name=a.name,
+                sex=a.sex,
+                age=a.age,
+                diagnosis=a.diagnosis,
+                level=a.level,
+            )
+            med = ["注射用头孢呋辛钠", "1.5g", "ivgtt", "q6h"]
+            args = tasks.parse_med_args(med, now=ward.clock.now(), tz=ZoneInfo("Asia/Shanghai"))
+            await tasks.prescribe(uow, ward.clock, actor=actor, ward=record, bed=a.bed, args=args)
+        await uow.commit()
+    ward.runtime.publisher.request(record.id)
+
+
+async def test_a_60_bed_ward_gets_its_handover_in_several_messages(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    assert "已创建病区" in await ward.reply(ward.head, "/newward 普外科一病区 60")
+    await ward.join_nurse()
+    await ward.bind_group()
+    await _admit_60(ward)
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ward.ticks()
+    messages = handovers(ward)
+    assert len(messages) >= 2
+    assert messages[0].text.startswith("🔄 交班报告 · 普外科一病区\n大夜班")
+    for n, message in enumerate(messages[1:], start=2):
+        assert message.text.startswith(f"🔄 普外科一病区 · 大夜班交班（续 {n}/{len(messages)}）")
+    assert all(len(m.text) <= 4096 for m in messages)
+    # Every bed once, masked; only the last message carries 接班.
+    shown = [line for m in messages for line in m.text.splitlines() if line.startswith("▌")]
+    assert shown == [f"▌{bed}床 欧**华 · 一级护理" for bed in range(1, 61)]
+    assert [bool(m.buttons()) for m in messages] == [False] * (len(messages) - 1) + [True]
+    ward.clock.advance(timedelta(minutes=5))
+    await ward.head.press(messages[-1], "接班")
+    assert messages[-1].text.endswith(_TAKEN)
 
 
 # --- restarts ---------------------------------------------------------------------------
