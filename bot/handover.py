@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import ChatMigrated, TelegramError
 
 from boards import handover
 from boards.errors import Conflict, Forbidden
@@ -112,9 +112,23 @@ class HandoverJob:
                 async with self.runtime.uow() as uow:
                     await uow.handovers.release(claimed.id, owner=self.owner)
                     await uow.commit()
-            await group_state.note_failure(
-                self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=exc
-            )
+            if isinstance(exc, ChatMigrated):
+                # The group became a supergroup: the ward follows, and the next tick posts
+                # there (the board follows too).
+                moved = await group_state.follow_migration(
+                    self.runtime.uow_factory,
+                    self.runtime.clock,
+                    old_chat_id=ward.group_chat_id,
+                    new_chat_id=exc.new_chat_id,
+                    actor=group_state.bot_actor(bot),
+                )
+                if moved is not None:
+                    self.runtime.publisher.request(moved.id)
+                self._checked = None
+            else:
+                await group_state.note_failure(
+                    self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=exc
+                )
             log.warning("handover for ward %s not delivered", ward.id)
             if not sent:
                 return

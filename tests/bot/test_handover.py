@@ -181,6 +181,28 @@ async def test_a_ward_created_at_the_shift_start_gets_no_handover_for_it(ward: W
     assert handovers(ward) == []
 
 
+async def test_the_handover_follows_a_group_upgraded_to_a_supergroup(reminder_ward: Ward) -> None:
+    ward = reminder_ward
+    basic = -4518810793
+    await ward.create_ward()
+    await ward.join_nurse()
+    group = ward.emu.add_group(
+        basic, "普外一病区群", members=[ward.nurse], creator=ward.head, type="group"
+    )
+    await ward.head.say("/bind", chat=group)
+    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎 一级")
+    # Upgraded unannounced, and no reminder due to find it out first.
+    new_id = ward.emu.migrate_to_supergroup(basic, notify=False)
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ward.ticks(10)
+    moved = [m for m in ward.emu.chat(new_id).bot_messages() if m.text.startswith("🔄 ")]
+    assert len(moved) == 1 and "12床 张*" in moved[0].text
+    assert not [m for m in ward.emu.chat(basic).bot_messages() if m.text.startswith("🔄 ")]
+    ward.clock.advance(timedelta(minutes=1))
+    await ward.ticks()
+    assert len([m for m in ward.emu.chat(new_id).bot_messages() if m.text.startswith("🔄 ")]) == 1
+
+
 async def _admit_60(ward: Ward) -> None:
     """Sixty patients, each on q6h, straight through the services (a nurse typing 120
     commands meets her own per-person allowance first)."""
