@@ -15,6 +15,7 @@ __all__ = [
     "BoardItem",
     "Critical",
     "GroupProblem",
+    "Handover",
     "Invite",
     "ItemKind",
     "MedicationOrder",
@@ -495,3 +496,33 @@ class WardDisplay:
     rotated_at: datetime | None
     updated_at: datetime
     updated_by: int
+
+
+# --- the shift handover ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """The handover (交班) posted to the ward group when the shift [shift_start, shift_end)
+    ended: one per ward and shift, whichever bot instance posts it.
+
+    `claimed_by`/`claimed_until` while an instance is posting it (a lease, as for tasks);
+    `message_ids` once posted (a long report is several messages, the last one carries
+    the 接班 button); `handed_over_by` the nurse who last acted in the shift; then who took
+    it over and when, and when the head nurse was reminded that nobody had.
+    """
+
+    id: int
+    ward_id: int
+    shift_code: str
+    shift_start: datetime
+    shift_end: datetime
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    chat_id: int | None = None
+    message_ids: tuple[int, ...] = ()
+    posted_at: datetime | None = None
+    handed_over_by: int | None = None
+    taken_over_by: int | None = None
+    taken_at: datetime | None = None
+    reminded_at: datetime | None = None

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from boards.model import (
     AuditEntry,
     BoardItem,
+    Handover,
     Invite,
     MedicationOrder,
     Member,
@@ -36,6 +37,7 @@ __all__ = [
     "BedSigns",
     "BoardItems",
     "Clock",
+    "Handovers",
     "Invites",
     "MedicationOrders",
     "Members",
@@ -372,6 +374,56 @@ class TaskOccurrences(Protocol):
         ...
 
 
+class Handovers(Protocol):
+    """Shift handovers posted to ward groups (see boards.handover)."""
+
+    async def claim(
+        self,
+        *,
+        ward_id: int,
+        shift_code: str,
+        shift_start: datetime,
+        shift_end: datetime,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+    ) -> Handover | None:
+        """Take the right to post this ward's handover of the shift starting at
+        `shift_start`: the row is created, or taken over when its poster's lease ran out
+        before it was posted. None when it is posted or another instance holds it."""
+        ...
+
+    async def mark_posted(
+        self,
+        handover_id: int,
+        *,
+        owner: str,
+        chat_id: int,
+        message_ids: Sequence[int],
+        at: datetime,
+        handed_over_by: int | None,
+    ) -> bool:
+        """Record the messages sent, if `owner` still holds the lease."""
+        ...
+
+    async def release(self, handover_id: int, *, owner: str) -> None:
+        """Give up an unposted claim (the send failed): the next tick tries again."""
+        ...
+
+    async def get(self, handover_id: int) -> Handover | None: ...
+    async def take_over(self, handover_id: int, *, by: int, at: datetime) -> Handover | None:
+        """Record who took the handover over, once; None when it already was."""
+        ...
+
+    async def awaiting(self, *, posted_before: datetime) -> list[Handover]:
+        """Posted before `posted_before`, not taken over, nobody reminded yet."""
+        ...
+
+    async def mark_reminded(self, handover_id: int, *, at: datetime) -> bool:
+        """Set reminded_at where still unset; True for the one call that set it."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a command changes commits together or not at all."""
 
@@ -396,6 +448,7 @@ class UnitOfWork(Protocol):
     retention: Retention
 
     displays: WardDisplays
+    handovers: Handovers
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

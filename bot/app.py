@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
 from bot.handlers import on_error, ward_button
+from bot.handover import on_handover_button
 from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
 from bot.ratelimit import PriorityRateLimiter
@@ -57,6 +58,7 @@ _DAY_CHECK_SECONDS = 300
 _BUTTONS = (
     (r"^d:", on_dialogue_button),
     (r"^g:", on_card_button),
+    (r"^h:", on_handover_button),
     (r"^t:", on_task_button),
     (r"^j:", on_join_button),
     (r"^m:", on_member_button),

@@ -29,6 +29,7 @@ __all__ = ["POLICY_COMMANDS"]
 _LEAD = ("lead", "提前")
 _ESCALATE = ("escalate", "escalation", "逾期", "升级")
 _GROUP_NOTES = ("groupnotes", "群备注")
+_HANDOVER = ("handover", "交班", "接班")
 _ON, _OFF = ("on", "开", "开启", "显示"), ("off", "关", "关闭", "隐藏")
 
 
@@ -121,6 +122,8 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = dataclasses.replace(policy, lead_minutes=_minutes(args[1]))
     elif head in _ESCALATE and len(args) == 2:
         new = dataclasses.replace(policy, escalation_minutes=_minutes(args[1]))
+    elif head in _HANDOVER and len(args) == 2:
+        new = dataclasses.replace(policy, handover_minutes=_minutes(args[1]))
     elif head in ("care", "导管护理"):
         new = _care(policy, args[1:])
     elif head in ("shift", "班次") and len(args) == 3:

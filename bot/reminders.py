@@ -25,6 +25,7 @@ from boards.views.slot import slot_view, task_who
 from boards.views.tasks import task_list_view
 from boards.views.telegram_html import slot_html, task_list_html
 from bot import group_state
+from bot.handover import HandoverJob
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
@@ -57,6 +58,8 @@ class Dispatcher:
         # The lease holder's name; one per process unless told otherwise (tests run two).
         self.owner = owner
         self._materialised: datetime | None = None
+        # The shift handover rides on this tick: one job, one clock, counted the same way.
+        self.handovers = HandoverJob(runtime, owner=owner)
         # Ticks finished, well or not: what "the next tick has happened" means to a test or a
         # health check.
         self.runs = 0
@@ -80,6 +83,7 @@ class Dispatcher:
         if claimed:
             await self._deliver(bot, claimed)
         await self._escalate(bot, now)
+        await self.handovers.run_once(bot, now)
 
     async def _deliver(self, bot: Bot, claimed: Sequence[TaskOccurrence]) -> None:
         async with self.runtime.uow() as uow:

@@ -15,6 +15,7 @@ from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
 from bot.display import DISPLAY_COMMANDS
 from bot.handlers import WARD_COMMANDS
+from bot.handover import HANDOVER_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
@@ -51,6 +52,7 @@ _ACTIONS: dict[str, Action] = {
     **POLICY_COMMANDS,
     **TRANSFER_COMMANDS,
     **DISPLAY_COMMANDS,
+    **HANDOVER_COMMANDS,
 }
 
 
@@ -76,6 +78,7 @@ _P, _G = Where.PRIVATE, Where.GROUP
 COMMANDS: tuple[Command, ...] = (
     Command("board", writes=False),
     Command("tasks", writes=False),
+    Command("handover", where=_P, writes=False),
     Command("admit", steps=steps.ADMIT),
     Command("discharge", steps=steps.PATIENT),
     Command("move", steps=steps.MOVE),

@@ -35,6 +35,7 @@ __all__ = [
     "Base",
     "BedSignRow",
     "BoardItemRow",
+    "HandoverRow",
     "InviteRow",
     "MedicationOrderRow",
     "MemberRow",
@@ -482,3 +483,30 @@ class TaskOccurrenceRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
+
+
+class HandoverRow(Base):
+    """One shift handover posted to a ward group (boards.model.Handover)."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        # One per ward and shift: a second bot instance (or a restart) cannot post it twice.
+        UniqueConstraint("ward_id", "shift_start"),
+        Index(None, "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    shift_code: Mapped[str] = mapped_column(String(40))
+    shift_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    shift_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The message ids in order, the last one carrying the 接班 button.
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON())
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    handed_over_by: Mapped[int | None] = mapped_column(BigInteger)
+    taken_over_by: Mapped[int | None] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -20,6 +20,7 @@ from boards.ports import (
     AuditLog,
     BedSigns,
     BoardItems,
+    Handovers,
     Invites,
     MedicationOrders,
     Members,
@@ -43,6 +44,7 @@ from storage.repositories import (
     SqlAuditLog,
     SqlBedSigns,
     SqlBoardItems,
+    SqlHandovers,
     SqlInvites,
     SqlMedicationOrders,
     SqlMembers,
@@ -140,6 +142,7 @@ class SqlUnitOfWork:
     retention: Retention
 
     displays: WardDisplays
+    handovers: Handovers
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -164,6 +167,7 @@ class SqlUnitOfWork:
         self.operators = SqlOperators(self._session)
         self.transfers = SqlTransfers(self._session)
         self.displays = SqlWardDisplays(self._session)
+        self.handovers = SqlHandovers(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -18,6 +18,8 @@ DEFAULT_TIMEZONE: Final = "Asia/Shanghai"
 # early ping invites giving the dose early; a ward that wants a head start sets its own lead.
 DEFAULT_LEAD_MINUTES: Final = 0
 DEFAULT_ESCALATION_MINUTES: Final = 30
+# The handover not taken over (接班) this long after it was posted: the head nurse is told.
+DEFAULT_HANDOVER_MINUTES: Final = 30
 
 
 POLICY_VERSION: Final = 1
@@ -29,6 +31,7 @@ _LEAD_RANGE: Final = (0, 240)
 DEFAULT_RETENTION_DAYS: Final = 90
 RETENTION_RANGE: Final = (7, 3650)
 _ESCALATION_RANGE: Final = (1, _MINUTES_PER_DAY)
+_HANDOVER_RANGE: Final = (1, 720)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +43,7 @@ class WardPolicy:
     shifts: ShiftPolicy = field(default_factory=default_shift_policy)
     lead_minutes: int = DEFAULT_LEAD_MINUTES
     escalation_minutes: int = DEFAULT_ESCALATION_MINUTES
+    handover_minutes: int = DEFAULT_HANDOVER_MINUTES
     # Free text (notes, operations, exams, procedures) on the group board, as on the
     # physical board at the station; off, the group sees that there is a note, not what.
     group_notes: bool = True
@@ -58,6 +62,7 @@ class WardPolicy:
         for name, (low, high) in (
             ("lead_minutes", _LEAD_RANGE),
             ("escalation_minutes", _ESCALATION_RANGE),
+            ("handover_minutes", _HANDOVER_RANGE),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -84,6 +89,7 @@ class WardPolicy:
             "shifts": self.shifts.to_list(),
             "lead_minutes": self.lead_minutes,
             "escalation_minutes": self.escalation_minutes,
+            "handover_minutes": self.handover_minutes,
             "group_notes": self.group_notes,
             "retention_days": self.retention_days,
         }
@@ -109,6 +115,9 @@ class WardPolicy:
             lead_minutes=_int(data.get("lead_minutes", DEFAULT_LEAD_MINUTES), "lead_minutes"),
             escalation_minutes=_int(
                 data.get("escalation_minutes", DEFAULT_ESCALATION_MINUTES), "escalation_minutes"
+            ),
+            handover_minutes=_int(
+                data.get("handover_minutes", DEFAULT_HANDOVER_MINUTES), "handover_minutes"
             ),
             group_notes=data.get("group_notes", True) is not False,
             retention_days=_int(

@@ -40,6 +40,7 @@ def policy_view(policy: WardPolicy, t: Texts, *, ward_locale: str | None = None)
         f"{t.pick(s.name_zh, s.name_en)} {s.start.strftime('%H:%M')}" for s in policy.shifts.shifts
     )
     lines.append(markup(t("policy.shifts", shifts=html.escape(shifts))))
+    lines.append(markup(t("policy.handover", minutes=policy.handover_minutes)))
     lines.append(
         markup(t("policy.group_notes_on" if policy.group_notes else "policy.group_notes_off"))
     )

@@ -36,6 +36,7 @@ MASKED = "张*"
 EXAMPLES: dict[str, str] = {
     "board": "",
     "tasks": "",
+    "handover": "",
     "card": "12",
     "meds": "12",
     "labels": "12",
@@ -226,6 +227,7 @@ def _forged_buttons(h: Hospital) -> list[str]:
         f"g:critical:{w}:1:12",
         f"t:{w}:1:d",
         "t:1:d",
+        f"h:{w}:1",
         f"j:{w}:{h.pending.id}:y",
         f"m:rm:{w}:{h.nurse.id}",
         f"m:hd:{w}:{h.nurse.id}",
