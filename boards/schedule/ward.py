@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from boards.schedule._common import _MINUTES_PER_DAY, _int, _mapping
+from boards.schedule.colours import BoardColours
 from boards.schedule.errors import PolicyError
 from boards.schedule.line_care import LineCarePolicy, default_line_care_policy
 from boards.schedule.medication import MedicationPolicy, default_medication_policy
@@ -39,6 +40,8 @@ class WardPolicy:
     # Free text (notes, operations, exams, procedures) on the group board, as on the
     # physical board at the station; off, the group sees that there is a note, not what.
     group_notes: bool = True
+    # The board picture's and the station screen's colours (levels, critical, overdue).
+    colours: BoardColours = field(default_factory=BoardColours)
 
     def __post_init__(self) -> None:
         for name, (low, high) in (
@@ -71,6 +74,7 @@ class WardPolicy:
             "lead_minutes": self.lead_minutes,
             "escalation_minutes": self.escalation_minutes,
             "group_notes": self.group_notes,
+            "colours": self.colours.to_dict(),
         }
 
     @classmethod
@@ -83,6 +87,7 @@ class WardPolicy:
         medication = data.get("medication")
         line_care = data.get("line_care")
         shifts = data.get("shifts")
+        colours = data.get("colours")
         return cls(
             medication=default_medication_policy()
             if medication is None
@@ -96,6 +101,9 @@ class WardPolicy:
                 data.get("escalation_minutes", DEFAULT_ESCALATION_MINUTES), "escalation_minutes"
             ),
             group_notes=data.get("group_notes", True) is not False,
+            colours=BoardColours()
+            if colours is None
+            else BoardColours.from_dict(_mapping(colours, "colours")),
         )
 
 

@@ -1,0 +1,19 @@
+"""The board as a picture: a 1920x1080 PNG for the nurse-station screen, drawn with Pillow."""
+
+from boards.picture.content import bed_labels, board_picture
+from boards.picture.draw import SCREEN, draw_board, render_board_png
+from boards.picture.model import Badge, BedCell, BoardPicture, Legend, PictureReport, Section
+
+__all__ = [
+    "SCREEN",
+    "Badge",
+    "BedCell",
+    "BoardPicture",
+    "Legend",
+    "PictureReport",
+    "Section",
+    "bed_labels",
+    "board_picture",
+    "draw_board",
+    "render_board_png",
+]
