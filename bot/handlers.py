@@ -20,6 +20,7 @@ from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
 from bot.membership import INVITE_PREFIX, open_invite
+from bot.picture import IMAGE_WORDS, send_board_picture
 from bot.publisher import load_board
 from bot.runtime import WardContext
 from bot.turn import Turn
@@ -408,6 +409,9 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
 
 
 async def _board(tn: Turn, args: list[str]) -> None:
+    if args and args[0].lower() in IMAGE_WORDS:
+        await send_board_picture(tn)
+        return
     ward, _ = await tn.ward()
     data = await load_board(tn.uow, tn.runtime.clock, ward=ward)
     await tn.reply(render_board(data, tn.t, private=tn.private))

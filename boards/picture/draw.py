@@ -12,7 +12,7 @@ from boards.signs.canvas import Canvas
 from boards.signs.colour import INK, PAPER, text_colour_for
 from boards.signs.png import encode_png
 
-__all__ = ["SCREEN", "draw_board", "render_board_png"]
+__all__ = ["SCREEN", "cell_boxes", "draw_board", "render_board_png"]
 
 SCREEN = (1920, 1080)
 _DPI = 96  # what the PNG records; the canvas itself is measured in pixels
@@ -234,21 +234,37 @@ def _draw_header(c: Canvas, pic: BoardPicture, notes: _Notes) -> None:
     c.text(_MARGIN, 96, census, size, PAPER)
 
 
+_MAP_BOX = (
+    float(_MARGIN),
+    float(_HEADER_H + 12),
+    float(_MAP_RIGHT),
+    float(SCREEN[1] - _LEGEND_H - 10),
+)
+
+
+def cell_boxes(count: int) -> list[tuple[float, float, float, float]]:
+    """Where each of `count` beds is drawn (x0, y0, x1, y1 in pixels), in map order."""
+    x0, y0, x1, y1 = _MAP_BOX
+    cols, rows, _ = _grid(count, x1 - x0, y1 - y0)
+    cw = (x1 - x0 - (cols - 1) * _GAP) / cols
+    ch = (y1 - y0 - (rows - 1) * _GAP) / rows
+    boxes = []
+    for i in range(count):
+        row, col = divmod(i, cols)
+        bx, by = x0 + col * (cw + _GAP), y0 + row * (ch + _GAP)
+        boxes.append((bx, by, bx + cw, by + ch))
+    return boxes
+
+
 def _draw_map(c: Canvas, pic: BoardPicture, notes: _Notes) -> tuple[int, int, float]:
-    x0, y0 = _MARGIN, _HEADER_H + 12
-    x1, y1 = _MAP_RIGHT, SCREEN[1] - _LEGEND_H - 10
+    x0, y0, x1, y1 = _MAP_BOX
     if not pic.cells:
         c.text_centred(x0, x1, (y0 + y1) / 2, pic.no_beds, 30, _MUTED)
         return 0, 0, 1.0
     cols, rows, scale = _grid(len(pic.cells), x1 - x0, y1 - y0)
-    cw = (x1 - x0 - (cols - 1) * _GAP) / cols
-    ch = (y1 - y0 - (rows - 1) * _GAP) / rows
     s = min(scale, _MAX_SCALE)
-    for i, cell in enumerate(pic.cells):
-        row, col = divmod(i, cols)
-        bx = x0 + col * (cw + _GAP)
-        by = y0 + row * (ch + _GAP)
-        _draw_cell(c, cell, (bx, by, bx + cw, by + ch), s, pic.alert_colour, notes)
+    for cell, box in zip(pic.cells, cell_boxes(len(pic.cells)), strict=True):
+        _draw_cell(c, cell, box, s, pic.alert_colour, notes)
     return cols, rows, scale
 
 
