@@ -80,8 +80,13 @@ def _shrink(c: Canvas, text: str, avail: float, size: float, smallest: float) ->
     return size
 
 
+def _bold(size: float) -> bool:
+    # The stroke that makes bold fills small ideographs in: small badges stay regular.
+    return size >= 20
+
+
 def _badge_width(c: Canvas, badge: Badge, size: float, pad: float) -> float:
-    return c.width(badge.text, size, bold=True) + 2 * pad
+    return c.width(badge.text, size, bold=_bold(size)) + 2 * pad
 
 
 def _draw_badge(
@@ -96,7 +101,7 @@ def _draw_badge(
         line_mm=1,
         radius_mm=h * 0.2,
     )
-    c.text_centred(x, x + w, y + h / 2, badge.text, size, ink, bold=True)
+    c.text_centred(x, x + w, y + h / 2, badge.text, size, ink, bold=_bold(size))
     return w
 
 
@@ -109,7 +114,7 @@ def _place(
 ) -> list[tuple[Badge, float, float]] | None:
     """Badges left to right in rows inside `box`, or None when they do not all fit."""
     x0, y0, x1, y1 = box
-    pad, gap = size * 0.3, max(2.0, size * 0.25)
+    pad, gap = size * 0.3, max(2.0, size * 0.2)
     x, y = x0, y0
     placed = []
     for badge in badges:
@@ -147,7 +152,9 @@ def _flow(
     for badge, bx, by in placed or ():
         if _badge_width(c, badge, size, pad) > width:
             notes.add(f"{where}: badge {badge.text}")
-            badge = Badge(c.truncate(badge.text, size, width - 2 * pad, bold=True), badge.colour)
+            badge = Badge(
+                c.truncate(badge.text, size, width - 2 * pad, bold=_bold(size)), badge.colour
+            )
         _draw_badge(c, badge, bx, by, h, size, pad)
 
 
@@ -161,7 +168,7 @@ def _draw_cell(
 ) -> None:
     x0, y0, x1, y1 = box
     pad = 6 * s
-    band_h = 30 * s
+    band_h = 29 * s
     where = f"bed {cell.bed}"
     if cell.empty:
         c.rect(box, fill=_EMPTY_FILL)
@@ -175,9 +182,9 @@ def _draw_cell(
     c.rect((x0, y0, x1, y0 + band_h), fill=level_fill)
     if cell.level is None:
         c.hline(x0, x1, y0 + band_h, _EMPTY_LINE, max(1.0, s))
-    c.text(x0 + pad, y0 + band_h - 5 * s, cell.bed, 26 * s, ink, bold=True)
+    c.text(x0 + pad, y0 + band_h - 4 * s, cell.bed, 26 * s, ink, bold=True)
     if cell.level is not None:
-        c.text(x1 - pad, y0 + band_h - 7 * s, cell.level.text, 17 * s, ink, bold=True, anchor="rs")
+        c.text(x1 - pad, y0 + band_h - 6 * s, cell.level.text, 18 * s, ink, anchor="rs")
     frame = 5 * s if cell.critical else max(1.0, s)
     c.rect(box, outline=cell.critical.colour if cell.critical else _EMPTY_LINE, line_mm=frame)
 
@@ -187,8 +194,8 @@ def _draw_cell(
     if c.width(name, size) > avail:
         name = c.truncate(name, size, avail)
         notes.add(f"{where}: name")
-    c.text(x0 + pad, y + 24 * s, name, size, INK)
-    y += 32 * s
+    c.text(x0 + pad, y + 23 * s, name, size, INK)
+    y += 30 * s
     if cell.surgery:
         text = cell.surgery
         avail = x1 - x0 - 2 * pad
@@ -206,7 +213,7 @@ def _draw_cell(
         _flow(
             c,
             badges,
-            (x0 + pad, y + 2 * s, x1 - pad, y1 - pad + 2 * s),
+            (x0 + pad, y + 2 * s, x1 - pad, y1 - 3 * s),
             23 * s,
             16 * s,
             notes,

@@ -114,7 +114,9 @@ def sample_board(beds: int = 60, *, empty_every: int = 9, now: datetime = SAMPLE
                     bed * 10 + i, sid, code, "青霉素" if code == "allergy" else None, admitted, 1
                 ),
             )
-            for i, code in enumerate(_TAG_CODES[(bed % 4) : (bed % 4) + bed % 4])
+            for i, code in enumerate(
+                _TAG_CODES[(bed + j) % len(_TAG_CODES)] for j in range(bed % 4)
+            )
         )
         lines = tuple(
             BedsideLine(
