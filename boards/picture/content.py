@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Mapping
@@ -178,7 +179,13 @@ def board_picture(
             )
     wanted = dict.fromkeys(_PANEL_SECTIONS)
     sections = []
-    for key, lines in board_sections(data, t, private=private):
+    # Full names in private, but no diagnosis: the picture is made for a screen on the wall.
+    undiagnosed = dataclasses.replace(
+        data,
+        active=tuple(dataclasses.replace(s, diagnosis=None) for s in data.active),
+        ended_today=tuple(dataclasses.replace(s, diagnosis=None) for s in data.ended_today),
+    )
+    for key, lines in board_sections(undiagnosed, t, private=private):
         if key in wanted:
             wanted[key] = lines
     summary = data.reminders

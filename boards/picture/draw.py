@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 
@@ -10,7 +11,6 @@ from PIL import Image, ImageDraw
 from boards.picture.model import Badge, BedCell, BoardPicture, PictureReport, Section
 from boards.signs.canvas import Canvas
 from boards.signs.colour import INK, PAPER, text_colour_for
-from boards.signs.png import encode_png
 
 __all__ = ["SCREEN", "cell_boxes", "draw_board", "render_board_png"]
 
@@ -378,4 +378,8 @@ def draw_board(pic: BoardPicture) -> tuple[Image.Image, PictureReport]:
 def render_board_png(pic: BoardPicture) -> tuple[bytes, PictureReport]:
     """The board as a PNG for the station screen, and the layout's report."""
     image, report = draw_board(pic)
-    return encode_png(image, _DPI), report
+    # Full colour, not the signs' 256-colour palette: a palette chosen per image would shift
+    # every cell's colours when one patient's band adds a new one (~450 kB, ~50 ms).
+    buf = io.BytesIO()
+    image.save(buf, "PNG", dpi=(_DPI, _DPI), compress_level=3)
+    return buf.getvalue(), report
