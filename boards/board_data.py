@@ -125,6 +125,8 @@ class BoardData:
     # Patients offered to this ward (待接收) and patients this ward offered (转出中).
     arrivals: tuple[TransferLine, ...] = ()
     outgoing: tuple[TransferLine, ...] = ()
+    # Open tasks past the escalation window per stay id (absent: none): the bed's overdue mark.
+    overdue_tasks: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

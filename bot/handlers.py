@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from boards import bedside, commands, services, tasks
 from boards.board import condense, plain_length, render_board
 from boards.board_data import BedsideInfo, post_op_day
+from boards.board_load import load_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
@@ -21,7 +22,6 @@ from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
 from bot.membership import INVITE_PREFIX, open_invite
 from bot.picture import IMAGE_WORDS, send_board_picture
-from bot.publisher import load_board
 from bot.runtime import WardContext
 from bot.turn import Turn
 

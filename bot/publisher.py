@@ -14,44 +14,17 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from boards import bedside, tasks, transfers
 from boards.board import render_board
-from boards.board_data import BoardData, TransferLine
+from boards.board_load import load_board
 from boards.i18n import texts
 from boards.model import GroupProblem, Ward
-from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from boards.ports import Clock, UnitOfWorkFactory
 from bot import group_state
 from bot.logsafe import log_failure
 
 __all__ = ["BoardPublisher", "load_board"]
 
 log = logging.getLogger(__name__)
-
-
-async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
-    """Everything the board shows: today's lists, bedside tags and lines, the reminder area,
-    pending transfers both ways."""
-    data = await bedside.board_with_bedside(uow, clock, ward=ward)
-    policy = await tasks.get_policy(uow, ward=ward)
-    arrivals = [
-        TransferLine(a.transfer.bed_wanted or "?", a.stay.name, a.from_ward.name)
-        for a in await transfers.pending_arrivals(uow, ward=ward)
-    ]
-    offers = await uow.transfers.pending_from(ward.id)
-    stays = {s.id: s for s in data.active}
-    targets = {w.id: w.name for w in await uow.wards.many([o.to_ward_id for o in offers])}
-    outgoing = [
-        TransferLine(stays[o.stay_id].bed, stays[o.stay_id].name, targets.get(o.to_ward_id, "?"))
-        for o in offers
-        if o.stay_id in stays
-    ]
-    return dataclasses.replace(
-        data,
-        reminders=await tasks.board_summary(uow, clock, ward=ward),
-        group_notes=policy.group_notes,
-        arrivals=tuple(arrivals),
-        outgoing=tuple(outgoing),
-    )
 
 
 class BoardPublisher:

@@ -59,6 +59,7 @@ from boards.tasks.policy import (
 from boards.tasks.views import (
     DueTask,
     TasksView,
+    board_reminders,
     board_summary,
     message_slot,
     tasks_view,
@@ -88,6 +89,7 @@ __all__ = [
     "TasksView",
     "acknowledge",
     "add_reminder",
+    "board_reminders",
     "board_summary",
     "claim_due",
     "due_for_escalation",

@@ -14,7 +14,14 @@ from boards.schedule import DEFAULT_SLOT_MINUTES, WardPolicy, slot_of
 from boards.tasks._common import policy_of
 from boards.tasks.delivery import Slot, row_order
 
-__all__ = ["DueTask", "TasksView", "board_summary", "message_slot", "tasks_view"]
+__all__ = [
+    "DueTask",
+    "TasksView",
+    "board_reminders",
+    "board_summary",
+    "message_slot",
+    "tasks_view",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +96,22 @@ async def _open_tasks(
 
 async def board_summary(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> ReminderSummary:
     """The whiteboard's reminder area: next slot and its task count, due and overdue."""
+    summary, _ = await board_reminders(uow, clock, ward=ward)
+    return summary
+
+
+async def board_reminders(
+    uow: UnitOfWork, clock: Clock, *, ward: Ward
+) -> tuple[ReminderSummary, dict[int, int]]:
+    """The reminder area, and the number of overdue open tasks per stay (the beds' marks)."""
     now = clock.now()
     tasks, _ = await _open_tasks(uow, ward, now + timedelta(days=1))
     policy = await policy_of(uow, ward.id)
-    return _summary(tasks, policy, ZoneInfo(ward.timezone), now)
+    overdue: dict[int, int] = {}
+    for task in tasks:
+        if task.due_at <= now and _overdue(task, policy, now):
+            overdue[task.stay_id] = overdue.get(task.stay_id, 0) + 1
+    return _summary(tasks, policy, ZoneInfo(ward.timezone), now), overdue
 
 
 async def tasks_view(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> TasksView:

@@ -1,0 +1,1 @@
+"""Message views: what the board, card, reminder slot, policy and station screen show, as data."""

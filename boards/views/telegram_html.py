@@ -1,0 +1,118 @@
+"""Views as Telegram HTML: escaping, bold, and Telegram's 4096-character message limit."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from boards.i18n import Texts
+from boards.views.board import BoardView
+from boards.views.rich import Line
+
+__all__ = [
+    "BUDGET",
+    "TELEGRAM_TEXT_LIMIT",
+    "board_html",
+    "condense",
+    "line_html",
+    "lines_html",
+    "plain_length",
+]
+
+TELEGRAM_TEXT_LIMIT = 4096
+# Room for the header and the condensing notes, so a full board never meets the limit.
+BUDGET = TELEGRAM_TEXT_LIMIT - 96
+
+
+def line_html(line: Line) -> str:
+    """One line in Telegram's HTML parse mode: text escaped, strong runs in `<b>`."""
+    out: list[str] = []
+    run: list[str] = []
+    bold = False
+    for span in line:
+        if not span.text:
+            continue
+        if span.strong != bold and run:
+            out.append(_run("".join(run), bold))
+            run = []
+        bold = span.strong
+        run.append(span.text)
+    if run:
+        out.append(_run("".join(run), bold))
+    return "".join(out)
+
+
+def _run(value: str, bold: bool) -> str:
+    escaped = html.escape(value)
+    return f"<b>{escaped}</b>" if bold else escaped
+
+
+def lines_html(lines: Iterable[Line]) -> list[str]:
+    return [line_html(line) for line in lines]
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_length(markup: str) -> int:
+    """Length of an HTML message as Telegram counts it: after tags and entities are parsed."""
+    return len(html.unescape(_TAG.sub("", markup)))
+
+
+def condense(
+    sections: Sequence[tuple[str, Sequence[str]]],
+    t: Texts,
+    *,
+    fixed: int = 0,
+    budget: int = BUDGET,
+) -> list[tuple[str, list[str]]]:
+    """Shorten the longest lists, whole lines at a time, until the text fits one message.
+
+    `sections` are (heading, lines) in HTML; a heading counts only while its section shows
+    something. Each shortened list ends with "…另有 N 条" ("… N more"); `fixed` is the
+    plain length of everything else in the message.
+    """
+    kept = [list(lines) for _, lines in sections]
+    hidden = [0] * len(sections)
+
+    def size() -> int:
+        total = fixed
+        for i, (title, _) in enumerate(sections):
+            if kept[i] or hidden[i]:
+                total += plain_length(title) + 1
+                total += sum(plain_length(line) + 1 for line in kept[i])
+                if hidden[i]:
+                    total += plain_length(t("board.more", n=hidden[i])) + 1
+        return total
+
+    while size() > budget:
+        longest = max(range(len(kept)), key=lambda i: len(kept[i]))
+        if not kept[longest]:
+            break
+        kept[longest].pop()
+        hidden[longest] += 1
+    result = []
+    for i, (title, _) in enumerate(sections):
+        lines = kept[i]
+        if hidden[i]:
+            lines = [*lines, t("board.more", n=hidden[i])]
+        result.append((title, lines))
+    return result
+
+
+def board_html(view: BoardView, t: Texts) -> str:
+    """The board as one Telegram message: the longest lists give way, counted, to fit."""
+    head = [line_html(view.title), *lines_html(view.census)]
+    foot = [line_html(view.updated)]
+    fixed = sum(plain_length(line) + 1 for line in (*head, *foot)) + 2
+    headed = [(line_html(s.title), lines_html(s.lines)) for s in view.sections]
+    body: list[str] = []
+    for title, lines in condense(headed, t, fixed=fixed):
+        if lines:
+            body.append("")
+            body.append(title)
+            body.extend(lines)
+    if not body:
+        body = ["", line_html(view.empty)]
+    return "\n".join([*head, *body, "", *foot])
