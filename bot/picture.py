@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 
 from telegram import InputFile
 
 from boards import tasks
+from boards.board_load import load_board
 from boards.i18n import Texts
 from boards.model import Ward
 from boards.picture import BoardPicture, PictureReport, board_picture, render_board_png
 from boards.ports import Clock, UnitOfWork
-from bot.publisher import load_board
 from bot.turn import Turn
 
 __all__ = ["IMAGE_WORDS", "load_picture", "send_board_picture"]
@@ -24,12 +23,10 @@ IMAGE_WORDS = frozenset({"image", "img", "png", "picture", "pic", "图片", "图
 async def load_picture(
     uow: UnitOfWork, clock: Clock, *, ward: Ward, t: Texts, private: bool
 ) -> BoardPicture:
-    """The board's data, each bed's overdue tasks and the ward's colours, as a picture."""
+    """The board's data (with each bed's overdue tasks) in the ward's colours, as a picture."""
     data = await load_board(uow, clock, ward=ward)
     policy = await tasks.get_policy(uow, ward=ward)
-    view = await tasks.tasks_view(uow, clock, ward=ward)
-    overdue = Counter(row.stay.id for row in view.due if row.overdue)
-    return board_picture(data, t, private=private, colours=policy.colours, overdue=overdue)
+    return board_picture(data, t, private=private, colours=policy.colours)
 
 
 async def render(picture: BoardPicture) -> tuple[bytes, PictureReport]:

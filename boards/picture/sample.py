@@ -29,7 +29,7 @@ from boards.model import (
 )
 from boards.tags import DEFAULT_TAGS
 
-__all__ = ["SAMPLE_NOW", "sample_board", "sample_overdue"]
+__all__ = ["SAMPLE_NOW", "sample_board"]
 
 SAMPLE_NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # 14:30 in Shanghai, a Monday
 
@@ -156,9 +156,6 @@ def sample_board(beds: int = 60, *, empty_every: int = 9, now: datetime = SAMPLE
         items_today=tuple(items),
         bedside=bedside,
         reminders=ReminderSummary(now + timedelta(minutes=30), 6, 4, 2),
+        # Open tasks past the escalation window on a few beds.
+        overdue_tasks={s.id: 1 + s.id % 2 for s in stays if s.id % 10 == 1},
     )
-
-
-def sample_overdue(data: BoardData) -> dict[int, int]:
-    """Open tasks past the escalation window for a few of the sample's stays."""
-    return {s.id: 1 + s.id % 2 for s in data.active if s.id % 10 == 1}

@@ -24,7 +24,7 @@ from boards.picture import (
     draw_board,
     render_board_png,
 )
-from boards.picture.sample import sample_board, sample_overdue
+from boards.picture.sample import sample_board
 from boards.schedule import BoardColours, PolicyError, WardPolicy
 from boards.signs.colour import contrast_ratio, text_colour_for
 from boards.tags import DEFAULT_TAGS
@@ -80,9 +80,7 @@ def _tidy(data: BoardData) -> BoardData:
 
 def test_a_sixty_bed_board_is_a_full_hd_png() -> None:
     data = sample_board(60)
-    png, report = render_board_png(
-        board_picture(data, ZH, private=False, overdue=sample_overdue(data))
-    )
+    png, report = render_board_png(board_picture(data, ZH, private=False))
     image = _open(png)
     assert image.size == SCREEN == (1920, 1080)
     assert report.columns * report.rows >= 60
@@ -95,7 +93,7 @@ def test_every_drawn_character_has_a_glyph(drawn_text: list[str], cmap: set[int]
     data = sample_board(60)
     for t in (ZH, EN):
         for private in (True, False):
-            draw_board(board_picture(data, t, private=private, overdue=sample_overdue(data)))
+            draw_board(board_picture(data, t, private=private))
     missing = {ch for s in drawn_text for ch in s if ord(ch) not in cmap}
     assert missing == set()
     assert {"空床", "病危", "病重", "特级护理", "一级", "防跌倒", "⚠逾期2"} <= set(drawn_text)
@@ -120,7 +118,7 @@ def test_the_group_picture_masks_names_and_the_private_one_does_not(
 
 def test_a_sixty_bed_ward_fits_without_shortening_a_cell() -> None:
     data = _tidy(sample_board(60, empty_every=0))
-    _, report = draw_board(board_picture(data, ZH, private=True, overdue=sample_overdue(data)))
+    _, report = draw_board(board_picture(data, ZH, private=True))
     assert [r for r in report.truncated if r.startswith("bed ")] == []
     # The lists beside the map are long in the sample: they are shortened, and say so.
     assert any(r.startswith("panel: ") for r in report.truncated)
@@ -135,8 +133,9 @@ def test_a_crowded_bed_reports_what_it_left_out() -> None:
     )
     crowded = dict(data.bedside)
     crowded[stay.id] = BedsideInfo(stay.id, tags, (), data.bedside[stay.id].sign, None, "")
-    _, report = draw_board(board_picture(dataclasses.replace(data, bedside=crowded), ZH,
-                                         private=True))  # fmt: skip
+    _, report = draw_board(
+        board_picture(dataclasses.replace(data, bedside=crowded), ZH, private=True)
+    )
     assert any(r.startswith("bed 1: ") and "badges" in r for r in report.truncated)
 
 
@@ -145,9 +144,14 @@ def test_a_new_patient_changes_only_that_beds_cell() -> None:
     assert "9" not in {s.bed for s in data.active}
     template = next(s for s in data.active if s.bed == "10")
     # Admitted yesterday, so the census and the day's lists stay the same.
-    newcomer = dataclasses.replace(template, id=999, bed="9", name="钱多多",
-                                   admitted_at=data.now.replace(day=data.now.day - 1),
-                                   critical=Critical.CRITICAL)  # fmt: skip
+    newcomer = dataclasses.replace(
+        template,
+        id=999,
+        bed="9",
+        name="钱多多",
+        admitted_at=data.now.replace(day=data.now.day - 1),
+        critical=Critical.CRITICAL,
+    )
     before, _ = draw_board(board_picture(data, ZH, private=True))
     after_data = dataclasses.replace(data, active=(*data.active, newcomer))
     after, _ = draw_board(board_picture(after_data, ZH, private=True))
