@@ -13,7 +13,7 @@ from boards.picture.model import Badge, BedCell, BoardPicture, PictureReport, Se
 from boards.signs.canvas import Canvas
 from boards.signs.colour import INK, PAPER, text_colour_for
 
-__all__ = ["SCREEN", "cell_boxes", "draw_board", "render_board_png"]
+__all__ = ["SCREEN", "cell_boxes", "draw_board", "forget_badges", "render_board_png"]
 
 SCREEN = (1920, 1080)
 _DPI = 96  # what the PNG records; the canvas itself is measured in pixels
@@ -118,6 +118,11 @@ def _badge_image(text: str, fill: str, w: float, h: float, size: float, back: st
     )
     c.text_centred(0, w, h / 2, text, size, ink, bold=_bold(size))
     return c.image
+
+
+def forget_badges() -> None:
+    """Draw every badge afresh (for tests that watch each string handed to Pillow)."""
+    _badge_image.cache_clear()
 
 
 def _draw_badge(

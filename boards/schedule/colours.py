@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from boards.schedule._common import _mapping, _str
@@ -35,27 +35,31 @@ COLOUR_MARKS: Final = ("critical", "serious", "overdue")
 class BoardColours:
     """Colours the board picture and the station screen draw with ("#RRGGBB")."""
 
-    levels: Mapping[str, str] = field(default_factory=lambda: dict(_LEVELS))
+    # (level value, colour) for every level, in `LEVEL_CODES` order: a tuple, so the policy
+    # stays hashable. `level()` reads it.
+    levels: tuple[tuple[str, str], ...] = tuple(_LEVELS.items())
     critical: str = "#A50026"  # 病危: a dark red frame and a filled mark
     serious: str = "#E69F00"  # 病重: orange
     overdue: str = "#F0E442"  # overdue tasks and lines past their limit: yellow, black text
 
     def __post_init__(self) -> None:
-        values = [*self.levels.values(), self.critical, self.serious, self.overdue]
+        values = [colour for _, colour in self.levels]
+        values += [self.critical, self.serious, self.overdue]
         for value in values:
             if not isinstance(value, str) or not _HEX.fullmatch(value):
                 raise PolicyError("schedule.policy.bad_colour", value=str(value))
-        if set(self.levels) != set(LEVEL_CODES):
+        if tuple(code for code, _ in self.levels) != LEVEL_CODES:
             raise PolicyError("schedule.policy.malformed", path="colours.levels")
 
     def level(self, level: str) -> str:
         """The colour of a nursing level, by its `NursingLevel` value."""
-        return self.levels[str(level)]
+        return dict(self.levels)[str(level)]
 
     def with_colour(self, what: str, colour: str) -> BoardColours:
         """A copy with one level's (by its value) or one mark's colour changed."""
         if what in LEVEL_CODES:
-            return replace(self, levels={**self.levels, what: colour.upper()})
+            levels = tuple((c, colour.upper() if c == what else v) for c, v in self.levels)
+            return replace(self, levels=levels)
         if what not in COLOUR_MARKS:
             raise PolicyError("schedule.policy.malformed", path=f"colours.{what}")
         marks: dict[str, Any] = {what: colour.upper()}
@@ -84,7 +88,7 @@ class BoardColours:
             name: _str(data.get(name, getattr(base, name)), f"colours.{name}")
             for name in COLOUR_MARKS
         }
-        return cls(levels=levels, **marks)
+        return cls(levels=tuple((code, levels[code]) for code in LEVEL_CODES), **marks)
 
 
 def default_board_colours() -> BoardColours:

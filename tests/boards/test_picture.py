@@ -22,6 +22,7 @@ from boards.picture import (
     board_picture,
     cell_boxes,
     draw_board,
+    forget_badges,
     render_board_png,
 )
 from boards.picture.sample import sample_board
@@ -52,6 +53,7 @@ def drawn_text(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         original(self, xy, text, *args, **kwargs)
 
     monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    forget_badges()  # badges are drawn once and reused: draw them again, to be seen
     return seen
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from boards.picture import cell_boxes
+from boards.picture import cell_boxes, forget_badges
 from bot.cli import main
 from bot.emulator import EmuMessage
 from tests.bot.conftest import GROUP_ID, Ward
@@ -30,6 +30,7 @@ def drawn_text(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         original(self, xy, text, *args, **kwargs)
 
     monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    forget_badges()  # badges are drawn once and reused: draw them again, to be seen
     return seen
 
 
