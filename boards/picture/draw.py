@@ -51,10 +51,41 @@ class _Pixels(Canvas):
         self.draw = ImageDraw.Draw(self.image)
 
     def width(self, text: str, size_mm: float, *, bold: bool = False) -> float:
-        return _width(text, size_mm, bold)
+        return _width(_drawable(text), size_mm, bold)
+
+    def text(
+        self,
+        x: float,
+        baseline: float,
+        text: str,
+        size_mm: float,
+        fill: str = INK,
+        *,
+        bold: bool = False,
+        anchor: str = "ls",
+    ) -> None:
+        super().text(x, baseline, _drawable(text), size_mm, fill, bold=bold, anchor=anchor)
 
 
 _MEASURE = Canvas(1, 1, dpi=254)
+_MISSING = "□"  # stands for a character the shipped font has no glyph for (an emoji...)
+
+
+def _mask(ch: str) -> bytes:
+    font, _ = _MEASURE._font_and_stroke(4.8, False)
+    return bytes(font.getmask(ch))
+
+
+@functools.lru_cache(maxsize=8192)
+def _has_glyph(ch: str) -> bool:
+    # The font draws its .notdef box for what it lacks; a private-use code point has none.
+    return ch.isspace() or _mask(ch) != _mask("\U000f0000")
+
+
+@functools.lru_cache(maxsize=4096)
+def _drawable(text: str) -> str:
+    """`text` with every character the font cannot draw shown as a plain box."""
+    return "".join(ch if _has_glyph(ch) else _MISSING for ch in text)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -15,7 +15,7 @@ from boards.board_data import BedsideInfo, BedsideTag, BoardData
 from boards.fonts import font_path
 from boards.i18n import texts
 from boards.masking import mask_name
-from boards.model import Critical, NursingLevel, PatientTag, Stay
+from boards.model import BoardItem, Critical, ItemKind, NursingLevel, PatientTag, Stay
 from boards.picture import (
     SCREEN,
     bed_labels,
@@ -232,3 +232,18 @@ def test_an_occupied_extra_bed_gets_a_cell() -> None:
     pic = board_picture(data, ZH, private=True)
     assert pic.cells[-1].bed == "加1" and pic.cells[-1].name == extra.name
     assert TAGS["fall"].badge_zh == "防跌倒"
+
+
+def test_characters_the_font_lacks_are_drawn_as_a_plain_box(
+    drawn_text: list[str], cmap: set[int]
+) -> None:
+    data = sample_board(20)
+    odd = dataclasses.replace(data.active[0], name="王😀𠀀")
+    note = BoardItem(999, odd.id, ItemKind.NOTE, data.now, "带口罩😷", 1)
+    data = dataclasses.replace(
+        data, active=(odd, *data.active[1:]), items_today=(*data.items_today, note)
+    )
+    draw_board(board_picture(data, ZH, private=True))
+    assert {ch for s in drawn_text for ch in s if ord(ch) not in cmap} == set()
+    assert "王□□" in drawn_text
+    assert any("带口罩□" in s for s in drawn_text)
