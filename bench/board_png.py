@@ -31,7 +31,10 @@ def main() -> None:
 
     data = sample_board(args.beds)
     t = texts(data.ward.locale, data.ward.timezone)
-    png, report = render_board_png(board_picture(data, t, private=False))  # font loaded
+    start = time.perf_counter()
+    png, report = render_board_png(board_picture(data, t, private=False))
+    cold = (time.perf_counter() - start) * 1000
+    print(f"first picture (font loaded, nothing remembered yet): {cold:.0f} ms")
     in_cells = sum(r.startswith("bed ") for r in report.truncated)
     print(
         f"{args.beds} beds ({len(data.active)} patients): {report.columns}x{report.rows} cells "
