@@ -264,11 +264,11 @@ def _draw_cell(
     y += 30 * s
     if cell.surgery:
         text = cell.surgery
-        avail = x1 - x0 - 2 * pad
-        if c.width(text, 19 * s) > avail:
-            text = c.truncate(text, 19 * s, avail)
+        size = _shrink(c, text, avail, 19 * s, 15 * s)  # 明天 08:00 may take a smaller size
+        if c.width(text, size) > avail:
+            text = c.truncate(text, size, avail)
             notes.add(f"{where}: surgery")
-        c.text(x0 + pad, y + 18 * s, text, 19 * s, INK)
+        c.text(x0 + pad, y + 18 * s, text, size, INK)
         y += 24 * s
     marks = [Badge(f"⚠{line}", alert) for line in cell.lines]
     if cell.overdue:

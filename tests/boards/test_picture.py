@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,16 @@ from boards.board_data import BedsideInfo, BedsideTag, BoardData
 from boards.fonts import font_path
 from boards.i18n import texts
 from boards.masking import mask_name
-from boards.model import BoardItem, Critical, ItemKind, NursingLevel, PatientTag, Stay
+from boards.model import (
+    BoardItem,
+    Critical,
+    ItemKind,
+    NursingLevel,
+    PatientTag,
+    Stay,
+    Surgery,
+    SurgeryState,
+)
 from boards.picture import (
     SCREEN,
     bed_labels,
@@ -247,3 +257,17 @@ def test_characters_the_font_lacks_are_drawn_as_a_plain_box(
     assert {ch for s in drawn_text for ch in s if ord(ch) not in cmap} == set()
     assert "王□□" in drawn_text
     assert any("带口罩□" in s for s in drawn_text)
+
+
+def test_tomorrows_surgery_fits_its_cell() -> None:
+    data = sample_board(60)
+    stay = next(s for s in data.active if s.bed == "10")
+    op = Surgery(
+        500, stay.id, data.now + timedelta(days=1), "胆囊切除术", SurgeryState.SCHEDULED, data.now
+    )
+    data = dataclasses.replace(data, surgeries=(op,))
+    pic = board_picture(data, ZH, private=True)
+    cell = pic.cells[_index(data, "10")]
+    assert cell.surgery is not None and cell.surgery.startswith("手术 明天")
+    _, report = draw_board(pic)
+    assert not [r for r in report.truncated if r.startswith("bed 10")]
