@@ -410,7 +410,7 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
 
 async def _board(tn: Turn, args: list[str]) -> None:
     if args and args[0].lower() in IMAGE_WORDS:
-        await send_board_picture(tn)
+        await send_board_picture(tn, args[0])
         return
     ward, _ = await tn.ward()
     data = await load_board(tn.uow, tn.runtime.clock, ward=ward)

@@ -131,3 +131,17 @@ async def test_wardboard_board_writes_the_picture_offline(
         assert ImageChops.difference(masked, image.convert("RGB")).getbbox() is not None
     bad = ["board", "--ward", "无此病区", "--out", str(out)]
     assert await asyncio.to_thread(main, bad) == 2
+
+
+async def test_board_file_sends_the_png_itself(ward: Ward) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    sent = await ward.say(ward.nurse, "/board 原图")
+    files = [m for m in sent if m.document is not None]
+    assert len(files) == 1 and files[0].photo is None
+    document = files[0].document
+    assert document is not None and document.filename == "board-20261123-0800.png"
+    with Image.open(io.BytesIO(document.data)) as image:
+        assert image.size == (1920, 1080)
+    # The board still answers in text as before, and the picture leaves it unchanged.
+    assert "12床 张三" in await ward.reply(ward.nurse, "/board")
