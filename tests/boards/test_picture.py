@@ -271,3 +271,14 @@ def test_tomorrows_surgery_fits_its_cell() -> None:
     assert cell.surgery is not None and cell.surgery.startswith("手术 明天")
     _, report = draw_board(pic)
     assert not [r for r in report.truncated if r.startswith("bed 10")]
+
+
+def test_a_name_too_long_for_its_cell_is_shortened_and_reported(drawn_text: list[str]) -> None:
+    data = sample_board(60)
+    long = dataclasses.replace(data.active[0], name="Christopher Montgomery-Smithson")
+    data = dataclasses.replace(data, active=(long, *data.active[1:]))
+    _, report = draw_board(board_picture(data, EN, private=True))
+    assert f"bed {long.bed}: name" in report.truncated
+    assert any(s.startswith("Christ") and s.endswith("…") for s in drawn_text)
+    _, masked = draw_board(board_picture(data, EN, private=False))
+    assert f"bed {long.bed}: name" not in masked.truncated  # C. M*** fits
