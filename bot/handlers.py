@@ -12,12 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from boards import bedside, commands, services, tasks
-from boards.board import condense, plain_length, render_board
-from boards.board_data import BedsideInfo, post_op_day
+from boards.board import render_board
+from boards.board_data import BedsideInfo
 from boards.board_load import load_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
-from boards.model import ItemKind, Stay, SurgeryState, UserPrefs, Ward
+from boards.model import ItemKind, Stay, UserPrefs, Ward
+from boards.views.card import card_view
+from boards.views.telegram_html import card_html
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
 from bot.membership import INVITE_PREFIX, open_invite
@@ -323,73 +325,8 @@ async def _show_card(
 
 
 def _card_text(tn: Turn, card: services.PatientCard, info: BedsideInfo | None) -> str:
-    t, s, now = tn.t, card.stay, tn.runtime.clock.now()
-    lines = [
-        t("card.title", bed=t.bed(s.bed), name=html.escape(s.name)),
-        " · ".join(
-            filter(
-                None,
-                [
-                    t(f"sex.{s.sex.value}"),
-                    t(f"age.{s.age.unit}", n=s.age.value),
-                    t(f"level.{s.level.value}") if s.level else None,
-                    f"<b>{t('critical.' + s.critical.value)}</b>" if s.critical else None,
-                ],
-            )
-        ),
-        t("card.diagnosis", text=html.escape(s.diagnosis or "—")),
-        t("card.admitted", when=f"{t.date(s.admitted_at)} {t.hm(s.admitted_at)}"),
-    ]
-    for op in sorted(card.surgeries, key=lambda o: o.scheduled_at):
-        if op.state is SurgeryState.CANCELLED:
-            continue
-        day = post_op_day(op, now, t.tz)
-        extra = f" · {t('board.post_op_day', n=day)}" if day else ""
-        lines.append(
-            t(
-                "card.surgery",
-                when=t.date_hm(op.scheduled_at, now=now),
-                procedure=html.escape(op.procedure),
-                state=t("surgery." + op.state.value),
-            )
-            + extra
-        )
-    items = [
-        t(f"card.{item.kind.value}", when=t.hm(item.at), text=html.escape(item.text))
-        for item in sorted(card.items, key=lambda i: i.at)
-    ]
-    bedside_lines = _card_bedside(tn, info) if info is not None else []
-    foot = ["", t("card.wristband")]
-    # A day of many notes still fits one message: the last ones give way, counted.
-    fixed = sum(plain_length(line) + 1 for line in (*lines, *bedside_lines, *foot))
-    ((_, shown),) = condense([("", items)], t, fixed=fixed)
-    return "\n".join([*lines, *shown, *bedside_lines, *foot])
-
-
-def _card_bedside(tn: Turn, info: BedsideInfo) -> list[str]:
-    t, zh = tn.t, tn.t.locale.startswith("zh")
-    lines = []
-    for entry in info.tags:
-        name = entry.kind.name_zh if zh else entry.kind.name_en
-        detail = f"：{entry.tag.detail}" if entry.tag.detail else ""
-        lines.append(t("card.tag", tag=html.escape(name + detail)))
-    for line in info.lines:
-        name = line.kind.name_zh if zh else line.kind.name_en
-        extra = " · ".join(html.escape(p) for p in (line.line.site, line.line.purpose) if p)
-        text = t(
-            "card.line",
-            n=line.number,
-            line=html.escape(name),
-            when=t.date(line.line.inserted_at),
-            day=line.dwell_day,
-            extra=f" · {extra}" if extra else "",
-        )
-        lines.append(f"<b>{text} {t('card.line_overdue')}</b>" if line.overdue else text)
-    if info.needs_reprint:
-        lines.append(t("card.sign_reprint"))
-    elif info.printed_at is None:
-        lines.append(t("card.sign_missing"))
-    return lines
+    view = card_view(card.stay, card.surgeries, card.items, info, tn.t, now=tn.runtime.clock.now())
+    return card_html(view, tn.t)
 
 
 def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:

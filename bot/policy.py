@@ -13,7 +13,6 @@ from boards.lines import DEFAULT_LINES, resolve_line
 from boards.model import NursingLevel, Ward
 from boards.schedule import (
     BoardColours,
-    Frequency,
     LineCarePolicy,
     ShiftPolicy,
     WardPolicy,
@@ -22,12 +21,12 @@ from boards.schedule import (
     parse_route,
 )
 from boards.text import excerpt
+from boards.views.policy import policy_view
+from boards.views.telegram_html import policy_html
 from bot.turn import Turn
 
 __all__ = ["POLICY_COMMANDS"]
 
-_SHOWN = (Frequency.QD, Frequency.BID, Frequency.TID, Frequency.QID, Frequency.Q6H,
-          Frequency.Q8H, Frequency.Q12H, Frequency.QN, Frequency.HS)  # fmt: skip
 _LEAD = ("lead", "提前")
 _ESCALATE = ("escalate", "escalation", "逾期", "升级")
 _GROUP_NOTES = ("groupnotes", "群备注")
@@ -41,35 +40,8 @@ def _on_off(words: list[str]) -> bool:
     raise BadInput("err.policy_on_off", value=html.escape(" ".join(words)[:12]))
 
 
-def _interval(delta: timedelta) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
-
-
 def _describe(tn: Turn, policy: WardPolicy) -> str:
-    zh = tn.t.locale.startswith("zh")
-    lines = [tn.t("policy.title", lead=policy.lead_minutes, escalate=policy.escalation_minutes)]
-    for freq in _SHOWN:
-        times = " ".join(t.strftime("%H:%M") for t in policy.medication.times_for(freq))
-        lines.append(f"{freq.value}: {times}")
-    lines.append(
-        tn.t(
-            "policy.shifts",
-            shifts=" · ".join(
-                f"{s.name_zh if zh else s.name_en} {s.start.strftime('%H:%M')}"
-                for s in policy.shifts.shifts
-            ),
-        )
-    )
-    lines.append(tn.t("policy.group_notes_on" if policy.group_notes else "policy.group_notes_off"))
-    lines.append(tn.t("policy.care"))
-    for line, rules in policy.line_care.rules.items():
-        for rule in rules:
-            name = rule.name_zh if zh else rule.name_en
-            at = f" {rule.at.strftime('%H:%M')}" if rule.at else ""
-            lines.append(f"{line} {rule.code}: {html.escape(name)} {_interval(rule.interval)}{at}")
-    lines.append(tn.t("policy.hint"))
-    return "\n".join(lines)
+    return policy_html(policy_view(policy, tn.t))
 
 
 _INTERVAL = re.compile(r"^(\d{1,3})\s*(d|天|h|小时)$", re.IGNORECASE)

@@ -17,14 +17,14 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 
 from boards import tasks
-from boards.board import condense
 from boards.commands import parse_bed_only
 from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
-from boards.masking import mask_name
 from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
+from boards.views.slot import slot_view, task_who
+from boards.views.telegram_html import condense, slot_html
 from bot import group_state
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
@@ -173,7 +173,7 @@ class Dispatcher:
                 lines.append(
                     t(
                         "remind.overdue_item",
-                        who=html.escape(_who(t, stays, task)),
+                        who=html.escape(task_who(t, stays, task)),
                         text=html.escape(task.text),
                         due=t.hm(task.due_at),
                     )
@@ -226,26 +226,6 @@ async def _stays(uow: UnitOfWork, ids: set[int]) -> list[Stay]:
     return await uow.stays.many(list(ids))
 
 
-def _who(t: Texts, stays: dict[int, Stay], task: TaskOccurrence) -> str:
-    stay = stays.get(task.stay_id)
-    if stay is None:
-        return "?"
-    return f"{t.bed(stay.bed)} {mask_name(stay.name)}"
-
-
-def _status(t: Texts, task: TaskOccurrence, names: dict[int, str]) -> str:
-    who = html.escape(names.get(task.done_by or 0, ""))
-    if task.status is TaskStatus.DONE and task.done_at is not None:
-        return " " + t("remind.done_by", who=who, time=t.hm(task.done_at))
-    if task.status is TaskStatus.SKIPPED:
-        return " " + t("remind.skipped_by", who=who, reason=html.escape(task.skip_reason or ""))
-    if task.status is TaskStatus.CANCELLED:
-        return " " + t("remind.cancelled")
-    if task.due_at != task.planned_at:
-        return " " + t("remind.snoozed", time=t.hm(task.due_at))
-    return ""
-
-
 def _data(task: TaskOccurrence, action: str) -> str:
     # Every button names its ward: the press is authorised against it before anything else.
     # At most "t:" + two 19-digit ids + ":r:fasting", well inside Telegram's 64 bytes.
@@ -265,23 +245,11 @@ def render_slot(
     """The slot message: a line and a row of buttons per task; closed tasks keep a row
     (without actions). The task `choosing` a reason for ✖ has the reasons and a way back
     in place of its row; every other row stays as it is."""
-    names = names or {}
-    title = t("remind.late_title") if late else t("remind.title", time=t.hm(start))
-    lines = [title]
+    view = slot_view(t, start, late, chunk, stays, names)
     rows = []
-    for task in chunk:
-        who = _who(t, stays, task)
-        mark = (
-            "✅"
-            if task.status is TaskStatus.DONE
-            else ("✖" if task.status in (TaskStatus.SKIPPED, TaskStatus.CANCELLED) else "▫")
-        )
-        when = f"{t.hm(task.planned_at)} " if late else ""
-        lines.append(
-            f"{mark} {html.escape(who)} · {when}{html.escape(task.text)}{_status(t, task, names)}"
-        )
-        bed = t.bed(stays[task.stay_id].bed) if task.stay_id in stays else "?"
-        if task.pending and task.id == choosing:
+    for row in view.rows:
+        task, bed = row.task, row.bed
+        if row.pending and task.id == choosing:
             rows += [
                 [InlineKeyboardButton(t(f"skip.{code}"), callback_data=_data(task, f"r:{code}"))]
                 for code in _SKIP_REASONS
@@ -289,7 +257,7 @@ def render_slot(
             rows.append(
                 [InlineKeyboardButton(t("btn.skip_back", bed=bed), callback_data=_data(task, "b"))]
             )
-        elif task.pending:
+        elif row.pending:
             rows.append(
                 [
                     InlineKeyboardButton(f"✅ {bed}", callback_data=_data(task, "d")),
@@ -298,8 +266,10 @@ def render_slot(
                 ]
             )
         else:
-            rows.append([InlineKeyboardButton(f"{mark} {bed}", callback_data=_data(task, "i"))])
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+            rows.append(
+                [InlineKeyboardButton(f"{row.mark} {bed}", callback_data=_data(task, "i"))]
+            )
+    return slot_html(view), InlineKeyboardMarkup(rows)
 
 
 async def dispatch_tick(context: WardContext) -> None:

@@ -8,16 +8,22 @@ from collections.abc import Iterable, Sequence
 
 from boards.i18n import Texts
 from boards.views.board import BoardView
+from boards.views.card import CardView
+from boards.views.policy import PolicyView
 from boards.views.rich import Line
+from boards.views.slot import SlotView
 
 __all__ = [
     "BUDGET",
     "TELEGRAM_TEXT_LIMIT",
     "board_html",
+    "card_html",
     "condense",
     "line_html",
     "lines_html",
     "plain_length",
+    "policy_html",
+    "slot_html",
 ]
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -116,3 +122,20 @@ def board_html(view: BoardView, t: Texts) -> str:
     if not body:
         body = ["", line_html(view.empty)]
     return "\n".join([*head, *body, "", *foot])
+
+
+def card_html(view: CardView, t: Texts) -> str:
+    """The card as one message: on a day of many notes the last ones give way, counted."""
+    head, bedside, foot = lines_html(view.head), lines_html(view.bedside), lines_html(view.foot)
+    fixed = sum(plain_length(line) + 1 for line in (*head, *bedside, *foot))
+    ((_, shown),) = condense([("", lines_html(view.items))], t, fixed=fixed)
+    return "\n".join([*head, *shown, *bedside, *foot])
+
+
+def slot_html(view: SlotView) -> str:
+    """The slot message's text (its buttons are the adapter's)."""
+    return "\n".join([line_html(view.title), *(line_html(row.line) for row in view.rows)])
+
+
+def policy_html(view: PolicyView) -> str:
+    return "\n".join(lines_html(view.lines))
