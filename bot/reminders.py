@@ -24,7 +24,8 @@ from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.ports import UnitOfWork
 from boards.schedule import is_external, is_iv
 from boards.views.slot import slot_view, task_who
-from boards.views.telegram_html import condense, slot_html
+from boards.views.tasks import task_list_view
+from boards.views.telegram_html import slot_html, task_list_html
 from bot import group_state
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
@@ -516,18 +517,7 @@ async def _remind(tn: Turn, args: list[str]) -> None:
 async def _tasks(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     view = await tasks.tasks_view(tn.uow, tn.runtime.clock, ward=ward)
-    now = tn.runtime.clock.now()
-    title = tn.t("tasks.title", due=len(view.due), overdue=view.summary.overdue_count)
-    lines = []
-    for row in (*view.due, *view.upcoming):
-        flag = "⚠ " if row.overdue else ""
-        lines.append(
-            f"{flag}{tn.t.date_hm(row.task.due_at, now=now)} "
-            f"{html.escape(tn.who(row.stay))} · {html.escape(row.task.text)}"
-        )
-    # A busy shift lists hundreds: cut by whole lines, as the board is, with "…另有 N 条".
-    ((_, shown),) = condense([(title, lines or [tn.t("tasks.none")])], tn.t)
-    await tn.reply("\n".join([title, *shown]))
+    await tn.reply(task_list_html(task_list_view(view, tn.t, private=tn.private), tn.t))
 
 
 REMINDER_COMMANDS = {

@@ -12,6 +12,7 @@ from boards.views.card import CardView
 from boards.views.policy import PolicyView
 from boards.views.rich import Line
 from boards.views.slot import SlotView
+from boards.views.tasks import TaskListView
 
 __all__ = [
     "BUDGET",
@@ -24,6 +25,7 @@ __all__ = [
     "plain_length",
     "policy_html",
     "slot_html",
+    "task_list_html",
 ]
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -139,3 +141,10 @@ def slot_html(view: SlotView) -> str:
 
 def policy_html(view: PolicyView) -> str:
     return "\n".join(lines_html(view.lines))
+
+
+def task_list_html(view: TaskListView, t: Texts) -> str:
+    """A busy shift lists hundreds: cut by whole lines, as the board is, with "…另有 N 条"."""
+    title = line_html(view.title)
+    ((_, shown),) = condense([(title, lines_html(view.lines))], t)
+    return "\n".join([title, *shown])
