@@ -12,7 +12,6 @@ from boards.errors import BadInput
 from boards.lines import DEFAULT_LINES, resolve_line
 from boards.model import NursingLevel, Ward
 from boards.schedule import (
-    BoardColours,
     LineCarePolicy,
     ShiftPolicy,
     WardPolicy,
@@ -20,6 +19,7 @@ from boards.schedule import (
     parse_frequency,
     parse_route,
 )
+from boards.schedule.colours import BoardColours
 from boards.text import excerpt
 from boards.views.policy import policy_view
 from boards.views.telegram_html import policy_html
