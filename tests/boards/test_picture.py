@@ -282,3 +282,13 @@ def test_a_name_too_long_for_its_cell_is_shortened_and_reported(drawn_text: list
     assert any(s.startswith("Christ") and s.endswith("…") for s in drawn_text)
     _, masked = draw_board(board_picture(data, EN, private=False))
     assert f"bed {long.bed}: name" not in masked.truncated  # C. M*** fits
+
+
+def test_line_breaking_keeps_every_character_around_a_separator() -> None:
+    # The canvas once stored "xx · yy"'s space in the wrong slot: "切除术 ·" became "切术 术·".
+    from boards.signs.canvas import Canvas
+
+    c = Canvas(100, 100, dpi=254)
+    for text in ("腹腔镜胆囊切除术 · 待手术", "下一时段 15:00（6项） · 待执行 4 · ⚠ 逾期 2"):
+        assert "".join(c.wrap(text, 2.1, 1000)) == text
+        assert " ".join(c.wrap(text, 2.1, 20)).replace(" ", "") == text.replace(" ", "")
