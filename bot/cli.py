@@ -1,4 +1,4 @@
-"""The `wardboard` command: run the bot, migrate the database, or play the offline demo."""
+"""The `wardboard` command: run the bot, migrate, play the demo, print signs or the board."""
 
 from __future__ import annotations
 
@@ -129,6 +129,35 @@ async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None)
     return 0
 
 
+async def _board(settings: Settings, ward_name: str, out: Path, *, full_names: bool) -> int:
+    """`wardboard board`: the board picture written from the server, as `/board image`."""
+    from boards.clock import SystemClock
+    from boards.i18n import texts
+    from bot.picture import load_picture, render
+    from storage.migrate import open_database
+
+    database = await open_database(settings.resolved_database_url())
+    clock = SystemClock()
+    try:
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name(ward_name)
+            if ward is None:
+                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+                return 2
+            t = texts(ward.locale, ward.timezone)
+            picture = await load_picture(uow, clock, ward=ward, t=t, private=full_names)
+    finally:
+        await database.dispose()
+    png, report = await render(picture)
+    await asyncio.to_thread(out.write_bytes, png)
+    names = "full names" if full_names else "masked names"
+    print(f"board written to {out} (1920x1080, {names})")
+    # The report names beds and lists, never a patient.
+    for item in report.truncated:
+        print(f"shortened to fit: {item}")
+    return 0
+
+
 async def _admin(settings: Settings, action: str, user_id: int | None, note: str | None) -> int:
     """`wardboard admin add|remove|list`: the hospital's operators, managed from the server."""
     from boards import hospital
@@ -189,6 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     signs.add_argument("--ward", required=True, help="the ward's name")
     signs.add_argument("--out", type=Path, default=Path("signs.pdf"), help="the PDF to write")
     signs.add_argument("--bot", help="the bot's username (asked from Telegram when omitted)")
+    board = sub.add_parser("board", help="write a ward's board picture (PNG, 1920x1080)")
+    board.add_argument("--ward", required=True, help="the ward's name")
+    board.add_argument("--out", type=Path, default=Path("board.png"), help="the PNG to write")
+    board.add_argument(
+        "--full-names",
+        action="store_true",
+        help="full names, for a screen no visitor sees (masked by default)",
+    )
     admin = sub.add_parser("admin", help="the hospital's operators (create wards, name heads)")
     admin_sub = admin.add_subparsers(dest="action", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an operator")
@@ -211,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(settings.log_level.upper())
     if args.command == "signs":
         return asyncio.run(_signs(settings, args.ward, args.out, args.bot))
+    if args.command == "board":
+        return asyncio.run(_board(settings, args.ward, args.out, full_names=args.full_names))
     if args.command == "admin":
         asyncio.run(_migrate(settings))
         return asyncio.run(

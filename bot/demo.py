@@ -273,4 +273,9 @@ async def _shift(
 
     log.heading("护士在私聊查看完整白板")
     await say(nurse, "/board", minutes=5)
+    # The board as a picture for the station screen: masked names, as the group sees it.
+    sent = await say(nurse, "/board 图片", in_group=True, minutes=1)
+    picture = next((m for m in sent if m.photo is not None), None)
+    if picture is not None and picture.photo is not None:
+        files["board.png"] = picture.photo.data
     await show_board("下午的白板（群里只显示隐去部分的姓名）")

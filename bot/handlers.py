@@ -22,6 +22,7 @@ from boards.views.telegram_html import card_html
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
 from bot.logsafe import log_failure
 from bot.membership import INVITE_PREFIX, open_invite
+from bot.picture import IMAGE_WORDS, send_board_picture
 from bot.runtime import SCREEN_KEY, WardContext
 from bot.turn import Turn
 
@@ -338,6 +339,9 @@ def _card_buttons(tn: Turn, stay: Stay) -> InlineKeyboardMarkup:
 
 
 async def _board(tn: Turn, args: list[str]) -> None:
+    if args and args[0].lower() in IMAGE_WORDS:
+        await send_board_picture(tn, args[0])
+        return
     ward, _ = await tn.ward()
     data = await load_board(tn.uow, tn.runtime.clock, ward=ward)
     markup = None

@@ -11,6 +11,7 @@ from boards import services, tasks
 from boards.errors import BadInput
 from boards.i18n import normalise_locale
 from boards.lines import DEFAULT_LINES, resolve_line
+from boards.model import NursingLevel, Ward
 from boards.schedule import (
     LineCarePolicy,
     ShiftPolicy,
@@ -19,6 +20,7 @@ from boards.schedule import (
     parse_frequency,
     parse_route,
 )
+from boards.schedule.colours import BoardColours
 from boards.text import excerpt
 from boards.views.policy import policy_view
 from boards.views.telegram_html import policy_html
@@ -73,6 +75,51 @@ def _care(policy: WardPolicy, words: list[str]) -> WardPolicy:
     return dataclasses.replace(policy, line_care=LineCarePolicy(rules=rules))
 
 
+_COLOUR_WORDS = ("colour", "color", "colours", "colors", "颜色", "色")
+_COLOUR_TARGETS = {
+    **{w: NursingLevel.SPECIAL.value for w in ("特级", "特级护理", "special", "s")},
+    **{w: NursingLevel.ONE.value for w in ("一级", "一级护理", "1", "l1")},
+    **{w: NursingLevel.TWO.value for w in ("二级", "二级护理", "2", "l2")},
+    **{w: NursingLevel.THREE.value for w in ("三级", "三级护理", "3", "l3")},
+    **{w: "critical" for w in ("病危", "critical")},
+    **{w: "serious" for w in ("病重", "serious")},
+    **{w: "overdue" for w in ("逾期", "超时", "overdue")},
+}
+_HEX = re.compile(r"#?([0-9A-Fa-f]{6})")
+
+
+def _colours_text(tn: Turn, colours: BoardColours) -> str:
+    parts = [f"{tn.t('level.' + level.value)} {colours.level(level)}" for level in NursingLevel]
+    parts += [
+        f"{tn.t('critical.critical')} {colours.critical}",
+        f"{tn.t('critical.serious')} {colours.serious}",
+        f"{tn.t('picture.overdue_word')} {colours.overdue}",
+    ]
+    return tn.t("policy.colours", colours=" · ".join(parts))
+
+
+def _colour(policy: WardPolicy, words: list[str]) -> WardPolicy:
+    """`colour 一级 #F06292` (a level or a mark: 病危, 病重, 逾期), or `colour reset`."""
+    if len(words) == 1 and words[0].lower() in ("reset", "default", "默认", "恢复"):
+        return dataclasses.replace(policy, colours=BoardColours())
+    if len(words) != 2:
+        raise BadInput("err.policy_colour", value=excerpt(" ".join(words), 24))
+    target = _COLOUR_TARGETS.get(words[0].lower())
+    m = _HEX.fullmatch(words[1])
+    if target is None or m is None:
+        raise BadInput("err.policy_colour", value=excerpt(" ".join(words), 24))
+    return dataclasses.replace(policy, colours=policy.colours.with_colour(target, f"#{m[1]}"))
+
+
+async def _set_colour(tn: Turn, ward: Ward, policy: WardPolicy, words: list[str]) -> None:
+    change = await tasks.set_policy(
+        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, policy=_colour(policy, words)
+    )
+    tn.changed(ward.id)
+    await tn.commit()
+    await tn.reply(tn.t("policy.colours_ok") + "\n" + _colours_text(tn, change.policy.colours))
+
+
 def _minutes(word: str) -> int:
     if not word.isdigit():
         raise BadInput("err.policy_minutes", value=excerpt(word, 12))
@@ -118,6 +165,12 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         await tn.reply(_describe(tn, policy, ward.locale))
         return
     head = args[0].lower()
+    if head in _COLOUR_WORDS and len(args) == 1:
+        await tn.reply(_colours_text(tn, policy.colours))
+        return
+    if head in _COLOUR_WORDS:
+        await _set_colour(tn, ward, policy, args[1:])
+        return
     if head in _LEAD and len(args) == 2:
         new = dataclasses.replace(policy, lead_minutes=_minutes(args[1]))
     elif head in _ESCALATE and len(args) == 2:

@@ -1,6 +1,7 @@
 """Schedule arithmetic for medication and line-care reminders: ward policy and occurrences."""
 
 from boards.schedule.codes import Frequency, Route, clock_times_required, is_external, is_iv
+from boards.schedule.colours import BoardColours, default_board_colours
 from boards.schedule.errors import PolicyError, ScheduleError
 from boards.schedule.line_care import Anchor, CareRule, LineCarePolicy, default_line_care_policy
 from boards.schedule.medication import MedicationPolicy, TimeTable, default_medication_policy
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_TIMEZONE",
     "POLICY_VERSION",
     "Anchor",
+    "BoardColours",
     "CareRule",
     "Frequency",
     "LineCarePolicy",
@@ -41,6 +43,7 @@ __all__ = [
     "TimeTable",
     "WardPolicy",
     "clock_times_required",
+    "default_board_colours",
     "default_line_care_policy",
     "default_medication_policy",
     "default_shift_policy",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from boards.schedule._common import _MINUTES_PER_DAY, _int, _mapping
+from boards.schedule.colours import BoardColours
 from boards.schedule.errors import PolicyError
 from boards.schedule.line_care import LineCarePolicy, default_line_care_policy
 from boards.schedule.medication import MedicationPolicy, default_medication_policy
@@ -48,6 +49,8 @@ class WardPolicy:
     # physical board at the station; off, the group sees that there is a note, not what.
     group_notes: bool = True
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # The board picture's and the station screen's colours (levels, critical, overdue).
+    colours: BoardColours = field(default_factory=BoardColours)
 
     def __post_init__(self) -> None:
         low, high = RETENTION_RANGE
@@ -92,6 +95,7 @@ class WardPolicy:
             "handover_minutes": self.handover_minutes,
             "group_notes": self.group_notes,
             "retention_days": self.retention_days,
+            "colours": self.colours.to_dict(),
         }
 
     @classmethod
@@ -104,6 +108,7 @@ class WardPolicy:
         medication = data.get("medication")
         line_care = data.get("line_care")
         shifts = data.get("shifts")
+        colours = data.get("colours")
         return cls(
             medication=default_medication_policy()
             if medication is None
@@ -123,6 +128,9 @@ class WardPolicy:
             retention_days=_int(
                 data.get("retention_days", DEFAULT_RETENTION_DAYS), "retention_days"
             ),
+            colours=BoardColours()
+            if colours is None
+            else BoardColours.from_dict(_mapping(colours, "colours")),
         )
 
 

@@ -46,7 +46,9 @@ def _units(text: str) -> list[str]:
         if units and piece[0] in _CLOSING:
             if units[-1].isspace() and len(units) > 1:
                 # "xx · yy": the separator stays on the line it ends, with its space.
-                units[-2] += units.pop()
+                # (Popped first: `units[-2] += units.pop()` would store into the wrong slot.)
+                space = units.pop()
+                units[-1] += space
             units[-1] += piece
         elif units and units[-1][-1] in _OPENING:
             units[-1] += piece

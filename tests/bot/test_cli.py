@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from PIL import Image
 
 from bot.cli import main
 from tests.bot.conftest import Ward
@@ -51,6 +52,8 @@ def test_the_demo_plays_a_shift_offline(tmp_path: Path) -> None:
     assert "12床已有患者。" in transcript
     assert "📌 下午的白板" in transcript and "欧**华" in transcript
     assert (tmp_path / "out" / "signs.pdf").stat().st_size > 10_000
+    with Image.open(tmp_path / "out" / "board.png") as board:
+        assert board.size == (1920, 1080)
     # No token and no patient data in what the demo logs.
     assert "DEMO-wardboard" not in done.stderr and "张三" not in done.stderr
 
