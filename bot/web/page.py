@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 
 from boards.i18n import Texts
+from boards.schedule.colours import BoardColours
+from boards.signs.colour import text_colour_for
 from boards.views.rich import Line
 from boards.views.station import BedCell, StationView
 
@@ -82,13 +84,31 @@ def _lists(view: StationView) -> Iterable[str]:
             )
 
 
-def render_fragment(view: StationView, t: Texts) -> str:
-    """The part of the page that changes: `<main id="board">…</main>`."""
+def _palette(colours: BoardColours) -> str:
+    """The ward's colours (its policy) over the stylesheet's defaults; text black or white,
+    whichever reads better on each."""
+    rules = [
+        f".bed.lv-{code} .band{{background:{fill};color:{text_colour_for(fill)}}}"
+        for code, fill in colours.levels
+    ]
+    rules += [
+        f".bed.crit-critical{{border-color:{colours.critical}}}",
+        f".mark.crit{{background:{colours.critical};color:{text_colour_for(colours.critical)}}}",
+        f".bed.crit-serious{{border-color:{colours.serious}}}",
+        f".mark.late,.tag.line-late{{background:{colours.overdue};"
+        f"color:{text_colour_for(colours.overdue)}}}",
+    ]
+    return "<style>" + "".join(rules) + "</style>"
+
+
+def render_fragment(view: StationView, t: Texts, *, colours: BoardColours | None = None) -> str:
+    """The part of the page that changes: `<main id="board">…</main>`, in the ward's colours."""
     counts = "".join(f"<div>{_line(line)}</div>" for line in view.census)
     cells = "".join(_cell(cell) for cell in view.cells)
     lists = "".join(_lists(view)) or f'<p class="quiet">{_e(t("board.empty"))}</p>'
     return (
         f'<main id="board" data-beds="{len(view.cells)}">'
+        f"{_palette(colours or BoardColours())}"
         f'<header class="census"><h1>{_line(view.title)}</h1>{counts}'
         f'<p class="updated">{_line(view.updated)}</p></header>'
         f'<section class="beds">{cells}</section>'

@@ -16,16 +16,18 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import NamedTuple
 
 from aiohttp import web
 
-from boards import displays, services
+from boards import displays, services, tasks
 from boards.board_load import load_board
 from boards.errors import WardError
 from boards.fonts import font_path
 from boards.i18n import Texts, texts
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from boards.schedule.colours import BoardColours
 from boards.views.station import StationView, station_view
 from bot.web.initdata import check_init_data
 from bot.web.notify import ScreenNotifier
@@ -54,6 +56,13 @@ _PAGE_HEADERS = {
 @functools.cache
 def _font() -> bytes:
     return font_path().read_bytes()
+
+
+class Shown(NamedTuple):
+    """What a screen shows: the station view, in the ward's colours."""
+
+    view: StationView
+    colours: BoardColours
 
 
 class _Denied(Exception):
@@ -145,7 +154,7 @@ class ScreenServer:
 
     # --- the station screen ---------------------------------------------------------------
 
-    async def _screen(self, token: str) -> tuple[Ward, StationView, Texts]:
+    async def _screen(self, token: str) -> tuple[Ward, Shown, Texts]:
         async with self._uow() as uow:
             opened = await displays.open_display(uow, token=token, secret=self._secret)
             if opened is None:
@@ -155,11 +164,10 @@ class ScreenServer:
             view = await self._view(uow, ward, t, full_names=display.names_full)
         return ward, view, t
 
-    async def _view(
-        self, uow: UnitOfWork, ward: Ward, t: Texts, *, full_names: bool
-    ) -> StationView:
+    async def _view(self, uow: UnitOfWork, ward: Ward, t: Texts, *, full_names: bool) -> Shown:
         data = await load_board(uow, self._clock, ward=ward)
-        return station_view(data, t, full_names=full_names)
+        policy = await tasks.get_policy(uow, ward=ward)
+        return Shown(station_view(data, t, full_names=full_names), policy.colours)
 
     async def _display_page(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
@@ -173,7 +181,7 @@ class ScreenServer:
             title=ward.name,
             board_url=f"{base}/board",
             events_url=f"{base}/events",
-            fragment=render_fragment(data, t),
+            fragment=render_fragment(data.view, t, colours=data.colours),
         )
         return web.Response(text=page, content_type="text/html", headers=_PAGE_HEADERS)
 
@@ -183,7 +191,9 @@ class ScreenServer:
         except _Denied:
             raise web.HTTPNotFound() from None
         return web.Response(
-            text=render_fragment(data, t), content_type="text/html", headers=_NO_STORE
+            text=render_fragment(data.view, t, colours=data.colours),
+            content_type="text/html",
+            headers=_NO_STORE,
         )
 
     async def _display_events(self, request: web.Request) -> web.StreamResponse:
@@ -200,7 +210,7 @@ class ScreenServer:
 
     # --- the Mini App ---------------------------------------------------------------------
 
-    async def _member_ward(self, request: web.Request) -> tuple[Ward, StationView, Texts]:
+    async def _member_ward(self, request: web.Request) -> tuple[Ward, Shown, Texts]:
         user = check_init_data(
             request.query.get("auth", ""),
             bot_token=self._token,
@@ -235,7 +245,9 @@ class ScreenServer:
         except _Denied:
             raise web.HTTPForbidden() from None
         return web.Response(
-            text=render_fragment(data, t), content_type="text/html", headers=_NO_STORE
+            text=render_fragment(data.view, t, colours=data.colours),
+            content_type="text/html",
+            headers=_NO_STORE,
         )
 
     async def _app_events(self, request: web.Request) -> web.StreamResponse:

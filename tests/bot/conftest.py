@@ -99,6 +99,46 @@ class Ward:
         await self.bind_group()
 
 
+@dataclass
+class Shift:
+    """One emulator, database and clock, and a bot that can be stopped and started again
+    on them: restarts, downtime, two instances."""
+
+    emu: BotApiEmulator
+    database: Database
+    clock: ManualClock
+    head: EmuUser
+    nurse: EmuUser
+    stranger: EmuUser
+
+    @contextlib.asynccontextmanager
+    async def bot(self) -> AsyncIterator[Ward]:
+        async with running_bot(
+            self.emu,
+            self.database,
+            self.clock,
+            board_delay=0.05,
+            board_min_interval=0.05,
+            dispatch_seconds=0.1,
+        ) as app:
+            yield Ward(
+                self.emu, app, self.clock, self.database, self.head, self.nurse, self.stranger
+            )
+
+
+@pytest.fixture
+async def shift(database: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shift]:
+    # PTB warns on every RetryAfter it builds unless told to use timedeltas.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    clock = ManualClock(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # 07:30 in Shanghai
+    async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
+        head = emu.add_user(501, "王芳", language_code="zh-hans")
+        nurse = emu.add_user(502, "李娜", language_code="zh-hans")
+        stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
+        emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
+        yield Shift(emu, database, clock, head, nurse, stranger)
+
+
 @pytest.fixture
 async def ward(database: Database) -> AsyncIterator[Ward]:
     # 08:00 on a Monday in Shanghai; the reminder tick is slow here (its own tests speed it).

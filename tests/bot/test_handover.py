@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from boards import access, commands, services, tasks
-from boards.clock import ManualClock
-from bot.demo import running_bot
-from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
+from bot.emulator import EmuMessage
 from bot.reminders import Dispatcher
-from storage.uow import Database
-from tests.bot.conftest import GROUP_ID, TOKEN, Ward
+from tests.bot.conftest import GROUP_ID, Shift, Ward
 
 _TAKEN = "✅ 交班：李娜 · 接班：王芳 08:05"
 
@@ -259,52 +251,17 @@ async def test_a_60_bed_ward_gets_its_handover_in_several_messages(reminder_ward
 # --- restarts ---------------------------------------------------------------------------
 
 
-@dataclass
-class Station:
-    emu: BotApiEmulator
-    database: Database
-    clock: ManualClock
-    head: EmuUser
-    nurse: EmuUser
-    stranger: EmuUser
-
-    @contextlib.asynccontextmanager
-    async def bot(self) -> AsyncIterator[Ward]:
-        async with running_bot(
-            self.emu,
-            self.database,
-            self.clock,
-            board_delay=0.05,
-            board_min_interval=0.05,
-            dispatch_seconds=0.1,
-        ) as app:
-            yield Ward(
-                self.emu, app, self.clock, self.database, self.head, self.nurse, self.stranger
-            )
-
-
-@pytest.fixture
-async def station(database: Database) -> AsyncIterator[Station]:
-    clock = ManualClock(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # 07:30 in Shanghai
-    async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
-        head = emu.add_user(501, "王芳", language_code="zh-hans")
-        nurse = emu.add_user(502, "李娜", language_code="zh-hans")
-        stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
-        emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
-        yield Station(emu, database, clock, head, nurse, stranger)
-
-
 async def test_down_at_0800_the_handover_comes_late_once_across_restarts(
-    station: Station,
+    shift: Shift,
 ) -> None:
-    async with station.bot() as ward:
+    async with shift.bot() as ward:
         await _night_shift(ward)
-    station.clock.advance(timedelta(minutes=40))  # 08:10: the bot was down at 08:00
-    async with station.bot() as ward:
+    shift.clock.advance(timedelta(minutes=40))  # 08:10: the bot was down at 08:00
+    async with shift.bot() as ward:
         await ward.ticks()
         (message,) = handovers(ward)
         assert message.text.startswith("🔄 交班报告 · 普外科一病区\n大夜班 11月23日 00:00–08:00")
-    async with station.bot() as ward:
+    async with shift.bot() as ward:
         await ward.ticks()
         ward.clock.advance(timedelta(minutes=1))
         await ward.ticks()

@@ -8,24 +8,21 @@ a message at a time, and /tasks on a shift too busy for one message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from boards import access, commands, services, tasks
-from boards.clock import ManualClock
 from boards.model import TaskOccurrence, TaskStatus
-from bot.demo import running_bot
-from bot.emulator import ApiError, BotApiEmulator, EmuMessage, EmuUser, Params
+from bot.emulator import ApiError, BotApiEmulator, EmuMessage, Params
 from bot.reminders import Dispatcher
 from storage.uow import Database
-from tests.bot.conftest import GROUP_ID, TOKEN, Ward
+from tests.bot.conftest import GROUP_ID, Shift, Ward
 
 _TZ = ZoneInfo("Asia/Shanghai")
 _LINE = re.compile(r"^[▫✅✖] (\d+)床 ", re.MULTILINE)
@@ -116,43 +113,6 @@ async def assert_each_sent_once(ward: Ward) -> list[TaskOccurrence]:
 
 
 # --- a bot that can be stopped and started again on one emulator, database and clock ------
-
-
-@dataclass
-class Shift:
-    emu: BotApiEmulator
-    database: Database
-    clock: ManualClock
-    head: EmuUser
-    nurse: EmuUser
-    stranger: EmuUser
-
-    @contextlib.asynccontextmanager
-    async def bot(self) -> AsyncIterator[Ward]:
-        async with running_bot(
-            self.emu,
-            self.database,
-            self.clock,
-            board_delay=0.05,
-            board_min_interval=0.05,
-            dispatch_seconds=0.1,
-        ) as app:
-            yield Ward(
-                self.emu, app, self.clock, self.database, self.head, self.nurse, self.stranger
-            )
-
-
-@pytest.fixture
-async def shift(database: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shift]:
-    # PTB warns on every RetryAfter it builds unless told to use timedeltas.
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-    clock = ManualClock(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # 07:30 in Shanghai
-    async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
-        head = emu.add_user(501, "王芳", language_code="zh-hans")
-        nurse = emu.add_user(502, "李娜", language_code="zh-hans")
-        stranger = emu.add_user(509, "路人甲", language_code="zh-hans")
-        emu.add_group(GROUP_ID, "普外一病区群", members=[head, nurse, stranger])
-        yield Shift(emu, database, clock, head, nurse, stranger)
 
 
 def _reminder_fault(broken: list[bool]) -> Callable[[str, Params], ApiError | None]:

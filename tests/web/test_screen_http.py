@@ -203,3 +203,14 @@ async def test_a_bed_shows_its_marks_and_allergens_only_with_full_names(screen: 
     await screen.reply(screen.head, "/display names full")
     cell = _cell((await _get(link))[1], "12")
     assert "张三丰" in cell and "青霉素" in cell
+
+
+async def test_the_screen_paints_in_the_wards_colours(screen: Screen) -> None:
+    # The head nurse's colours (/policy colour, shared with the board picture) reach the
+    # screen; the stylesheet's are only the defaults. Text stays readable on each.
+    link = await screen.display_link()
+    page = (await _get(link))[1]
+    assert ".bed.lv-1 .band{background:#CC79A7;" in page
+    await screen.reply(screen.head, "/policy colour 一级 #123456")
+    page = (await _get(link))[1]
+    assert ".bed.lv-1 .band{background:#123456;color:#FFFFFF}" in page
