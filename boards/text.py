@@ -161,6 +161,9 @@ def is_clean(value: str, *, multiline: bool = False, nfkc: bool = True) -> bool:
     return clean_text(value, multiline=multiline, nfkc=nfkc) == value
 
 
+_MARKS_PER_CHARACTER = 4
+
+
 def graphemes(value: str) -> list[str]:
     """The characters a reader sees: each letter with the combining marks drawn on it.
 
@@ -169,7 +172,10 @@ def graphemes(value: str) -> list[str]:
     """
     clusters: list[str] = []
     for ch in value:
-        if clusters and (_is_mark(ch) or 0x1F3FB <= ord(ch) <= 0x1F3FF):
+        attaches = _is_mark(ch) or 0x1F3FB <= ord(ch) <= 0x1F3FF
+        # A pile of marks (or of skin-tone modifiers) on one letter is noise, not a letter:
+        # past a few, each counts as a character of its own, so limits and excerpts hold.
+        if clusters and attaches and len(clusters[-1]) <= _MARKS_PER_CHARACTER:
             clusters[-1] += ch
         else:
             clusters.append(ch)

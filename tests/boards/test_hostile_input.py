@@ -52,7 +52,7 @@ from boards.parsing import (
 )
 from boards.tags import DEFAULT_TAGS, normalise_key, resolve_tag, tag_candidates
 from boards.tasks import MAX_DOSE, MAX_DRUG, MAX_REMIND_TEXT, parse_med_args, parse_remind_args
-from boards.text import clean_text, graphemes, has_invisible, is_clean
+from boards.text import clean_text, excerpt, graphemes, has_invisible, is_clean, visible_len
 from boards.transfers import parse_transfer_request
 from boards.when import parse_clock, parse_when
 
@@ -549,3 +549,11 @@ def test_masking_reveals_no_more_than_the_glossary_allows(name: str) -> None:
     else:
         # Latin names: one initial a word, J. S***.
         assert len(revealed) <= len(visible.split(" "))
+
+
+@pytest.mark.parametrize("pile", ["🏻" * 10000, "a" + "\u0301" * 10000, "张" + "\u20dd" * 5000])
+def test_a_pile_of_marks_is_cut_like_any_text(pile: str) -> None:
+    # Found by Hypothesis: marks (or skin-tone modifiers) attached without bound made one
+    # "character" of ten thousand, so an echoed refusal quoted all of it.
+    assert len(excerpt(pile)) <= 16 * 5
+    assert visible_len(pile) > 16
