@@ -261,7 +261,11 @@ async def admit(
     age: Age,
     diagnosis: str | None = None,
     level: NursingLevel | None = None,
+    admission_no: str | None = None,
+    admitted_at: datetime | None = None,
+    source: str | None = None,
 ) -> Stay:
+    """`source` names where it came from in the audit ("import"); a nurse's own is None."""
     await require_member(uow, ward.id, actor.user_id)
     # Cleaned here too (boards.text), whichever adapter the name came from.
     name = parse_name(name)
@@ -269,6 +273,10 @@ async def admit(
         diagnosis = check_text(diagnosis) if clean_text(diagnosis) else None
     if await uow.stays.active_in_bed(ward.id, bed) is not None:
         raise Conflict("err.bed_occupied", bed=bed)
+    if admission_no is not None:
+        other = await uow.stays.active_by_admission(ward.id, admission_no)
+        if other is not None:
+            raise Conflict("err.admission_no_taken", number=admission_no, bed=other.bed)
     stay = await uow.stays.add(
         Stay(
             id=0,
@@ -279,13 +287,13 @@ async def admit(
             age=age,
             diagnosis=diagnosis,
             level=level,
-            admitted_at=clock.now(),
+            admitted_at=admitted_at or clock.now(),
             token=new_stay_token(),
+            admission_no=admission_no,
         )
     )
-    await record_audit(
-        uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=stay_audit(stay)
-    )
+    after = stay_audit(stay) | ({"source": source} if source else {})
+    await record_audit(uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=after)
     return stay
 
 

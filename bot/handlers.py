@@ -186,6 +186,7 @@ async def _admit(tn: Turn, args: list[str]) -> None:
         age=a.age,
         diagnosis=a.diagnosis,
         level=a.level,
+        admission_no=a.admission_no,
     )
     tn.changed(ward.id)
     await tn.commit()
@@ -339,6 +340,11 @@ def _card_text(tn: Turn, card: services.PatientCard, info: BedsideInfo | None) -
         t("card.diagnosis", text=html.escape(s.diagnosis or "—")),
         t("card.admitted", when=f"{t.date(s.admitted_at)} {t.hm(s.admitted_at)}"),
     ]
+    if tn.private and (s.admission_no or s.visit_no):
+        # The hospital's identifiers: in this private chat only, never the group or a sign.
+        number = html.escape(s.admission_no or "—")
+        visit = f" · {t('card.visit_no', number=html.escape(s.visit_no))}" if s.visit_no else ""
+        lines.append(t("card.admission_no", number=number) + visit)
     for op in sorted(card.surgeries, key=lambda o: o.scheduled_at):
         if op.state is SurgeryState.CANCELLED:
             continue

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
+from bot.census import CENSUS_COMMANDS
 from bot.handlers import WARD_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
@@ -49,6 +50,7 @@ _ACTIONS: dict[str, Action] = {
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,
     **TRANSFER_COMMANDS,
+    **CENSUS_COMMANDS,
 }
 
 
@@ -97,6 +99,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("sign", where=_P, steps=steps.PATIENT),
     Command("signs", where=_P),
     Command("labels", where=_P, writes=False),
+    Command("import", where=_P),
+    Command("export", where=_P, writes=False),
     Command("tags"),
     Command("policy"),
     Command("members", where=_P, writes=False),
