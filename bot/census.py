@@ -201,6 +201,9 @@ async def _export(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     stays = await tn.uow.stays.active(ward.id)
     board = await services.board_data(tn.uow, tn.runtime.clock, ward=ward)
+    if not stays and not board.ended_today:
+        await tn.reply(tn.t("export.empty"))
+        return
     day = tn.t.local(tn.runtime.clock.now()).strftime("%Y%m%d")
     census_file = census.census_csv(stays, tn.t)
     board_file = census.board_csv(board, tn.t)

@@ -47,7 +47,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
     text = _decode(data)
     if "\x00" in text:
         raise BadInput("census.err_format")
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", "\t", ";", "，"), key=first.count)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if len(rows) > MAX_ROWS + 1:

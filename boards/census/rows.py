@@ -135,11 +135,13 @@ def read_rows(
 ) -> CensusTable:
     """The rows of a census table (header first); every cell checked, every error kept."""
     lines = [list(r) for r in table]
-    while lines and not any(clean_text(c) for c in lines[0]):
-        lines.pop(0)
-    if not lines:
+    # Rows keep the spreadsheet's numbers (the first line is 1), blank ones included.
+    skipped = 0
+    while skipped < len(lines) and not any(clean_text(c) for c in lines[skipped]):
+        skipped += 1
+    if skipped == len(lines):
         return CensusTable((), (RowError(1, "census.err_empty"),), ())
-    header = lines[0]
+    header = lines[skipped]
     where: dict[str, int] = {}
     names: dict[str, str] = {}
     ignored: list[str] = []
@@ -156,11 +158,11 @@ def read_rows(
         missing.append("age_or_birth")
     if missing:
         # Named by field (census.field_*), in the reader's language, by the summary.
-        error = RowError(1, "census.err_columns", {"fields": tuple(missing)})
+        error = RowError(skipped + 1, "census.err_columns", {"fields": tuple(missing)})
         return CensusTable((), (error,), tuple(ignored))
     rows: list[CensusRow] = []
     errors: list[RowError] = []
-    for number, line in enumerate(lines[1:], start=2):
+    for number, line in enumerate(lines[skipped + 1 :], start=skipped + 2):
         if not any(clean_text(c) for c in line):
             continue
         row, row_errors = _read_row(

@@ -81,7 +81,6 @@ async def test_a_gbk_csv_is_previewed_then_imported_on_confirm(ward: Ward) -> No
     assert "已失效" in again[-1].text
 
 
-
 async def test_an_xlsx_with_english_headers_and_birth_dates(ward: Ward) -> None:
     await ward.ready()
     book = Workbook()
