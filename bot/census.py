@@ -28,7 +28,7 @@ Action = Callable[[Turn, list[str]], Awaitable[None]]
 IMPORT_PREFIX = "ci:"
 # A preview waits this long for its confirmation; a file this long after /import.
 _PENDING_FOR = timedelta(minutes=30)
-_EXTRAS_KEY = "census.imports"
+_EXTRAS_KEY = "census_imports"
 
 
 @dataclass
