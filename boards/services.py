@@ -264,8 +264,13 @@ async def admit(
     admission_no: str | None = None,
     admitted_at: datetime | None = None,
     source: str | None = None,
+    visit_no: str | None = None,
 ) -> Stay:
-    """`source` names where it came from in the audit ("import"); a nurse's own is None."""
+    """`source` names where it came from in the audit ("import", "HIS"); a nurse's is None.
+
+    `admission_no` (住院号 / MRN) and `visit_no` identify the patient to the hospital
+    system; `admitted_at` defaults to now.
+    """
     await require_member(uow, ward.id, actor.user_id)
     # Cleaned here too (boards.text), whichever adapter the name came from.
     name = parse_name(name)
@@ -290,6 +295,7 @@ async def admit(
             admitted_at=admitted_at or clock.now(),
             token=new_stay_token(),
             admission_no=admission_no,
+            visit_no=visit_no,
         )
     )
     after = stay_audit(stay) | ({"source": source} if source else {})

@@ -176,10 +176,12 @@ async def on_import_button(tn: Turn, data: str) -> None:
         await query.edit_message_reply_markup(None)
     imports = _imports(tn.runtime)
     imports.expire(tn.runtime.clock.now())
-    pending = imports.pending.pop(key, None)
+    pending = imports.pending.get(key)
     if pending is None or pending.ward_id != ward.id or pending.user_id != tn.user_id:
+        # Only the nurse who sent the file confirms it; a forged press takes nothing away.
         await tn.reply(tn.t("import.expired"))
         return
+    del imports.pending[key]
     if verb == "no":
         await tn.reply(tn.t("import.cancelled"))
         return

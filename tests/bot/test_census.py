@@ -61,6 +61,11 @@ async def test_a_gbk_csv_is_previewed_then_imported_on_confirm(ward: Ward) -> No
     assert "已忽略的列：科室" in text
     assert set((await _stays(ward)).keys()) == {"12", "20"}  # nothing yet
     confirm = preview.buttons()[0][0][1]
+    # Another member of the ward cannot confirm the nurse's import, nor spoil it.
+    probe = [m for m in await ward.say(ward.head, "/help") if m.chat_id == ward.head.id][-1]
+    forged = await ward.head.press(probe, callback_data=confirm)
+    assert "已失效" in forged[-1].text
+    assert set((await _stays(ward)).keys()) == {"12", "20"}
 
     done = [m for m in await ward.nurse.press(preview, "确认导入") if m.chat_id == ward.nurse.id]
     assert "✅ 已导入：入院 1 人，更新 1 人。" in done[-1].text
