@@ -98,14 +98,16 @@ _ADMISSION_WORD = re.compile(r"(?:住院号|住院號|mrn)\s*[:：=]\s*(.*)", re
 def _take_admission_no(args: list[str]) -> tuple[list[str], str | None]:
     found: str | None = None
     rest: list[str] = []
-    for word in args:
+    words = iter(args)
+    for word in words:
         m = _ADMISSION_WORD.fullmatch(clean_text(word))
         if m is None:
             rest.append(word)
             continue
         if found is not None:
             raise BadInput("err.extra_args")
-        found = parse_admission_no(m.group(1))
+        # `住院号: A123`: the number may be the next word.
+        found = parse_admission_no(m.group(1) or next(words, ""))
     return rest, found
 
 

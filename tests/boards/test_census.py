@@ -207,3 +207,32 @@ async def test_a_bed_held_by_someone_else_is_an_error(database: Database) -> Non
         ]
         with pytest.raises(BadInput):
             await census.apply_census(uow, clock, actor=ACTOR, ward=ward, plan=plan)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["12", "张三", "男", "45", "阑尾炎", "一级", "住院号:A123"],
+        ["12", "张三", "男", "45", "住院号：A123", "阑尾炎", "一级"],
+        ["12", "张三", "男", "45", "阑尾炎", "MRN:A123", "一级"],
+        ["12", "张三", "男", "45", "阑尾炎", "一级", "mrn=A123"],
+        ["12", "张三", "男", "45", "阑尾炎", "住院号:", "A123", "一级"],
+    ],
+)
+def test_admit_takes_the_admission_number_anywhere_after_the_age(words: list[str]) -> None:
+    from boards.commands import parse_admit
+
+    args = parse_admit(words, bed_count=40)
+    assert (args.admission_no, args.diagnosis, args.level) == ("A123", "阑尾炎", NursingLevel.ONE)
+
+
+def test_admit_refuses_a_bad_or_second_admission_number() -> None:
+    from boards.commands import parse_admit
+
+    with pytest.raises(BadInput) as bad:
+        parse_admit(["12", "张三", "男", "45", "住院号:A 1"], bed_count=40)
+    assert bad.value.key == "err.admission_no_form"
+    with pytest.raises(BadInput) as twice:
+        parse_admit(["12", "张三", "男", "45", "住院号:A1", "MRN:A2"], bed_count=40)
+    assert twice.value.key == "err.extra_args"
+    assert parse_admit(["12", "张三", "男", "45"], bed_count=40).admission_no is None
