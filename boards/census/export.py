@@ -13,7 +13,18 @@ from boards.model import Age, NursingLevel, Sex, Stay, SurgeryState
 __all__ = ["CENSUS_HEADER", "board_csv", "census_csv"]
 
 # The import's own headers: an exported census imports back unchanged.
-CENSUS_HEADER = ("床号", "姓名", "性别", "年龄", "住院号", "诊断", "护理级别", "入院时间", "病情")
+CENSUS_HEADER = (
+    "床号",
+    "姓名",
+    "性别",
+    "年龄",
+    "住院号",
+    "诊断",
+    "护理级别",
+    "入院时间",
+    "病情",
+    "就诊号",
+)
 _BOARD_HEADER = ("床号", "姓名", "类别", "时间", "内容", "状态")
 _SEX = {Sex.MALE: "男", Sex.FEMALE: "女"}
 _LEVEL = {
@@ -60,6 +71,7 @@ def census_csv(stays: Sequence[Stay], t: Texts) -> bytes:
             _LEVEL[s.level] if s.level else "",
             t.local(s.admitted_at).strftime("%Y-%m-%d %H:%M"),
             t(f"critical.{s.critical.value}") if s.critical else "",
+            s.visit_no or "",
         )
         for s in stays
     ]

@@ -61,7 +61,17 @@ class CensusResult:
     plan: CensusPlan
 
 
-_FIELDS = ("bed", "name", "sex", "age", "diagnosis", "level", "admitted_at", "admission_no")
+_FIELDS = (
+    "bed",
+    "name",
+    "sex",
+    "age",
+    "diagnosis",
+    "level",
+    "admitted_at",
+    "admission_no",
+    "visit_no",
+)
 
 
 def _updated(stay: Stay, row: CensusRow) -> Stay:
@@ -76,6 +86,7 @@ def _updated(stay: Stay, row: CensusRow) -> Stay:
         level=row.level if row.level is not None else stay.level,
         admitted_at=row.admitted_at if row.admitted_at is not None else stay.admitted_at,
         admission_no=row.admission_no or stay.admission_no,
+        visit_no=row.visit_no or stay.visit_no,
     )
 
 
@@ -159,6 +170,7 @@ async def plan_census(uow: UnitOfWork, *, ward: Ward, table: CensusTable) -> Cen
 def _unique(rows: Sequence[CensusRow], errors: list[RowError]) -> list[CensusRow]:
     beds: dict[str, int] = {}
     numbers: dict[str, int] = {}
+    visits: dict[str, int] = {}
     kept: list[CensusRow] = []
     for row in rows:
         if row.bed in beds:
@@ -175,9 +187,20 @@ def _unique(rows: Sequence[CensusRow], errors: list[RowError]) -> list[CensusRow
                 )
             )
             continue
+        if row.visit_no and row.visit_no in visits:
+            errors.append(
+                RowError(
+                    row.row,
+                    "census.err_same_visit",
+                    {"number": row.visit_no, "first": visits[row.visit_no]},
+                )
+            )
+            continue
         beds[row.bed] = row.row
         if row.admission_no:
             numbers[row.admission_no] = row.row
+        if row.visit_no:
+            visits[row.visit_no] = row.row
         kept.append(row)
     return kept
 
@@ -238,6 +261,7 @@ async def apply_census(
                 admission_no=row.admission_no,
                 admitted_at=row.admitted_at,
                 source=SOURCE,
+                visit_no=row.visit_no,
             )
         )
     return CensusResult(tuple(admitted), tuple(updated), plan)

@@ -47,6 +47,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "mrn",
         "inpatientno",
     ),
+    "visit_no": ("就诊号", "就诊流水号", "visitno", "visitnumber", "encounterno"),
     "diagnosis": ("诊断", "入院诊断", "diagnosis"),
     "level": ("护理级别", "护理等级", "nursinglevel", "level", "carelevel"),
     "admitted_at": ("入院时间", "入院日期", "admittedat", "admissiondate", "admitted"),
@@ -82,6 +83,7 @@ class CensusRow:
     diagnosis: str | None = None
     level: NursingLevel | None = None
     admitted_at: datetime | None = None
+    visit_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,12 +234,17 @@ def _read_row(
             bad("birth", cell("birth"))
     else:
         need("age" if "age" in where else "birth")
-    admission_no = diagnosis = level = admitted_at = None
+    admission_no = visit_no = diagnosis = level = admitted_at = None
     if text := cell("admission_no"):
         try:
             admission_no = parse_admission_no(text)
         except BadInput:
             bad("admission_no", text)
+    if text := cell("visit_no"):
+        try:
+            visit_no = parse_admission_no(text)
+        except BadInput:
+            bad("visit_no", text)
     if text := cell("diagnosis"):
         try:
             diagnosis = check_text(text, limit=MAX_TEXT)
@@ -257,4 +264,7 @@ def _read_row(
                 bad("admitted_at", text)
     if errors or bed is None or name is None or sex is None or age is None:
         return None, errors
-    return CensusRow(number, bed, name, sex, age, admission_no, diagnosis, level, admitted_at), []
+    row = CensusRow(
+        number, bed, name, sex, age, admission_no, diagnosis, level, admitted_at, visit_no
+    )
+    return row, []

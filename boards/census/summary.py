@@ -22,6 +22,7 @@ _FIELD_KEYS = {
     "level": "census.field_level",
     "admitted_at": "census.field_admitted_at",
     "admission_no": "census.field_admission_no",
+    "visit_no": "census.field_visit_no",
 }
 
 Escape = Callable[[str], str]

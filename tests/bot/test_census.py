@@ -91,10 +91,14 @@ async def test_an_xlsx_with_english_headers_and_birth_dates(ward: Ward) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["Admission No", "Bed", "Name", "Sex", "Date of birth", "Admitted at"])
-    sheet.append([20250001, 5, "欧阳娜娜", "F", date(1980, 11, 24), datetime(2026, 11, 20, 9, 30)])
+    sheet.append(
+        ["Admission No", "Bed", "Name", "Sex", "Date of birth", "Admitted at", "Visit No"]
+    )
+    sheet.append(
+        [20250001, 5, "欧阳娜娜", "F", date(1980, 11, 24), datetime(2026, 11, 20, 9, 30), "V88"]
+    )
     # Born 2026-09-01: under a year old on 2026-11-23 (the ward's today), so in months.
-    sheet.append(["20250002", "6", "王小宝", "M", datetime(2026, 9, 1), None])
+    sheet.append(["20250002", "6", "王小宝", "M", datetime(2026, 9, 1), None, None])
     buffer = io.BytesIO()
     book.save(buffer)
     preview = await _send(ward, buffer.getvalue(), "census.xlsx")
@@ -104,8 +108,10 @@ async def test_an_xlsx_with_english_headers_and_birth_dates(ward: Ward) -> None:
     assert (stays["5"].admission_no, str(stays["5"].age)) == ("20250001", "45y")
     assert stays["5"].admitted_at == datetime.fromisoformat("2026-11-20T09:30+08:00")
     assert (stays["6"].admission_no, str(stays["6"].age)) == ("20250002", "2m")
+    assert stays["5"].visit_no == "V88" and stays["6"].visit_no is None
     card = await ward.reply(ward.nurse, "/card 5")
-    assert "住院号：20250001" in card and "45岁" in card
+    assert "住院号：20250001 · 就诊号：V88" in card and "45岁" in card
+    assert "V88" not in (await ward.board()).text
 
 
 async def test_a_file_with_an_error_changes_nothing_and_names_row_and_column(ward: Ward) -> None:
