@@ -122,10 +122,13 @@ async def on_document(update: Update, context: WardContext) -> None:
     imports = _imports(context.runtime)
     imports.expire(context.runtime.clock.now())
     waiting = imports.waiting.pop(user.id, None)
+    # The file may also come with /import as its caption, in the nurse's current ward.
+    words = (message.caption or "").split()
+    by_caption = bool(words) and words[0].split("@")[0].lower() == "/import"
     document = message.document
     data: bytes | None = None
     failed: WardError | None = None
-    if waiting is not None:
+    if waiting is not None or by_caption:
         # Downloaded before the transaction opens: nothing waits on Telegram holding a lock.
         if (document.file_size or 0) > MAX_BYTES:
             failed = BadInput("census.err_too_big", limit=MAX_BYTES // 2**20)
@@ -136,10 +139,11 @@ async def on_document(update: Update, context: WardContext) -> None:
             except TelegramError:
                 failed = BadInput("import.download_failed")
     async with turn(update, context, "import") as tn:
-        if waiting is None:
+        if waiting is None and not by_caption:
             await tn.reply(tn.t("import.no_pending"))
             return
-        tn.pin_ward(waiting[0])
+        if waiting is not None:
+            tn.pin_ward(waiting[0])
         ward, _ = await tn.ward()
         if failed is not None:
             imports.waiting[tn.user_id] = (ward.id, tn.runtime.clock.now())

@@ -101,7 +101,11 @@ async def test_an_xlsx_with_english_headers_and_birth_dates(ward: Ward) -> None:
     sheet.append(["20250002", "6", "王小宝", "M", datetime(2026, 9, 1), None, None])
     buffer = io.BytesIO()
     book.save(buffer)
-    preview = await _send(ward, buffer.getvalue(), "census.xlsx")
+    # Sent with /import as its caption, without /import first: the same preview.
+    sent = await ward.emu.send_document(
+        ward.nurse, buffer.getvalue(), "census.xlsx", caption="/import"
+    )
+    preview = sent[-1]
     assert "入院 2 人" in preview.text
     await ward.nurse.press(preview, "确认导入")
     stays = await _stays(ward)
@@ -133,6 +137,9 @@ async def test_a_file_with_an_error_changes_nothing_and_names_row_and_column(war
     assert preview.buttons() == []
     stays = await _stays(ward)
     assert set(stays) == {"12"} and str(stays["12"].age) == "45y"
+    # A file out of the blue is not imported.
+    stray = await ward.emu.send_document(ward.head, data, "名单.csv")
+    assert "请先发送 /import，再发送文件" in stray[-1].text
     # The corrected file may follow at once, without /import again.
     fixed = _csv(
         [["床号", "姓名", "性别", "年龄", "住院号"], ["13", "李四", "女", "50", "A2"]], "gbk"
