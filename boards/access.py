@@ -73,6 +73,7 @@ def stay_audit(stay: Stay) -> dict[str, Any]:
         "level": stay.level.value if stay.level else None,
         "status": stay.status.value,
         "critical": stay.critical.value if stay.critical else None,
+        "admission_no": stay.admission_no,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from boards.model import Age, Critical, ItemKind, NursingLevel, Sex, SurgeryStat
 from boards.parsing import (
     MAX_TEXT,
     check_text,
+    parse_admission_no,
     parse_age,
     parse_bed,
     parse_critical,
@@ -44,6 +46,8 @@ class AdmitArgs:
     age: Age
     diagnosis: str | None
     level: NursingLevel | None
+    # 住院号 / MRN, given as `住院号:A123` or `MRN:A123` anywhere after the age.
+    admission_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,30 @@ def parse_bed_only(args: Sequence[str], *, bed_count: int | None) -> str:
     return parse_bed(args[0], bed_count=bed_count)
 
 
+# `住院号:A123`, `住院号：A123` (full-width colon), `MRN:A123`, `mrn=A123`.
+_ADMISSION_WORD = re.compile(r"(?:住院号|住院號|mrn)\s*[:：=]\s*(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def _take_admission_no(args: list[str]) -> tuple[list[str], str | None]:
+    found: str | None = None
+    rest: list[str] = []
+    words = iter(args)
+    for word in words:
+        m = _ADMISSION_WORD.fullmatch(clean_text(word))
+        if m is None:
+            rest.append(word)
+            continue
+        if found is not None:
+            raise BadInput("err.extra_args")
+        # `住院号: A123`: the number may be the next word.
+        found = parse_admission_no(m.group(1) or next(words, ""))
+    return rest, found
+
+
 def parse_admit(args: Sequence[str], *, bed_count: int | None) -> AdmitArgs:
-    """`床号 姓名 性别 年龄 [诊断…] [护理级别]`: the level, if any, is the last word."""
-    args = _visible(args)
+    """`床号 姓名 性别 年龄 [诊断…] [护理级别] [住院号:A123]`: the level, if any, is the
+    last word but the admission number."""
+    args, admission_no = _take_admission_no(_visible(args))
     _need(args, 4)
     bed = parse_bed(args[0], bed_count=bed_count)
     name = parse_name(args[1])
@@ -100,7 +125,7 @@ def parse_admit(args: Sequence[str], *, bed_count: int | None) -> AdmitArgs:
     if level is not None:
         rest.pop()
     diagnosis = check_text(" ".join(rest), limit=MAX_TEXT) if rest else None
-    return AdmitArgs(bed, name, sex, age, diagnosis, level)
+    return AdmitArgs(bed, name, sex, age, diagnosis, level, admission_no)
 
 
 def parse_move(args: Sequence[str], *, bed_count: int | None) -> tuple[str, str]:

@@ -14,6 +14,7 @@ __all__ = [
     "MAX_TEXT",
     "bed_sort_key",
     "check_text",
+    "parse_admission_no",
     "parse_age",
     "parse_bed",
     "parse_critical",
@@ -189,3 +190,14 @@ def check_text(text: str, *, limit: int = MAX_TEXT) -> str:
     if len(clean) > limit:
         raise BadInput("err.too_long", limit=limit)
     return clean
+
+
+_ADMISSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,31}")
+
+
+def parse_admission_no(text: str) -> str:
+    """A 住院号 / MRN as hospitals print them: letters, digits and - _ / . (32 at most)."""
+    value = clean_text(text)
+    if not _ADMISSION_NO.fullmatch(value):
+        raise BadInput("err.admission_no_form", value=excerpt(text, 20))
+    return value

@@ -271,7 +271,16 @@ async def admit(
     age: Age,
     diagnosis: str | None = None,
     level: NursingLevel | None = None,
+    admission_no: str | None = None,
+    admitted_at: datetime | None = None,
+    source: str | None = None,
+    visit_no: str | None = None,
 ) -> Stay:
+    """`source` names where it came from in the audit ("import", "HIS"); a nurse's is None.
+
+    `admission_no` (住院号 / MRN) and `visit_no` identify the patient to the hospital
+    system; `admitted_at` defaults to now.
+    """
     await require_member(uow, ward.id, actor.user_id)
     # Cleaned here too (boards.text), whichever adapter the name came from.
     name = parse_name(name)
@@ -279,6 +288,10 @@ async def admit(
         diagnosis = check_text(diagnosis) if clean_text(diagnosis) else None
     if await uow.stays.active_in_bed(ward.id, bed) is not None:
         raise Conflict("err.bed_occupied", bed=bed)
+    if admission_no is not None:
+        other = await uow.stays.active_by_admission(ward.id, admission_no)
+        if other is not None:
+            raise Conflict("err.admission_no_taken", number=admission_no, bed=other.bed)
     stay = await uow.stays.add(
         Stay(
             id=0,
@@ -289,13 +302,14 @@ async def admit(
             age=age,
             diagnosis=diagnosis,
             level=level,
-            admitted_at=clock.now(),
+            admitted_at=admitted_at or clock.now(),
             token=new_stay_token(),
+            admission_no=admission_no,
+            visit_no=visit_no,
         )
     )
-    await record_audit(
-        uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=stay_audit(stay)
-    )
+    after = stay_audit(stay) | ({"source": source} if source else {})
+    await record_audit(uow, clock, actor, ward.id, "stay:admit", f"bed {bed}", after=after)
     return stay
 
 

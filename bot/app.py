@@ -24,6 +24,7 @@ from telegram.ext import (
 from boards.clock import SystemClock
 from boards.i18n import LOCALES, texts
 from boards.ports import Clock
+from bot.census import IMPORT_PREFIX, on_document, on_import_button
 from bot.config import Settings
 from bot.dialogue import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
@@ -64,6 +65,7 @@ _BUTTONS = (
     (r"^m:", on_member_button),
     (r"^w:", ward_button),
     (r"^x", on_transfer_button),
+    (rf"^{IMPORT_PREFIX}", on_import_button),
 )
 
 
@@ -151,6 +153,10 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_other_button))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text)
+    )
+    # A census file sent after /import (bot/census.py).
+    application.add_handler(
+        MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, on_document)
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

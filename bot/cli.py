@@ -201,6 +201,81 @@ def _user_id(text: str) -> int:
     return int(text)
 
 
+async def _import(settings: Settings, ward_name: str, path: Path, apply: bool) -> int:
+    """`wardboard import --ward NAME FILE [--yes]`: the preview, and with --yes the import."""
+    from zoneinfo import ZoneInfo
+
+    from boards import census
+    from boards.access import Actor
+    from boards.clock import SystemClock
+    from boards.errors import WardError
+    from boards.i18n import texts
+    from storage.migrate import open_database
+
+    data = await asyncio.to_thread(path.read_bytes)
+    database = await open_database(settings.resolved_database_url())
+    clock = SystemClock()
+    try:
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name(ward_name)
+            heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head] if ward else []
+            if ward is None or not heads:
+                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+                return 2
+            t = texts(ward.locale, ward.timezone)
+            try:
+                table = census.read_rows(
+                    census.read_table(data, path.name),
+                    tz=ZoneInfo(ward.timezone),
+                    now=clock.now(),
+                    bed_count=ward.bed_count,
+                )
+            except WardError as error:
+                print(t(error.key, **error.params), file=sys.stderr)
+                return 1
+            plan = await census.plan_census(uow, ward=ward, table=table)
+            print(census.summary_text(plan, t, source=path.name, escape=str, html_bold=False))
+            if not plan.ok:
+                return 1
+            if not apply or not plan.changes:
+                return 0
+            # Imported on the head nurse's authority, as the sign sheet is printed: the
+            # audit names her, with the source "import".
+            actor = Actor(heads[0].user_id, heads[0].display_name)
+            result = await census.apply_census(uow, clock, actor=actor, ward=ward, plan=plan)
+            await uow.commit()
+            print(census.result_text(result, t))
+            return 0
+    finally:
+        await database.dispose()
+
+
+async def _export(settings: Settings, ward_name: str, out: Path | None) -> int:
+    """`wardboard export --ward NAME [--out FILE]`: the census as CSV (UTF-8 with BOM)."""
+    from boards import census
+    from boards.i18n import texts
+    from storage.migrate import open_database
+
+    database = await open_database(settings.resolved_database_url())
+    try:
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name(ward_name)
+            if ward is None:
+                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+                return 2
+            stays = await uow.stays.active(ward.id)
+    finally:
+        await database.dispose()
+    data = census.census_csv(stays, texts(ward.locale, ward.timezone))
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        await asyncio.to_thread(out.write_bytes, data)
+        print(f"{len(stays)} patients written to {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wardboard", description="WardBoard ward whiteboard bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="full names, for a screen no visitor sees (masked by default)",
     )
+    imp = sub.add_parser("import", help="import a ward's census from a CSV or XLSX file")
+    imp.add_argument("--ward", required=True, help="the ward's name")
+    imp.add_argument("file", type=Path, help="the census file (CSV in UTF-8 or GBK, or XLSX)")
+    imp.add_argument("--yes", action="store_true", help="apply it (without: the preview only)")
+    export = sub.add_parser("export", help="write a ward's census as CSV (UTF-8 with BOM)")
+    export.add_argument("--ward", required=True, help="the ward's name")
+    export.add_argument("--out", type=Path, help="the CSV to write (default: standard output)")
     admin = sub.add_parser("admin", help="the hospital's operators (create wards, name heads)")
     admin_sub = admin.add_subparsers(dest="action", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an operator")
@@ -250,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_signs(settings, args.ward, args.out, args.bot))
     if args.command == "board":
         return asyncio.run(_board(settings, args.ward, args.out, full_names=args.full_names))
+    if args.command == "import":
+        asyncio.run(_migrate(settings))
+        return asyncio.run(_import(settings, args.ward, args.file, args.yes))
+    if args.command == "export":
+        asyncio.run(_migrate(settings))
+        return asyncio.run(_export(settings, args.ward, args.out))
     if args.command == "admin":
         asyncio.run(_migrate(settings))
         return asyncio.run(

@@ -186,6 +186,7 @@ async def _admit(tn: Turn, args: list[str]) -> None:
         age=a.age,
         diagnosis=a.diagnosis,
         level=a.level,
+        admission_no=a.admission_no,
     )
     tn.changed(ward.id)
     await tn.commit()
@@ -318,7 +319,15 @@ async def _show_card(
 
 
 def _card_text(tn: Turn, card: services.PatientCard, info: BedsideInfo | None) -> str:
-    view = card_view(card.stay, card.surgeries, card.items, info, tn.t, now=tn.runtime.clock.now())
+    view = card_view(
+        card.stay,
+        card.surgeries,
+        card.items,
+        info,
+        tn.t,
+        now=tn.runtime.clock.now(),
+        identifiers=tn.private,
+    )
     return card_html(view, tn.t)
 
 

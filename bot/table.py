@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
+from bot.census import CENSUS_COMMANDS
 from bot.display import DISPLAY_COMMANDS
 from bot.handlers import WARD_COMMANDS
 from bot.handover import HANDOVER_COMMANDS
@@ -53,6 +54,7 @@ _ACTIONS: dict[str, Action] = {
     **TRANSFER_COMMANDS,
     **DISPLAY_COMMANDS,
     **HANDOVER_COMMANDS,
+    **CENSUS_COMMANDS,
 }
 
 
@@ -102,6 +104,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("sign", where=_P, steps=steps.PATIENT),
     Command("signs", where=_P),
     Command("labels", where=_P, writes=False),
+    Command("import", where=_P),
+    Command("export", where=_P, writes=False),
     Command("tags"),
     Command("policy"),
     Command("members", where=_P, writes=False),

@@ -21,6 +21,7 @@ from boards.ports import (
     BedSigns,
     BoardItems,
     Handovers,
+    HisMessages,
     Invites,
     MedicationOrders,
     Members,
@@ -45,6 +46,7 @@ from storage.repositories import (
     SqlBedSigns,
     SqlBoardItems,
     SqlHandovers,
+    SqlHisMessages,
     SqlInvites,
     SqlMedicationOrders,
     SqlMembers,
@@ -143,6 +145,7 @@ class SqlUnitOfWork:
 
     displays: WardDisplays
     handovers: Handovers
+    his_messages: HisMessages
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -168,6 +171,7 @@ class SqlUnitOfWork:
         self.transfers = SqlTransfers(self._session)
         self.displays = SqlWardDisplays(self._session)
         self.handovers = SqlHandovers(self._session)
+        self.his_messages = SqlHisMessages(self._session)
 
     async def __aenter__(self) -> Self:
         return self

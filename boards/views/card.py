@@ -70,8 +70,10 @@ def card_view(
     t: Texts,
     *,
     now: datetime,
+    identifiers: bool = False,
 ) -> CardView:
-    """The card of `stay` with its operations, today's items and its bedside state."""
+    """The card of `stay` with its operations, today's items and its bedside state; with
+    `identifiers` (a private chat only) the hospital's admission and visit numbers."""
     facts = [
         markup(t(f"sex.{stay.sex.value}")),
         markup(t(f"age.{stay.age.unit}", n=stay.age.value)),
@@ -86,6 +88,12 @@ def card_view(
         markup(t("card.diagnosis", text=html.escape(stay.diagnosis or "—"))),
         markup(t("card.admitted", when=f"{t.date(stay.admitted_at)} {t.hm(stay.admitted_at)}")),
     ]
+    if identifiers and (stay.admission_no or stay.visit_no):
+        number = markup(t("card.admission_no", number=html.escape(stay.admission_no or "—")))
+        if stay.visit_no:
+            visit = markup(t("card.visit_no", number=html.escape(stay.visit_no)))
+            number = join([number, visit], " · ")
+        head.append(number)
     for op in sorted(surgeries, key=lambda o: o.scheduled_at):
         if op.state is SurgeryState.CANCELLED:
             continue

@@ -241,6 +241,24 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         await self.settle(idle=settle, timeout=timeout)
         return self._sent[mark:]
 
+    async def send_document(
+        self,
+        user: EmuUser,
+        data: bytes,
+        filename: str,
+        chat: EmuChat | int | None = None,
+        *,
+        mime_type: str | None = None,
+        caption: str = "",
+        settle: float = 0.15,
+        timeout: float = 10.0,  # noqa: ASYNC109 - bounds a whole exchange, not one await
+    ) -> list[EmuMessage]:
+        """`post_document`, then `settle`; the bot's new messages meanwhile, any chat."""
+        mark = len(self._sent)
+        self.post_document(user, data, filename, chat, mime_type=mime_type, caption=caption)
+        await self.settle(idle=settle, timeout=timeout)
+        return self._sent[mark:]
+
     async def press(
         self,
         user: EmuUser,

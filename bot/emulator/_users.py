@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from bot.emulator._html import utf16_len
-from bot.emulator._methods_messages import _MESSAGE_LIMIT
-from bot.emulator._model import EmuChat, EmuMessage, EmuUser, JSONDict
-from bot.emulator._state import _EmulatorState
+from bot.emulator._methods_files import _FileMethods
+from bot.emulator._methods_messages import _CAPTION_LIMIT, _MESSAGE_LIMIT
+from bot.emulator._model import EmuChat, EmuMessage, EmuUser, JSONDict, Upload
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,32}))?")
 
 
-class _UserActions(_EmulatorState):
+class _UserActions(_FileMethods):
     """A user writes or presses a button; the bot sees it as Telegram would let it."""
 
     def post_message(
@@ -44,6 +44,39 @@ class _UserActions(_EmulatorState):
         )
         target._append(message)
         payload = message.to_dict()
+        if self._delivered(target, message):
+            self._enqueue("message", payload)
+        return payload
+
+    def post_document(
+        self,
+        user: EmuUser,
+        data: bytes,
+        filename: str,
+        chat: EmuChat | int | None = None,
+        *,
+        mime_type: str | None = None,
+        caption: str = "",
+    ) -> JSONDict:
+        """A user sends a file (private chat when `chat` is None); the bot may getFile it."""
+        target = self._user_chat(user, chat)
+        if len(caption) > _CAPTION_LIMIT:
+            raise ValueError("Telegram clients send captions of 0-1024 characters")
+        if not target.is_group:
+            user.started, user.blocked = True, False
+        stored = self._store(Upload(filename, mime_type, data), "document")
+        message = EmuMessage(
+            target,
+            target._next_id(),
+            user,
+            self._now(),
+            text=caption,
+            entities=_command_entities(caption),
+            document=stored,
+        )
+        target._append(message)
+        payload = message.to_dict()
+        # Privacy mode lets a bot see a group's file only with a command caption.
         if self._delivered(target, message):
             self._enqueue("message", payload)
         return payload

@@ -6,6 +6,7 @@ from storage.repositories.orders import SqlMedicationOrders, SqlReminders, SqlWa
 from storage.repositories.patients import (
     SqlAuditLog,
     SqlBoardItems,
+    SqlHisMessages,
     SqlStays,
     SqlSurgeries,
     SqlTransfers,
@@ -26,6 +27,7 @@ __all__ = [
     "SqlBedSigns",
     "SqlBoardItems",
     "SqlHandovers",
+    "SqlHisMessages",
     "SqlInvites",
     "SqlMedicationOrders",
     "SqlMembers",

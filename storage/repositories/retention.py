@@ -67,7 +67,10 @@ class SqlRetention(_Repository):
         secrets: set[str] = set()
         spans: list[tuple[datetime, datetime]] = []
         for stay in stays:
-            secrets |= {stay.name, *(filter(None, [stay.diagnosis]))}
+            secrets |= {
+                stay.name,
+                *filter(None, [stay.diagnosis, stay.admission_no, stay.visit_no]),
+            }
             spans.append(
                 (stay.admitted_at, (stay.ended_at or stay.admitted_at) + timedelta(days=1))
             )
@@ -86,7 +89,7 @@ class SqlRetention(_Repository):
         await self._session.execute(
             update(StayRow)
             .where(StayRow.id.in_([s.id for s in stays]))
-            .values(name=ANONYMISED, diagnosis=None)
+            .values(name=ANONYMISED, diagnosis=None, admission_no=None, visit_no=None)
         )
         for table, values in (
             (BoardItemRow, {"text": ANONYMISED}),

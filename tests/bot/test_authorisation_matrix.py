@@ -40,6 +40,8 @@ EXAMPLES: dict[str, str] = {
     "card": "12",
     "meds": "12",
     "labels": "12",
+    "export": "",
+    "import": "",
     "sign": "12",
     "signs": "",
     "members": "",
@@ -235,6 +237,8 @@ def _forged_buttons(h: Hospital) -> list[str]:
         f"xo:{w}:1:12:{w + 1}:=",
         f"xa:{w}:1",
         f"xc:{w}:1",
+        f"ci:ok:{w}:forged",
+        f"ci:no:{w}:forged",
         "zz:nonsense",
     ]
 

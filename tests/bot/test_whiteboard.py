@@ -91,8 +91,8 @@ async def test_bad_input_says_what_was_wrong_and_the_form_and_changes_nothing(
 
     occupied = await ward.reply(ward.nurse, "/admit 12 李四 女 40 肺炎 二级")
     assert occupied == (
-        "12床已有患者。\n格式：/admit 床号 姓名 性别 年龄 [诊断] [护理级别]，"
-        "例如 /admit 13 李四 女 40 肺炎 二级"
+        "12床已有患者。\n格式：/admit 床号 姓名 性别 年龄 [诊断] [护理级别] [住院号:编号]，"
+        "例如 /admit 13 李四 女 40 肺炎 二级 住院号:A123"
     )
     assert (await ward.reply(ward.nurse, "/discharge 7")).startswith("7床没有在院患者。\n格式：")
     assert (await ward.reply(ward.nurse, "/discharge 99")).startswith("本病区没有99床（共 40 床）")

@@ -640,3 +640,29 @@ async def test_ptb_reads_chats_members_commands_and_files(
         await bot.send_chat_action(GROUP, "typing")
         assert await bot.delete_message(GROUP, photo.message_id)
     assert emu.errors == []
+
+
+async def test_a_user_sends_a_document_the_bot_downloads(
+    emu: BotApiEmulator, nurse: EmuUser
+) -> None:
+    content = "床号,姓名\n12,张三\n".encode("gb18030")
+    async with bot_for(emu) as bot:
+        emu.post_document(nurse, content, "名单.csv", caption="/import")
+        # A group's file reaches a bot in privacy mode only with a command caption.
+        emu.add_group(GROUP, "普外一病区", members=[nurse])
+        emu.post_document(nurse, b"chatter", "x.txt", emu.chat(GROUP))
+        updates = await bot.get_updates(timeout=0)
+        assert len(updates) == 1
+        message = updates[0].message
+        assert message is not None and message.document is not None
+        assert message.document.file_name == "名单.csv"
+        assert message.document.mime_type == "text/csv"
+        assert message.document.file_size == len(content)
+        assert message.caption == "/import" and message.chat.id == nurse.id
+        file = await bot.get_file(message.document.file_id)
+        assert bytes(await file.download_as_bytearray()) == content
+    stored = emu.chat(nurse.id).messages[0]
+    assert stored.document is not None and stored.sender is nurse
+    assert emu.errors == []
+    with pytest.raises(ValueError, match="captions"):
+        emu.post_document(nurse, content, "a.csv", caption="x" * 1025)

@@ -23,7 +23,14 @@ from tests.storage.factories import NOW, create_ward
 HEAD = Actor(501, "王芳")
 
 
-async def _admit(db: Database, clock: ManualClock, bed: str, name: str, diagnosis: str) -> None:
+async def _admit(
+    db: Database,
+    clock: ManualClock,
+    bed: str,
+    name: str,
+    diagnosis: str,
+    number: str | None = None,
+) -> None:
     async with db.uow() as uow:
         ward = await uow.wards.by_name("普外科一病区")
         assert ward is not None
@@ -37,6 +44,7 @@ async def _admit(db: Database, clock: ManualClock, bed: str, name: str, diagnosi
             sex=Sex.MALE,
             age=Age(45),
             diagnosis=diagnosis,
+            admission_no=number,
         )
         await uow.commit()
 
@@ -94,7 +102,7 @@ async def test_retention_anonymises_stays_ended_long_ago_and_keeps_the_counts(
     async with database.uow() as uow:
         ward = await create_ward(uow, clock, HEAD, bed_count=40)
         await uow.commit()
-    await _admit(database, clock, "12", "张三", "急性阑尾炎")
+    await _admit(database, clock, "12", "张三", "急性阑尾炎", "ZY2026001")
     await _admit(database, clock, "14", "李四", "肺炎")
     async with database.uow() as uow:
         await services.add_item(
@@ -141,6 +149,7 @@ async def test_retention_anonymises_stays_ended_long_ago_and_keeps_the_counts(
         stays = {s.bed: s for s in [ended, *await uow.stays.active(ward.id)]}
         assert ended.status is StayStatus.DISCHARGED
         assert (stays["12"].name, stays["12"].diagnosis) == (ANONYMISED, None)
+        assert stays["12"].admission_no is None
         assert (stays["12"].sex, stays["12"].age) == (Sex.MALE, Age(45))  # counts still count
         assert (stays["14"].name, stays["14"].diagnosis) == ("李四", "肺炎")  # still here
         (note,) = await uow.items.of_stays_between(
@@ -153,7 +162,7 @@ async def test_retention_anonymises_stays_ended_long_ago_and_keeps_the_counts(
         assert (line.code, line.site) == ("picc", None)
         audit = await uow.audit.of_ward(ward.id, limit=100)
         written = repr([(e.target, e.before, e.after) for e in audit])
-        for secret in ("张三", "急性阑尾炎", "青霉素", "右上臂", "139"):
+        for secret in ("张三", "急性阑尾炎", "青霉素", "右上臂", "139", "ZY2026001"):
             assert secret not in written, secret
         assert "李四" in written
         assert audit[0].action == "retention:anonymise"  # newest first
