@@ -15,6 +15,7 @@ __all__ = [
     "BoardItem",
     "Critical",
     "GroupProblem",
+    "HisMessage",
     "Invite",
     "ItemKind",
     "MedicationOrder",
@@ -131,6 +132,8 @@ class Ward:
     # nurse is told once, and the board and reminders recover when the group is back.
     group_problem: str | None = None
     group_problem_since: datetime | None = None
+    # The hospital system's code of this ward's point of care (HL7 PV1-3.1), unique.
+    his_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,10 @@ class Stay:
     critical: Critical | None = None
     transferred_from: str | None = None
     transferred_to: str | None = None
+    # The hospital's identifiers: 住院号 / MRN (HL7 PID-3) and the visit number (PV1-19).
+    # Imports and the HL7 feed match on them, never on names; shown in private only.
+    admission_no: str | None = None
+    visit_no: str | None = None
 
     @property
     def active(self) -> bool:
@@ -474,3 +481,20 @@ class TaskOccurrence:
     @property
     def snoozed(self) -> bool:
         return self.due_at != self.planned_at
+
+
+@dataclass(frozen=True, slots=True)
+class HisMessage:
+    """An HL7 message received from the hospital system: applied once, acknowledged each time.
+
+    `control_id` is MSH-10; `event` the trigger ("A01"...); `ack_code` "AA", "AE" or "AR"
+    with `ack_text` saying why it was not applied.
+    """
+
+    control_id: str
+    ward_id: int | None
+    received_at: datetime
+    event: str
+    ack_code: str
+    ack_text: str | None = None
+    id: int | None = field(default=None, compare=False)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from boards.model import (
     AuditEntry,
     BoardItem,
+    HisMessage,
     Invite,
     MedicationOrder,
     Member,
@@ -35,6 +36,7 @@ __all__ = [
     "BedSigns",
     "BoardItems",
     "Clock",
+    "HisMessages",
     "Invites",
     "MedicationOrders",
     "Members",
@@ -72,6 +74,13 @@ class Wards(Protocol):
     async def many(self, ward_ids: Sequence[int]) -> list[Ward]: ...
     async def all(self) -> list[Ward]: ...
     async def with_group(self) -> list[Ward]: ...
+    async def by_his_code(self, code: str) -> Ward | None:
+        """The ward mapped to this HIS point-of-care code (HL7 PV1-3.1)."""
+        ...
+
+    async def set_his_code(self, ward_id: int, code: str | None) -> Ward:
+        """Map the ward to a HIS code (None unmaps); a code another ward holds raises Conflict."""
+        ...
 
 
 class Members(Protocol):
@@ -139,6 +148,23 @@ class Stays(Protocol):
     async def active(self, ward_id: int) -> list[Stay]: ...
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]: ...
     async def update(self, stay: Stay) -> Stay: ...
+    async def active_by_admission(self, ward_id: int, admission_no: str) -> Stay | None:
+        """The ward's active stay with this admission number (住院号 / MRN)."""
+        ...
+
+    async def by_admission(self, admission_no: str) -> list[Stay]:
+        """Every stay (any ward, any status) with this admission number, newest first."""
+        ...
+
+
+class HisMessages(Protocol):
+    async def get(self, control_id: str) -> HisMessage | None:
+        """The message with this control id (MSH-10) if it was recorded."""
+        ...
+
+    async def add(self, message: HisMessage) -> HisMessage:
+        """Record a message; the same control id twice raises Conflict."""
+        ...
 
 
 class Surgeries(Protocol):
@@ -373,6 +399,7 @@ class UnitOfWork(Protocol):
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    his_messages: HisMessages
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -24,7 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ACTIVE_ADMISSION_INDEX",
     "ACTIVE_BED_INDEX",
+    "ACTIVE_VISIT_INDEX",
     "NAMING_CONVENTION",
     "PENDING_TRANSFER_INDEX",
     "PRESENT_TAG_INDEX",
@@ -35,6 +37,7 @@ __all__ = [
     "Base",
     "BedSignRow",
     "BoardItemRow",
+    "HisMessageRow",
     "InviteRow",
     "MedicationOrderRow",
     "MemberRow",
@@ -65,6 +68,8 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 ACTIVE_BED_INDEX = "uq_stays_ward_id_bed_active"
+ACTIVE_ADMISSION_INDEX = "uq_stays_ward_id_admission_no_active"
+ACTIVE_VISIT_INDEX = "uq_stays_ward_id_visit_no_active"
 PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
 TASK_SOURCE_INDEX = "uq_task_occurrences_source_planned"
 TASK_CLAIM_INDEX = "ix_task_occurrences_claim"
@@ -109,6 +114,7 @@ class WardRow(Base):
     __table_args__ = (
         UniqueConstraint("name"),
         UniqueConstraint("group_chat_id"),
+        UniqueConstraint("his_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -122,6 +128,8 @@ class WardRow(Base):
     board_message_id: Mapped[int | None] = mapped_column(BigInteger)
     group_problem: Mapped[str | None] = mapped_column(String(32))
     group_problem_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The hospital system's code of the ward's point of care (HL7 PV1-3.1).
+    his_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class MemberRow(Base):
@@ -211,6 +219,26 @@ class StayRow(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index(None, "ward_id", "ended_at"),
+        # The hospital's identifiers name one active patient of a ward; any stay (also an
+        # ended one, for a cancelled discharge) is found by them across wards.
+        Index(
+            ACTIVE_ADMISSION_INDEX,
+            "ward_id",
+            "admission_no",
+            unique=True,
+            sqlite_where=text("status = 'active' AND admission_no IS NOT NULL"),
+            postgresql_where=text("status = 'active' AND admission_no IS NOT NULL"),
+        ),
+        Index(
+            ACTIVE_VISIT_INDEX,
+            "ward_id",
+            "visit_no",
+            unique=True,
+            sqlite_where=text("status = 'active' AND visit_no IS NOT NULL"),
+            postgresql_where=text("status = 'active' AND visit_no IS NOT NULL"),
+        ),
+        Index(None, "admission_no"),
+        Index(None, "visit_no"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -228,6 +256,9 @@ class StayRow(Base):
     critical: Mapped[str | None] = mapped_column(String(16))
     transferred_from: Mapped[str | None] = mapped_column(String(64))
     transferred_to: Mapped[str | None] = mapped_column(String(64))
+    # 住院号 / MRN (HL7 PID-3) and the visit number (PV1-19): shown in private only.
+    admission_no: Mapped[str | None] = mapped_column(String(32))
+    visit_no: Mapped[str | None] = mapped_column(String(32))
 
 
 class SurgeryRow(Base):
@@ -465,3 +496,19 @@ class TaskOccurrenceRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
+
+
+class HisMessageRow(Base):
+    """An HL7 message from the hospital system, by its control id (MSH-10): applied once."""
+
+    __tablename__ = "his_messages"
+    __table_args__ = (UniqueConstraint("control_id"), Index(None, "ward_id", "received_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    control_id: Mapped[str] = mapped_column(String(64))
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event: Mapped[str] = mapped_column(String(16))
+    ack_code: Mapped[str] = mapped_column(String(2))
+    # Why it was not applied (AE / AR), repeated in the ACK of the same message sent again.
+    ack_text: Mapped[str | None] = mapped_column(Text)

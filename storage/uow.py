@@ -20,6 +20,7 @@ from boards.ports import (
     AuditLog,
     BedSigns,
     BoardItems,
+    HisMessages,
     Invites,
     MedicationOrders,
     Members,
@@ -41,6 +42,7 @@ from storage.repositories import (
     SqlAuditLog,
     SqlBedSigns,
     SqlBoardItems,
+    SqlHisMessages,
     SqlInvites,
     SqlMedicationOrders,
     SqlMembers,
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    his_messages: HisMessages
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -155,6 +158,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskOccurrences(self._session)
         self.operators = SqlOperators(self._session)
         self.transfers = SqlTransfers(self._session)
+        self.his_messages = SqlHisMessages(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -5,6 +5,7 @@ from storage.repositories.orders import SqlMedicationOrders, SqlReminders, SqlWa
 from storage.repositories.patients import (
     SqlAuditLog,
     SqlBoardItems,
+    SqlHisMessages,
     SqlStays,
     SqlSurgeries,
     SqlTransfers,
@@ -16,6 +17,7 @@ __all__ = [
     "SqlAuditLog",
     "SqlBedSigns",
     "SqlBoardItems",
+    "SqlHisMessages",
     "SqlInvites",
     "SqlMedicationOrders",
     "SqlMembers",

@@ -12,6 +12,7 @@ from boards.model import (
     AuditEntry,
     BoardItem,
     Critical,
+    HisMessage,
     ItemKind,
     NursingLevel,
     Sex,
@@ -26,6 +27,7 @@ from boards.parsing import bed_sort_key
 from storage.models import (
     AuditRow,
     BoardItemRow,
+    HisMessageRow,
     StayRow,
     SurgeryRow,
     TransferRow,
@@ -134,6 +136,8 @@ def _stay(row: StayRow) -> Stay:
         critical=None if row.critical is None else Critical(row.critical),
         transferred_from=row.transferred_from,
         transferred_to=row.transferred_to,
+        admission_no=row.admission_no,
+        visit_no=row.visit_no,
     )
 
 
@@ -152,6 +156,8 @@ def _fill_stay(row: StayRow, stay: Stay) -> None:
     row.critical = None if stay.critical is None else stay.critical.value
     row.transferred_from = stay.transferred_from
     row.transferred_to = stay.transferred_to
+    row.admission_no = stay.admission_no
+    row.visit_no = stay.visit_no
 
 
 class SqlStays(_Repository):
@@ -226,6 +232,25 @@ class SqlStays(_Repository):
         _fill_stay(row, stay)
         await self._flush()
         return _stay(row)
+
+    async def active_by_admission(self, ward_id: int, admission_no: str) -> Stay | None:
+        row = await self._session.scalar(
+            select(StayRow).where(
+                StayRow.ward_id == ward_id,
+                StayRow.admission_no == admission_no,
+                StayRow.status == StayStatus.ACTIVE.value,
+            )
+        )
+        return None if row is None else _stay(row)
+
+    async def by_admission(self, admission_no: str) -> list[Stay]:
+        """Every stay with this admission number, any ward or status, newest admission first."""
+        rows = await self._session.scalars(
+            select(StayRow)
+            .where(StayRow.admission_no == admission_no)
+            .order_by(StayRow.admitted_at.desc(), StayRow.id.desc())
+        )
+        return [_stay(row) for row in rows]
 
 
 def _surgery(row: SurgeryRow) -> Surgery:
@@ -321,6 +346,45 @@ class SqlBoardItems(_Repository):
             .order_by(BoardItemRow.at, BoardItemRow.id)
         )
         return [_item(row) for row in rows]
+
+
+# --- messages from the hospital system ------------------------------------------------------
+
+
+def _his_message(row: HisMessageRow) -> HisMessage:
+    return HisMessage(
+        id=row.id,
+        control_id=row.control_id,
+        ward_id=row.ward_id,
+        received_at=_utc(row.received_at),
+        event=row.event,
+        ack_code=row.ack_code,
+        ack_text=row.ack_text,
+    )
+
+
+class SqlHisMessages(_Repository):
+    __slots__ = ()
+
+    async def get(self, control_id: str) -> HisMessage | None:
+        row = await self._session.scalar(
+            select(HisMessageRow).where(HisMessageRow.control_id == control_id)
+        )
+        return None if row is None else _his_message(row)
+
+    async def add(self, message: HisMessage) -> HisMessage:
+        """Record; the same control id twice raises Conflict (the unique constraint)."""
+        row = HisMessageRow(
+            control_id=message.control_id,
+            ward_id=message.ward_id,
+            received_at=message.received_at,
+            event=message.event,
+            ack_code=message.ack_code,
+            ack_text=message.ack_text,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _his_message(row)
 
 
 # --- audit --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def _ward(row: WardRow) -> Ward:
         board_message_id=row.board_message_id,
         group_problem=row.group_problem,
         group_problem_since=_utc_or_none(row.group_problem_since),
+        his_code=row.his_code,
     )
 
 
@@ -87,6 +88,20 @@ class SqlWards(_Repository):
         row.board_message_id = ward.board_message_id
         row.group_problem = ward.group_problem
         row.group_problem_since = ward.group_problem_since
+        row.his_code = ward.his_code
+        await self._flush()
+        return _ward(row)
+
+    async def by_his_code(self, code: str) -> Ward | None:
+        row = await self._session.scalar(select(WardRow).where(WardRow.his_code == code))
+        return None if row is None else _ward(row)
+
+    async def set_his_code(self, ward_id: int, code: str | None) -> Ward:
+        """Map the ward to a HIS code; one another ward holds raises Conflict (unique)."""
+        row = await self._session.get(WardRow, ward_id)
+        if row is None:
+            raise _missing("ward", ward_id)
+        row.his_code = code
         await self._flush()
         return _ward(row)
 

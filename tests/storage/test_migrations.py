@@ -55,7 +55,7 @@ def _diff(metadata: MetaData) -> Any:
 def test_one_head_in_code_and_in_the_operators_ini() -> None:
     from_code = ScriptDirectory.from_config(alembic_config())
     from_ini = ScriptDirectory.from_config(Config(str(_INI)))
-    assert from_code.get_heads() == from_ini.get_heads() == ["0006"]
+    assert from_code.get_heads() == from_ini.get_heads() == ["0009"]
 
 
 async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: str) -> None:
@@ -64,7 +64,7 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
 
     await upgrade(url)
     assert await _sync(url, _tables) == {*Base.metadata.tables, "alembic_version"}
-    assert await _sync(url, _revision) == "0006"
+    assert await _sync(url, _revision) == "0009"
 
     await downgrade(url, "base")
     assert await _sync(url, _tables) <= {"alembic_version"}
@@ -96,24 +96,38 @@ async def test_saved_policies_take_the_line_catalogues_codes(empty_database_url:
     untouched = {"version": 1, "lead_minutes": 5}
     database = Database(url)
     try:
+        # The wards table of 0004 lacks later columns the model has: insert its rows in SQL.
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as connection:
+                for name in ("普外科一病区", "普外科二病区"):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO wards (name, timezone, locale, created_at, bed_count)"
+                            " VALUES (:name, 'Asia/Shanghai', 'zh_CN', :at, 40)"
+                        ),
+                        {"name": name, "at": NOW.replace(tzinfo=None)},
+                    )
+                ids = (await connection.execute(text("SELECT id FROM wards ORDER BY id"))).all()
+        finally:
+            await engine.dispose()
+        saved_id, other_id = (row[0] for row in ids)
         async with database.uow() as uow:
-            saved = await add_ward(uow)
-            other = await add_ward(uow, "普外科二病区")
-            await uow.policies.put(saved.id, old, at=NOW, by=1)
-            await uow.policies.put(other.id, untouched, at=NOW, by=1)
+            await uow.policies.put(saved_id, old, at=NOW, by=1)
+            await uow.policies.put(other_id, untouched, at=NOW, by=1)
             await uow.commit()
 
         await upgrade(url)
         async with database.uow() as uow:
-            stored = await uow.policies.get(saved.id)
+            stored = await uow.policies.get(saved_id)
             assert stored == new
             assert WardPolicy.from_dict(stored).line_care.rules_for("ngt") == (rule,)
-            assert await uow.policies.get(other.id) == untouched
+            assert await uow.policies.get(other_id) == untouched
 
         await downgrade(url, "0004")
         async with database.uow() as uow:
-            assert await uow.policies.get(saved.id) == old
-            assert await uow.policies.get(other.id) == untouched
+            assert await uow.policies.get(saved_id) == old
+            assert await uow.policies.get(other_id) == untouched
     finally:
         await database.dispose()
 
