@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot import dialogue as steps
 from bot.bedside_handlers import BEDSIDE_COMMANDS
 from bot.handlers import WARD_COMMANDS
+from bot.hl7.commands import HL7_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
@@ -49,6 +50,7 @@ _ACTIONS: dict[str, Action] = {
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,
     **TRANSFER_COMMANDS,
+    **HL7_COMMANDS,
 }
 
 
@@ -101,6 +103,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("policy"),
     Command("members", where=_P, writes=False),
     Command("invite", where=_P, need=Need.HEAD),
+    Command("hiscode", where=_P, need=Need.HEAD, menu=False),
     Command("ward", where=_P, writes=False),
     Command("newward", where=_P, need=Need.ANYONE, menu=False),
     Command("bind", where=_G, need=Need.HEAD),

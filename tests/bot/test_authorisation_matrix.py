@@ -59,6 +59,7 @@ EXAMPLES: dict[str, str] = {
     "remind": "12 15:00 复测血糖",
     "stopremind": "12 1",
     "invite": "",
+    "hiscode": "4A",
     "ward": "",
     "lang": "zh",
     "help": "",
