@@ -48,7 +48,6 @@ class Notice:
 class Applied:
     """What an event changed: the wards whose board to refresh, and what to tell them."""
 
-    duplicate: bool = False
     wards: set[int] = field(default_factory=set)
     notices: list[Notice] = field(default_factory=list)
 
@@ -63,10 +62,9 @@ async def apply_event(uow: UnitOfWork, clock: Clock, event: CensusEvent) -> Appl
     """Apply `event` in the caller's unit of work (the caller commits), or refuse it.
 
     A refusal (`WardError`) changes nothing: the caller rolls back. The same message id
-    seen before is not applied again.
+    seen before ends in a `Conflict` when it is recorded (the unique control id): the
+    caller rolls back what it did again and answers as before.
     """
-    if await uow.his_messages.get(event.message_id) is not None:
-        return Applied(duplicate=True)
     if not event.people:
         raise BadInput("feed.no_patient")
     run = _Run(uow, clock, event)
@@ -123,10 +121,11 @@ class _Run:
     async def find(self, person: Person, *places: Place) -> tuple[Ward, Stay] | None:
         """The patient's active stay: in the wards named first, then in any mapped ward."""
         active = [s for s in await self.uow.stays.by_admission(person.admission_no) if s.active]
-        named = [w.id for w in [await self.ward(p.unit) for p in places] if w is not None]
-        active.sort(key=lambda s: named.index(s.ward_id) if s.ward_id in named else len(named))
+        named = {w.id: w for w in [await self.ward(p.unit) for p in places] if w is not None}
+        order = list(named)
+        active.sort(key=lambda s: order.index(s.ward_id) if s.ward_id in named else len(order))
         for stay in active:
-            ward = await self.uow.wards.get(stay.ward_id)
+            ward = named.get(stay.ward_id) or await self.uow.wards.get(stay.ward_id)
             if ward is not None and (ward.his_code is not None or ward.id in named):
                 return ward, stay
         return None
@@ -178,15 +177,10 @@ class _Run:
         """Mark the ward changed; a nurse's recent hand edit of the bed is a notice."""
         self.applied.wards.add(ward.id)
         since = self.clock.now() - CONFLICT_WINDOW
-        for entry in await self.uow.audit.of_ward(ward.id):
-            if entry.at < since:
-                break
-            if entry.actor_id != HIS_ACTOR.user_id and entry.target == f"bed {bed}":
-                name = stay.name if stay is not None else ""
-                notice = Notice(ward.id, bed, name, self.event.kind)
-                if notice not in self.applied.notices:
-                    self.applied.notices.append(notice)
-                return
+        if await self.uow.audit.by_hand_since(ward.id, f"bed {bed}", since):
+            notice = Notice(ward.id, bed, stay.name if stay is not None else "", self.event.kind)
+            if notice not in self.applied.notices:
+                self.applied.notices.append(notice)
 
     def details(self, ward: Ward, person: Person, stay: Stay | None) -> dict[str, Any]:
         """The patient's details the event gives, checked like a nurse's own typing."""
@@ -319,7 +313,7 @@ async def _discharge(run: _Run) -> int:
 async def _cancel_admit(run: _Run) -> int:
     person = run.person
     ward, stay = await run.require(person, person.place)
-    ended = await run.end(ward, stay, StayStatus.DISCHARGED, run.clock.now(), None)
+    ended = await run.end(ward, stay, StayStatus.CANCELLED, run.clock.now(), None)
     await run.audit(
         ward,
         "stay:cancel_admit",

@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from boards.errors import BadInput, Conflict, NotFound, WardError
+from boards.errors import BadInput, NotFound, WardError
 from boards.feed import Applied, CensusEvent, Notice, apply_event, units_of
 from boards.i18n import texts
 from boards.masking import mask_name
@@ -138,8 +138,9 @@ class HisFeed:
                 applied = await apply_event(uow, self._clock, event)
                 await uow.commit()
         except WardError as refused:
-            if isinstance(refused, Conflict) and await self._seen(event):
-                # The same message on another connection got there first: applied once.
+            if await self._seen(event):
+                # Applied before (sent again, or on another connection at the same time):
+                # what was done again is rolled back, and the answer is the same.
                 return Outcome("AA")
             reason = t(refused.key, **refused.params)
             if refused.key in _ERROR:

@@ -176,7 +176,55 @@ async def test_swap_transfer_discharge_and_cancels(hl7_ward: Ward) -> None:
     assert [msa(a)[0] for a in acks] == ["AA", "AA", "AA", "AA"]
     assert await active(ward) == {"12": ("赵六", "A2")}
     text = await board(ward)
-    assert "12床 赵* " in text and "15床" not in text.split("【", 1)[0]
+    # The discharge was cancelled and the admission of A1 never happened: neither shows.
+    assert "原有 0 · 入院 1 · 出院 0 · 转入 0 · 转出 0 · 现有 1" in text
+    assert "【入院】\n12床 赵* 女 2个月\n" in text
+    assert "15床" not in text and "出院 / 转出" not in text
+
+
+async def test_times_are_the_wards_wall_clock(hl7_ward: Ward) -> None:
+    ward = hl7_ward
+    yesterday = patient("A1", bed="12")
+    yesterday[1] += "|" * (44 - yesterday[1].count("|")) + "20261122213000"
+    offset = patient("A2", bed="13")
+    offset[1] += "|" * (44 - offset[1].count("|")) + "20261123073000+0800"
+    acks = await send(ward, adt("A01", "W1", yesterday), adt("A01", "W2", offset))
+    assert [msa(a)[0] for a in acks] == ["AA", "AA"]
+    async with ward.database.uow() as uow:
+        stays = {s.bed: s for s in await uow.stays.active(await ward.ward_id())}
+    assert stays["12"].admitted_at == datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
+    assert stays["13"].admitted_at == datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    text = await board(ward)
+    assert "原有 1 · 入院 1" in text and "【入院】\n13床 张* 男 46岁\n" in text
+
+
+async def test_hiscode_is_the_head_nurses_and_audited(hl7_ward: Ward) -> None:
+    ward = hl7_ward
+    assert await ward.reply(ward.nurse, "/hiscode 4C") == "只有护士长可以这样做。"
+    assert await ward.reply(ward.head, "/hiscode") == "本病区的 HIS 代码：4A"
+    refused = await ward.reply(ward.head, "/hiscode 4A!")
+    assert refused.startswith("HIS 代码「4A!」无效") and "/hiscode 4A" in refused
+    assert "已创建病区" in await ward.reply(ward.head, "/newward 心内科 30")
+    assert (await ward.reply(ward.head, "/hiscode 4A")).startswith(
+        "【心内科】HIS 代码 4A 已被另一个病区使用。"
+    )
+    async with ward.database.uow() as uow:
+        entries = await uow.audit.of_ward(await ward.ward_id())
+    mapped = next(e for e in entries if e.action == "ward:his_code")
+    assert mapped.actor_id == ward.head.id and mapped.after == {"his_code": "4A"}
+
+
+async def test_an_unmapped_ward_gets_nothing(hl7_ward: Ward) -> None:
+    ward = hl7_ward
+    assert "取消 HIS 代码" in await ward.reply(ward.head, "/hiscode off")
+    (ack,) = await send(ward, adt("A01", "N1", patient("A1")))
+    assert msa(ack)[0] == "AR"
+    assert await active(ward) == {}
+    assert "12床" not in await board(ward)
+    assert "4A" in await ward.reply(ward.head, "/hiscode 4A")
+    (ack,) = await send(ward, adt("A01", "N1", patient("A1")))
+    # Refused before, so not remembered: sent again once mapped, it is applied.
+    assert msa(ack)[0] == "AA" and "12" in await active(ward)
 
 
 async def test_update_changes_details_matched_on_the_number_not_the_name(
