@@ -1,7 +1,6 @@
-"""Applying one census event from the hospital system: admit, transfer, discharge, update,
-cancel, swap; matched on the hospital's identifiers, never on names.
+"""Applying one census event from the hospital system, matched on identifiers, never names.
 
-The hospital system is the source of truth for who lies in which bed, so its movements
+Events: admit, transfer, discharge, update, the three cancels, swap. The hospital system is the source of truth for who lies in which bed, so its movements
 are applied at once (a transfer between two wards needs no acceptance); the ward's own
 tags, lines, notes and tasks stay on top. Each change is audited with the HIS as actor.
 A change to a bed a nurse edited by hand in the last half hour is applied, and the ward
