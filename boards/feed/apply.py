@@ -1,8 +1,9 @@
 """Applying one census event from the hospital system, matched on identifiers, never names.
 
-Events: admit, transfer, discharge, update, the three cancels, swap. The hospital system is the source of truth for who lies in which bed, so its movements
-are applied at once (a transfer between two wards needs no acceptance); the ward's own
-tags, lines, notes and tasks stay on top. Each change is audited with the HIS as actor.
+Events: admit, transfer, discharge, update, the three cancels, swap. The hospital system
+is the source of truth for who lies in which bed, so its movements are applied at once (a
+transfer between two wards needs no acceptance); the ward's own tags, lines, notes and
+tasks stay on top. Each change is audited with the HIS as actor.
 A change to a bed a nurse edited by hand in the last half hour is applied, and the ward
 is told (`Applied.notices`).
 """
@@ -115,7 +116,12 @@ class _Run:
     def bed(self, ward: Ward, place: Place) -> str:
         if not place.bed:
             raise BadInput("feed.no_bed")
-        return parse_bed(place.bed, bed_count=ward.bed_count)
+        bed = place.bed
+        # Some systems write the bed with its unit in front (4A-12, 4A12): the ward's bed 12.
+        code = ward.his_code or ""
+        if code and bed.upper().startswith(code.upper()) and len(bed) > len(code):
+            bed = bed[len(code) :].lstrip("-_ /")
+        return parse_bed(bed, bed_count=ward.bed_count)
 
     async def find(self, person: Person, *places: Place) -> tuple[Ward, Stay] | None:
         """The patient's active stay: in the wards named first, then in any mapped ward."""

@@ -112,6 +112,18 @@ async def test_admit_acknowledged_after_commit_and_on_the_board(hl7_ward: Ward) 
     assert admit.after["source"] == "HIS" and admit.after["message"] == "M1"
 
 
+async def test_a_bed_written_with_its_unit_in_front(hl7_ward: Ward) -> None:
+    ward = hl7_ward
+    acks = await send(
+        ward,
+        adt("A01", "B1", patient("A1", bed="4A-16")),
+        adt("A01", "B2", patient("A2", bed="4a07")),
+        adt("A01", "B3", patient("A3", bed="4A-99")),
+    )
+    assert [msa(a)[0] for a in acks] == ["AA", "AA", "AR"]
+    assert set(await active(ward)) == {"16", "7"}
+
+
 async def test_the_same_message_twice_is_applied_once_acknowledged_twice(hl7_ward: Ward) -> None:
     ward = hl7_ward
     message = adt("A01", "DUP-1", patient("A123"))
