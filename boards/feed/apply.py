@@ -164,8 +164,13 @@ class _Run:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         stay: Stay | None = None,
+        into_empty: bool = False,
     ) -> None:
-        await self.touched(ward, bed, stay)
+        if into_empty:
+            # A patient into an empty bed overrides nothing a nurse did there.
+            self.applied.wards.add(ward.id)
+        else:
+            await self.touched(ward, bed, stay)
         source = {"source": "HIS", "message": self.event.message_id}
         await record_audit(
             self.uow,
@@ -273,7 +278,7 @@ async def _admit(run: _Run) -> int:
         # ids): the event's details and bed win.
         return await _update_stay(run, ward, existing, person, bed)
     stay = await run.new_stay(ward, bed, person)
-    await run.audit(ward, "stay:admit", bed, after=stay_audit(stay), stay=stay)
+    await run.audit(ward, "stay:admit", bed, after=stay_audit(stay), stay=stay, into_empty=True)
     return ward.id
 
 
@@ -377,7 +382,9 @@ async def _transfer(run: _Run) -> int:
         bed = run.bed(target, person.place)
         await run.free_bed(target, bed, None)
         arrived = await run.new_stay(target, bed, person, transferred_from=person.prior.unit)
-        await run.audit(target, "stay:transfer_in", bed, after=stay_audit(arrived), stay=arrived)
+        await run.audit(
+            target, "stay:transfer_in", bed, after=stay_audit(arrived), into_empty=True
+        )
         return target.id
     ward, stay = found
     if target is not None and target.id == ward.id:
@@ -418,7 +425,7 @@ async def _transfer(run: _Run) -> int:
             transferred_to=None,
         )
     )
-    await run.audit(target, "stay:transfer_in", bed, after=stay_audit(arrived), stay=arrived)
+    await run.audit(target, "stay:transfer_in", bed, after=stay_audit(arrived), into_empty=True)
     return target.id
 
 

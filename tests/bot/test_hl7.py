@@ -276,6 +276,12 @@ async def test_transfers_between_wards_and_out_to_an_unmapped_unit(hl7_ward: War
     assert (arrived.bed, arrived.name, arrived.transferred_from) == ("3", "张三", "普外科一病区")
     assert gone[0].status.value == "transferred" and gone[0].transferred_to == "ICU"
     assert "12床" not in (await board(ward)).split("【", 1)[0]
+    # A12: the transfer to 4B was a mistake; PV1-3 names where the patient is again.
+    (ack,) = await send(ward, adt("A12", "X5", patient("A1", bed="12", prior=("4B", "3"))))
+    assert msa(ack)[0] == "AA"
+    assert await active(ward) == {"12": ("张三", "A1")}
+    async with ward.database.uow() as uow:
+        assert await uow.stays.active(cardio.id) == []
 
 
 async def test_a_change_over_a_recent_hand_edit_is_applied_and_the_group_told(
