@@ -93,3 +93,25 @@ def test_gb18030_and_garbage_answers() -> None:
         )
     )
     assert str(rejected["MSA.F1"]) == "AR" and str(rejected["MSA.F3"]) == "x/y"
+
+
+def test_a_bad_listen_setting_stops_the_start() -> None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    with pytest.raises(ValidationError, match="WARDBOARD_HL7_LISTEN"):
+        Settings(hl7_listen="localhost")
+    assert Settings(hl7_listen="127.0.0.1:2575").hl7_listen == "127.0.0.1:2575"
+
+
+async def test_a_stopped_listener_refuses_connections() -> None:
+    async def answer(payload: bytes) -> bytes:
+        return payload
+
+    server = MllpServer(answer, "127.0.0.1", 0)
+    await server.start()
+    port = server.port
+    await server.stop()
+    with pytest.raises(OSError):
+        await asyncio.to_thread(socket.create_connection, ("127.0.0.1", port), 2)
