@@ -276,6 +276,18 @@ async def test_transfers_between_wards_and_out_to_an_unmapped_unit(hl7_ward: War
     assert (arrived.bed, arrived.name, arrived.transferred_from) == ("3", "张三", "普外科一病区")
     assert gone[0].status.value == "transferred" and gone[0].transferred_to == "ICU"
     assert "12床" not in (await board(ward)).split("【", 1)[0]
+    # From a unit no ward maps (the emergency department): an arrival.
+    acks = await send(
+        ward,
+        adt("A02", "X6", patient("E1", "吴^十", unit="4A", bed="20", prior=("ER", "3"))),
+        adt("A03", "X7", patient("E404", unit="4A", bed="21")),
+    )
+    assert [msa(a)[0] for a in acks] == ["AA", "AE"]
+    assert str(acks[1]["ERR.F3.R1.C1"]) == "204"
+    async with ward.database.uow() as uow:
+        (arrival,) = await uow.stays.active(await ward.ward_id())
+    assert (arrival.bed, arrival.name, arrival.transferred_from) == ("20", "吴十", "ER")
+    acks = await send(ward, adt("A11", "X8", patient("E1", unit="4A", bed="20")))
     # A12: the transfer to 4B was a mistake; PV1-3 names where the patient is again.
     (ack,) = await send(ward, adt("A12", "X5", patient("A1", bed="12", prior=("4B", "3"))))
     assert msa(ack)[0] == "AA"
