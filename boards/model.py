@@ -86,6 +86,9 @@ class StayStatus(enum.StrEnum):
     ACTIVE = "active"
     DISCHARGED = "discharged"
     TRANSFERRED = "transferred"
+    # The hospital system cancelled the admission (HL7 A11): the stay never happened, so
+    # the board counts it neither as admitted nor as discharged.
+    CANCELLED = "cancelled"
 
 
 class SurgeryState(enum.StrEnum):

@@ -197,6 +197,9 @@ class BoardItems(Protocol):
 class AuditLog(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def of_ward(self, ward_id: int, limit: int = 50) -> list[AuditEntry]: ...
+    async def by_hand_since(self, ward_id: int, target: str, since: datetime) -> bool:
+        """Whether anyone but the hospital system (actor 0) changed `target` since then."""
+        ...
 
 
 class PatientTags(Protocol):

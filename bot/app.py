@@ -30,6 +30,7 @@ from bot.dialogue import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
 from bot.handlers import on_error, ward_button
 from bot.handover import on_handover_button
+from bot.hl7.feed import HisFeed
 from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
 from bot.ratelimit import PriorityRateLimiter
@@ -226,6 +227,17 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     # After a restart every board is posted or edited once: a board deleted while the
     # bot was down comes back.
     await runtime.publisher.refresh_stale_days()
+    if runtime.settings.hl7_listen:
+        # The HIS feed runs in the bot's own event loop: its changes refresh the boards
+        # through the same publisher.
+        feed = HisFeed(
+            uow_factory=runtime.uow_factory,
+            clock=runtime.clock,
+            changed=runtime.publisher.request,
+            bot=lambda: application.bot,
+        )
+        await feed.listen(runtime.settings.hl7_listen)
+        runtime.extras["hl7"] = feed
 
 
 async def _refresh_boards(context: WardContext) -> None:
@@ -237,6 +249,9 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
     server = runtime.extras.get(SCREEN_KEY)
     if isinstance(server, ScreenServer):
         await server.stop()
+    feed = runtime.extras.pop("hl7", None)
+    if isinstance(feed, HisFeed):
+        await feed.close()
     await runtime.publisher.close()
     if runtime.extras.get("own_database"):
         database = runtime.extras["database"]

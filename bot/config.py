@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boards.hospital import parse_operator_ids
 from boards.i18n import normalise_locale
+from bot.hl7.mllp import parse_listen
 from storage import default_sqlite_url
 
 __all__ = ["Settings", "default_database_url"]
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     http_listen: str = ""
     public_url: str = ""
     webapp_max_age: int = 3600
+    # host:port to accept the hospital system's HL7 v2 ADT feed over MLLP on (port 0: any
+    # free port); unset, no listener.
+    hl7_listen: str = ""
+
+    @field_validator("hl7_listen")
+    @classmethod
+    def _listen_form(cls, value: str) -> str:
+        if value:
+            parse_listen(value)
+        return value
 
     @field_validator("admins")
     @classmethod

@@ -72,10 +72,17 @@ async def running_bot(
     clock: ManualClock,
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    hl7_listen: str = "",
     **settings: object,
 ) -> AsyncIterator[WardApplication]:
-    """The real Application polling the emulator, stopped cleanly on exit."""
-    config = Settings.model_validate({"token": emu.token, "bot_api_url": emu.api_root, **settings})
+    """The real Application polling the emulator, stopped cleanly on exit.
+
+    `hl7_listen` (`127.0.0.1:0` for a free port) starts the HIS feed's MLLP listener too;
+    its port is `runtime.extras["hl7"].port`.
+    """
+    config = Settings.model_validate(
+        {"token": emu.token, "bot_api_url": emu.api_root, "hl7_listen": hl7_listen, **settings}
+    )
     application = build_application(
         config, database=database, clock=clock, rate_limiter=rate_limiter
     )

@@ -17,6 +17,7 @@ from bot.census import CENSUS_COMMANDS
 from bot.display import DISPLAY_COMMANDS
 from bot.handlers import WARD_COMMANDS
 from bot.handover import HANDOVER_COMMANDS
+from bot.hl7.commands import HL7_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
@@ -55,6 +56,7 @@ _ACTIONS: dict[str, Action] = {
     **DISPLAY_COMMANDS,
     **HANDOVER_COMMANDS,
     **CENSUS_COMMANDS,
+    **HL7_COMMANDS,
 }
 
 
@@ -111,6 +113,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("members", where=_P, writes=False),
     Command("invite", where=_P, need=Need.HEAD),
     Command("display", where=_P, need=Need.HEAD),
+    Command("hiscode", where=_P, need=Need.HEAD, menu=False),
     Command("ward", where=_P, writes=False),
     Command("newward", where=_P, need=Need.ANYONE, menu=False),
     Command("bind", where=_G, need=Need.HEAD),

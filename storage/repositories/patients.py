@@ -429,3 +429,16 @@ class SqlAuditLog(_Repository):
             .limit(limit)
         )
         return [_audit(row) for row in rows]
+
+    async def by_hand_since(self, ward_id: int, target: str, since: datetime) -> bool:
+        found = await self._session.scalar(
+            select(AuditRow.id)
+            .where(
+                AuditRow.ward_id == ward_id,
+                AuditRow.target == target,
+                AuditRow.at >= since,
+                AuditRow.actor_id != 0,
+            )
+            .limit(1)
+        )
+        return found is not None

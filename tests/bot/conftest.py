@@ -154,7 +154,9 @@ async def reminder_ward(database: Database) -> AsyncIterator[Ward]:
 
 
 @contextlib.asynccontextmanager
-async def _running(database: Database, start: datetime, tick: float) -> AsyncIterator[Ward]:
+async def _running(
+    database: Database, start: datetime, tick: float, **settings: object
+) -> AsyncIterator[Ward]:
     clock = ManualClock(start)
     async with BotApiEmulator(token=TOKEN, bot_username="wardboard_test_bot") as emu:
         head = emu.add_user(501, "王芳", language_code="zh-hans")
@@ -168,5 +170,6 @@ async def _running(database: Database, start: datetime, tick: float) -> AsyncIte
             board_delay=0.05,
             board_min_interval=0.05,
             dispatch_seconds=tick,
+            **settings,
         ) as app:
             yield Ward(emu, app, clock, database, head, nurse, stranger)

@@ -63,6 +63,7 @@ EXAMPLES: dict[str, str] = {
     "stopremind": "12 1",
     "invite": "",
     "display": "",
+    "hiscode": "4A",
     "ward": "",
     "lang": "zh",
     "help": "",
