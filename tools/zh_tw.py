@@ -51,6 +51,7 @@ GLOSSARY = (
     ("不良事件", "異常事件"),
     ("未遂事件", "跡近錯失"),
     ("二維碼", "QR碼"),
+    ("程式碼", "代碼"),  # a unit code, a code on a sign: never program code
 )
 _NASOGASTRIC = ("胃管", "鼻胃管")  # after the others, and never twice: 鼻胃管 stays
 
