@@ -67,6 +67,14 @@ def _census_lines(c: Census, t: Texts) -> list[str]:
     return [first, second]
 
 
+def _safety_line(data: BoardData, t: Texts) -> list[str]:
+    """One line under the census: "🛡 无跌倒 37 天 · 无压力性损伤 12 天"."""
+    if not data.safety:
+        return []
+    items = [t("board.safety_item", what=t(f"quality.type.{c}"), days=n) for c, n in data.safety]
+    return [t("board.safety", items=" · ".join(items))]
+
+
 def _sections(data: BoardData, t: Texts, *, private: bool) -> list[tuple[str, list[str]]]:
     tz = ZoneInfo(data.ward.timezone)
     start, _ = day_bounds(data.now, tz)
@@ -308,6 +316,7 @@ def render_board(data: BoardData, t: Texts, *, private: bool) -> str:
             weekday=t.weekday(data.now),
         ),
         *_census_lines(census(data), t),
+        *_safety_line(data, t),
     ]
     foot = [t("board.updated", time=t.hm(data.now))]
     fixed = sum(plain_length(line) + 1 for line in (*head, *foot)) + 2

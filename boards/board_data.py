@@ -125,6 +125,8 @@ class BoardData:
     # Patients offered to this ward (待接收) and patients this ward offered (转出中).
     arrivals: tuple[TransferLine, ...] = ()
     outgoing: tuple[TransferLine, ...] = ()
+    # Safety days (boards.quality): (event type code, days without one), the ward's choice.
+    safety: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,13 @@ from typing import Any
 from boards.schedule import Frequency, Route
 
 __all__ = [
+    "AdverseEvent",
     "Age",
     "AuditEntry",
     "BoardItem",
     "Critical",
+    "EventStatus",
+    "EventType",
     "GroupProblem",
     "Invite",
     "ItemKind",
@@ -24,8 +27,10 @@ __all__ = [
     "Operator",
     "PatientLine",
     "PatientTag",
+    "QualitySettings",
     "Reminder",
     "Role",
+    "Severity",
     "Sex",
     "SignPrint",
     "Stay",
@@ -474,3 +479,71 @@ class TaskOccurrence:
     @property
     def snoozed(self) -> bool:
         return self.due_at != self.planned_at
+
+
+# --- the quality loop: adverse events and the ward's quality settings ----------------------
+
+
+class EventType(enum.StrEnum):
+    """The adverse events and near misses a ward records (跌倒 ... 其他)."""
+
+    FALL = "fall"
+    BED_FALL = "bed_fall"
+    PRESSURE_INJURY = "pressure_injury"
+    UNPLANNED_REMOVAL = "unplanned_removal"
+    MEDICATION_ERROR = "medication_error"
+    EXTRAVASATION = "extravasation"
+    OTHER = "other"
+
+
+class Severity(enum.StrEnum):
+    """How much harm: none (a near miss or no harm), minor, moderate, severe."""
+
+    NONE = "none"
+    MINOR = "minor"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class EventStatus(enum.StrEnum):
+    """Events are never deleted: a head nurse corrects one or retracts it (audited)."""
+
+    ACTIVE = "active"
+    CORRECTED = "corrected"
+    RETRACTED = "retracted"
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEvent:
+    """One recorded event: where (ward, stay, bed), what, when, by whom; `line_id` names
+    the line of an unplanned removal. The history of corrections is in the audit log."""
+
+    id: int
+    ward_id: int
+    stay_id: int
+    bed: str
+    type: EventType
+    severity: Severity
+    details: str | None
+    occurred_at: datetime
+    reported_by: int
+    reported_at: datetime
+    line_id: int | None = None
+    status: EventStatus = EventStatus.ACTIVE
+
+    @property
+    def counts(self) -> bool:
+        return self.status is not EventStatus.RETRACTED
+
+
+@dataclass(frozen=True, slots=True)
+class QualitySettings:
+    """A ward's quality choices: which event types the board counts safety days for, who
+    besides the head nurse runs quality checks, and the categories of problems found."""
+
+    ward_id: int
+    safety_types: tuple[EventType, ...] = (EventType.FALL, EventType.BED_FALL)
+    qc_members: tuple[int, ...] = ()
+    qc_categories: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+    updated_by: int | None = None

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from boards.model import (
+    AdverseEvent,
     AuditEntry,
     BoardItem,
     Invite,
@@ -16,6 +17,7 @@ from boards.model import (
     Operator,
     PatientLine,
     PatientTag,
+    QualitySettings,
     Reminder,
     SignPrint,
     Stay,
@@ -31,6 +33,7 @@ from boards.model import (
 )
 
 __all__ = [
+    "AdverseEvents",
     "AuditLog",
     "BedSigns",
     "BoardItems",
@@ -41,6 +44,7 @@ __all__ = [
     "Operators",
     "PatientLines",
     "PatientTags",
+    "QualitySettingsStore",
     "Reminders",
     "Stays",
     "Surgeries",
@@ -138,6 +142,11 @@ class Stays(Protocol):
     async def active_in_bed(self, ward_id: int, bed: str) -> Stay | None: ...
     async def active(self, ward_id: int) -> list[Stay]: ...
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]: ...
+    async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
+        """Stays of the ward present at some time in [start, end): admitted before `end`,
+        not ended before `start`; by id."""
+        ...
+
     async def update(self, stay: Stay) -> Stay: ...
 
 
@@ -352,6 +361,29 @@ class TaskOccurrences(Protocol):
         ...
 
 
+class AdverseEvents(Protocol):
+    async def add(self, event: AdverseEvent) -> AdverseEvent:
+        """Insert; the id is ignored and the stored one returned."""
+        ...
+
+    async def get(self, event_id: int) -> AdverseEvent | None: ...
+    async def update(self, event: AdverseEvent) -> AdverseEvent: ...
+    async def of_ward(
+        self, ward_id: int, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AdverseEvent]:
+        """The ward's events (retracted too) that occurred in [since, until), by time, id."""
+        ...
+
+    async def last_of_types(self, ward_id: int, types: Sequence[str]) -> dict[str, datetime]:
+        """When each of these types last occurred in the ward, retracted events left out."""
+        ...
+
+
+class QualitySettingsStore(Protocol):
+    async def get(self, ward_id: int) -> QualitySettings | None: ...
+    async def put(self, settings: QualitySettings) -> QualitySettings: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a command changes commits together or not at all."""
 
@@ -373,6 +405,8 @@ class UnitOfWork(Protocol):
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    events: AdverseEvents
+    quality: QualitySettingsStore
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

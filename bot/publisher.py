@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from boards import bedside, tasks, transfers
+from boards import bedside, quality, tasks, transfers
 from boards.board import render_board
 from boards.board_data import BoardData, TransferLine
 from boards.i18n import texts
@@ -51,6 +51,9 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
         group_notes=policy.group_notes,
         arrivals=tuple(arrivals),
         outgoing=tuple(outgoing),
+        safety=tuple(
+            (c.types[0].value, c.days) for c in await quality.safety_days(uow, clock, ward=ward)
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from bot.bedside_handlers import BEDSIDE_COMMANDS
 from bot.handlers import WARD_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
+from bot.quality import QUALITY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
 from bot.transfers import TRANSFER_COMMANDS
 from bot.turn import Turn
@@ -49,6 +50,7 @@ _ACTIONS: dict[str, Action] = {
     **REMINDER_COMMANDS,
     **POLICY_COMMANDS,
     **TRANSFER_COMMANDS,
+    **QUALITY_COMMANDS,
 }
 
 
@@ -98,6 +100,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("signs", where=_P),
     Command("labels", where=_P, writes=False),
     Command("tags"),
+    Command("event", where=_P),
+    Command("events", where=_P),
+    Command("report", where=_P, writes=False),
     Command("policy"),
     Command("members", where=_P, writes=False),
     Command("invite", where=_P, need=Need.HEAD),

@@ -31,6 +31,7 @@ __all__ = [
     "TASK_CLAIM_INDEX",
     "TASK_ESCALATION_INDEX",
     "TASK_SOURCE_INDEX",
+    "AdverseEventRow",
     "AuditRow",
     "Base",
     "BedSignRow",
@@ -41,6 +42,7 @@ __all__ = [
     "OperatorRow",
     "PatientLineRow",
     "PatientTagRow",
+    "QualitySettingsRow",
     "ReminderRow",
     "StayRow",
     "SurgeryRow",
@@ -465,3 +467,39 @@ class TaskOccurrenceRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
+
+
+# --- the quality loop: adverse events and the ward's quality settings ----------------------
+
+
+class AdverseEventRow(Base):
+    __tablename__ = "adverse_events"
+    __table_args__ = (Index(None, "ward_id", "occurred_at"), Index(None, "stay_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"))
+    bed: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(32))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("patient_lines.id"))
+    severity: Mapped[str] = mapped_column(String(16))
+    details: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reported_by: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # active / corrected / retracted: never deleted; what changed is in the audit log.
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class QualitySettingsRow(Base):
+    __tablename__ = "quality_settings"
+
+    ward_id: Mapped[int] = mapped_column(
+        ForeignKey("wards.id"), primary_key=True, autoincrement=False
+    )
+    # Event type codes, quality-group user ids, problem category names: small JSON lists.
+    safety_types: Mapped[list[str]] = mapped_column(JSON())
+    qc_members: Mapped[list[int]] = mapped_column(JSON())
+    qc_categories: Mapped[list[str]] = mapped_column(JSON())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from boards.ports import (
+    AdverseEvents,
     AuditLog,
     BedSigns,
     BoardItems,
@@ -26,6 +27,7 @@ from boards.ports import (
     Operators,
     PatientLines,
     PatientTags,
+    QualitySettingsStore,
     Reminders,
     Stays,
     Surgeries,
@@ -38,6 +40,7 @@ from boards.ports import (
     WardTags,
 )
 from storage.repositories import (
+    SqlAdverseEvents,
     SqlAuditLog,
     SqlBedSigns,
     SqlBoardItems,
@@ -47,6 +50,7 @@ from storage.repositories import (
     SqlOperators,
     SqlPatientLines,
     SqlPatientTags,
+    SqlQualitySettings,
     SqlReminders,
     SqlStays,
     SqlSurgeries,
@@ -133,6 +137,8 @@ class SqlUnitOfWork:
     tasks: TaskOccurrences
     operators: Operators
     transfers: Transfers
+    events: AdverseEvents
+    quality: QualitySettingsStore
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -155,6 +161,8 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskOccurrences(self._session)
         self.operators = SqlOperators(self._session)
         self.transfers = SqlTransfers(self._session)
+        self.events = SqlAdverseEvents(self._session)
+        self.quality = SqlQualitySettings(self._session)
 
     async def __aenter__(self) -> Self:
         return self

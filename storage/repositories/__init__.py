@@ -9,10 +9,12 @@ from storage.repositories.patients import (
     SqlSurgeries,
     SqlTransfers,
 )
+from storage.repositories.quality import SqlAdverseEvents, SqlQualitySettings
 from storage.repositories.tasks import SqlTaskOccurrences
 from storage.repositories.wards import SqlInvites, SqlMembers, SqlOperators, SqlUsers, SqlWards
 
 __all__ = [
+    "SqlAdverseEvents",
     "SqlAuditLog",
     "SqlBedSigns",
     "SqlBoardItems",
@@ -22,6 +24,7 @@ __all__ = [
     "SqlOperators",
     "SqlPatientLines",
     "SqlPatientTags",
+    "SqlQualitySettings",
     "SqlReminders",
     "SqlStays",
     "SqlSurgeries",

@@ -1,0 +1,164 @@
+"""The monthly report's charts as one PNG: matplotlib (Agg, no pyplot), the shipped CJK font."""
+
+from __future__ import annotations
+
+import functools
+import io
+from importlib import resources
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from boards.fonts import font_path
+from boards.i18n import Texts
+from boards.model import EventType
+from boards.quality.figures import MonthFigures
+from boards.quality.report import MonthlyReport, line_name
+
+__all__ = ["report_png"]
+
+_COLOURS = ("#1f77b4", "#9ecae1", "#c7c7c7")  # this month, the month before, last year
+_STATES = (
+    ("on_time", "#2ca02c"),
+    ("late", "#ff7f0e"),
+    ("skipped", "#d62728"),
+    ("open", "#7f7f7f"),
+)
+
+
+@functools.cache
+def _font_family() -> str:
+    with resources.as_file(font_path()) as path:
+        font_manager.fontManager.addfont(str(path))
+        return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def _grouped(ax: Axes, labels: list[str], series: list[tuple[str, list[float]]]) -> None:
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series):
+        xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
+        bars = ax.bar(xs, values, width, label=name, color=_COLOURS[i % len(_COLOURS)])
+        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=1)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.legend(fontsize=7)
+
+
+def _events(ax: Axes, report: MonthlyReport, t: Texts) -> None:
+    months = (report.month, report.previous, report.last_year)
+    kinds = list(EventType)
+    _grouped(
+        ax,
+        [t(f"quality.type.{k.value}") for k in kinds],
+        [(m.period.label, [m.event_rate(k) or 0.0 for k in kinds]) for m in months],
+    )
+    ax.set_title(t("chart.events"))
+    ax.tick_params(axis="x", labelrotation=30)
+
+
+def _lines(ax: Axes, report: MonthlyReport, t: Texts) -> None:
+    months = (report.month, report.previous, report.last_year)
+    codes = sorted({c for m in months for c in m.line_days}) or ["—"]
+    _grouped(
+        ax,
+        [line_name(c, t) for c in codes],
+        [(m.period.label, [float(m.line_days.get(c, 0)) for c in codes]) for m in months],
+    )
+    ratio = report.month.utilisation
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(t("chart.lines", ratio="—" if ratio is None else f"{ratio:.2f}"))
+
+
+def _timeliness(ax: Axes, m: MonthFigures, t: Texts, names: dict[str, str]) -> None:
+    codes = list(m.by_shift)
+    bottom = [0.0] * len(codes)
+    for state, colour in _STATES:
+        values = [float(getattr(m.by_shift[c], state)) for c in codes]
+        ax.bar(
+            [names.get(c, c) for c in codes],
+            values,
+            bottom=bottom,
+            color=colour,
+            label=t(f"chart.state_{state}"),
+        )
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for x, c in enumerate(codes):
+        share = m.by_shift[c].on_time_share
+        if share is not None:
+            ax.annotate(
+                f"{share * 100:.0f}%", (x, bottom[x]), ha="center", va="bottom", fontsize=8
+            )
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(t("chart.timeliness"))
+    ax.legend(fontsize=7)
+
+
+def _alerts(ax: Axes, report: MonthlyReport, t: Texts) -> None:
+    months = (report.month, report.previous, report.last_year)
+    fields = ("sent", "acted", "snoozed", "escalated")
+    _grouped(
+        ax,
+        [t(f"chart.alert_{f}") for f in fields],
+        [(m.period.label, [float(getattr(m.alerts, f)) for f in fields]) for m in months],
+    )
+    per = report.month.alerts.per_nurse_shift
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(t("chart.alerts", per="—" if per is None else f"{per:.1f}"))
+
+
+def _pareto(ax: Axes, m: MonthFigures, t: Texts) -> None:
+    """Skipped tasks by reason, most frequent first, with the cumulative share."""
+    items = list(m.skip_reasons.items())[:8]
+    ax.set_title(t("chart.pareto"))
+    if not items:
+        ax.text(0.5, 0.5, t("chart.none"), ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    labels = [r[:8] for r, _ in items]
+    counts = [n for _, n in items]
+    ax.bar(labels, counts, color="#1f77b4", width=0.6)
+    ax.set_xlim(-0.5, max(len(labels), 4) - 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    total, running, shares = sum(m.skip_reasons.values()), 0, []
+    for n in counts:
+        running += n
+        shares.append(running * 100 / total)
+    twin = ax.twinx()
+    twin.plot(labels, shares, color="#d62728", marker="o")
+    twin.set_ylim(0, 105)
+    twin.set_ylabel("%", fontsize=8)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+
+def _compare(ax: Axes, report: MonthlyReport, t: Texts) -> None:
+    months = (report.month, report.previous, report.last_year)
+    values = [(m.total_events * 1000 / m.patient_days) if m.patient_days else 0.0 for m in months]
+    bars = ax.bar([m.period.label for m in months], values, color=list(_COLOURS))
+    ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_title(t("chart.compare"))
+
+
+def report_png(report: MonthlyReport, t: Texts, shift_names: dict[str, str]) -> bytes:
+    """Six panels: events per 1,000 patient days by type, line days by type, timeliness by
+    shift, alert load, a Pareto of skip reasons, and all events against the same months."""
+    family = _font_family()
+    figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    with matplotlib.rc_context({"font.family": [family], "axes.unicode_minus": False}):
+        figure.suptitle(
+            t("chart.title", ward=report.ward.name, month=report.month.period.label), fontsize=15
+        )
+        axes = figure.subplots(2, 3)
+        _events(axes[0][0], report, t)
+        _lines(axes[0][1], report, t)
+        _timeliness(axes[0][2], report.month, t, shift_names)
+        _alerts(axes[1][0], report, t)
+        _pareto(axes[1][1], report.month, t)
+        _compare(axes[1][2], report, t)
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+    return out.getvalue()
