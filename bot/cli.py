@@ -128,6 +128,60 @@ async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None)
     return 0
 
 
+async def _report(settings: Settings, ward_name: str, month: str, out: Path) -> int:
+    """`wardboard report`: a ward's month as the bot sends it (text, PNG, CSV), offline."""
+    import re
+
+    from boards import quality
+    from boards.clock import SystemClock
+    from boards.errors import WardError
+    from boards.i18n import texts
+    from boards.quality.charts import report_png
+    from boards.tasks import get_policy
+    from storage.migrate import open_database
+
+    database = await open_database(settings.resolved_database_url())
+    try:
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name(ward_name)
+            if ward is None:
+                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+                return 2
+            try:
+                year, number = quality.parse_month(month)
+            except WardError:
+                print(
+                    f"月份应写作 2026-11 / the month is written 2026-11: {month}", file=sys.stderr
+                )
+                return 2
+            report = await quality.monthly_report(
+                uow, SystemClock(), actor=None, ward=ward, year=year, month=number
+            )
+            policy = await get_policy(uow, ward=ward)
+    finally:
+        await database.dispose()
+    t = texts(ward.locale, ward.timezone)
+    zh = t.locale.startswith("zh")
+    names = {s.code: s.name_zh if zh else s.name_en for s in policy.shifts.shifts}
+    label = report.month.period.label
+    png = await asyncio.to_thread(report_png, report, t, names)
+    text = re.sub(r"</?b>", "", quality.report_text(report, t, names)) + "\n"
+    files = {
+        f"report-{label}.txt": text.encode("utf-8"),
+        f"report-{label}.png": png,
+        f"report-{label}.csv": quality.report_csv(report, t),
+    }
+
+    def write() -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+
+    await asyncio.to_thread(write)
+    print(f"report-{label}.txt, .png and .csv written to {out}")
+    return 0
+
+
 async def _admin(settings: Settings, action: str, user_id: int | None, note: str | None) -> int:
     """`wardboard admin add|remove|list`: the hospital's operators, managed from the server."""
     from boards import hospital
@@ -188,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     signs.add_argument("--ward", required=True, help="the ward's name")
     signs.add_argument("--out", type=Path, default=Path("signs.pdf"), help="the PDF to write")
     signs.add_argument("--bot", help="the bot's username (asked from Telegram when omitted)")
+    report = sub.add_parser("report", help="write a ward's monthly quality report")
+    report.add_argument("--ward", required=True, help="the ward's name")
+    report.add_argument("--month", required=True, help="the month, e.g. 2026-11")
+    report.add_argument("--out", type=Path, default=Path("."), help="the folder to write to")
     admin = sub.add_parser("admin", help="the hospital's operators (create wards, name heads)")
     admin_sub = admin.add_subparsers(dest="action", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an operator")
@@ -209,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(settings.log_level.upper())
     if args.command == "signs":
         return asyncio.run(_signs(settings, args.ward, args.out, args.bot))
+    if args.command == "report":
+        return asyncio.run(_report(settings, args.ward, args.month, args.out))
     if args.command == "admin":
         asyncio.run(_migrate(settings))
         return asyncio.run(

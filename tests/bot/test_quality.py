@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from bot.cli import main
 from storage.uow import Database
 from tests.bot.conftest import GROUP_ID, Ward
 
@@ -107,8 +111,8 @@ async def test_the_monthly_report_as_text_chart_and_csv(ward: Ward) -> None:
 
     photo = next(m for m in sent if m.photo is not None)
     assert photo.photo is not None
-    image = Image.open(io.BytesIO(photo.photo.data))
-    assert image.size == (1500, 900)
+    with Image.open(io.BytesIO(photo.photo.data)) as image:
+        assert image.size == (1500, 900)
     document = next(m for m in sent if m.document is not None)
     assert document.document is not None and document.document.filename == "report-2026-11.csv"
     rows = list(csv.reader(io.StringIO(document.document.data.decode("utf-8-sig"))))
@@ -130,3 +134,25 @@ async def test_two_periods_compared_with_the_test_named(ward: Ward) -> None:
     assert "2026-11：发生事件的患者 1/3（33.3%）" in answer
     assert "Fisher 确切概率法（双侧）：P = 1.0000" in answer
     assert "差异无统计学意义" in answer
+
+
+async def test_the_report_command_writes_the_month_offline(
+    ward: Ward, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    ward.clock.advance(timedelta(days=2))
+    await ward.say(ward.nurse, "/event 12 压力性损伤 轻度")
+    monkeypatch.setenv("WARDBOARD_DATABASE_URL", database_url)
+    args = ["report", "--ward", "普外科一病区", "--month", "2026-11", "--out", str(tmp_path)]
+    assert await asyncio.to_thread(main, args) == 0
+    text = (tmp_path / "report-2026-11.txt").read_text(encoding="utf-8")
+    assert "📊 普外科一病区 · 2026-11 护理质量月报" in text and "<b>" not in text
+    assert "安全事件 1：压力性损伤 1" in text
+    with Image.open(tmp_path / "report-2026-11.png") as image:
+        assert image.size == (1500, 900)
+    assert "压力性损伤" in (tmp_path / "report-2026-11.csv").read_text(encoding="utf-8-sig")
+    bad = ["report", "--ward", "无此病区", "--month", "2026-11", "--out", str(tmp_path)]
+    assert await asyncio.to_thread(main, bad) == 2
+    worse = ["report", "--ward", "普外科一病区", "--month", "11月", "--out", str(tmp_path)]
+    assert await asyncio.to_thread(main, worse) == 2
