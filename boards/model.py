@@ -37,6 +37,7 @@ __all__ = [
     "StayStatus",
     "Surgery",
     "SurgeryState",
+    "TaskFact",
     "TaskKind",
     "TaskOccurrence",
     "TaskStatus",
@@ -547,3 +548,18 @@ class QualitySettings:
     qc_categories: tuple[str, ...] = ()
     updated_at: datetime | None = None
     updated_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFact:
+    """What the quality report reads of a task: when it was planned, sent, closed, by whom."""
+
+    kind: TaskKind
+    status: TaskStatus
+    planned_at: datetime
+    due_at: datetime
+    done_at: datetime | None
+    done_by: int | None
+    skip_reason: str | None
+    sent_at: datetime | None
+    escalated_at: datetime | None

@@ -22,6 +22,7 @@ from boards.model import (
     SignPrint,
     Stay,
     Surgery,
+    TaskFact,
     TaskKind,
     TaskOccurrence,
     TaskStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "Operators",
     "PatientLines",
     "PatientTags",
+    "QualityFacts",
     "QualitySettingsStore",
     "Reminders",
     "Stays",
@@ -384,6 +386,13 @@ class QualitySettingsStore(Protocol):
     async def put(self, settings: QualitySettings) -> QualitySettings: ...
 
 
+class QualityFacts(Protocol):
+    async def tasks(self, ward_id: int, start: datetime, end: datetime) -> list[TaskFact]:
+        """The ward's tasks planned, sent or closed in [start, end), cancelled ones left
+        out: one light query for the report, however many tasks a year holds."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a command changes commits together or not at all."""
 
@@ -407,6 +416,7 @@ class UnitOfWork(Protocol):
     transfers: Transfers
     events: AdverseEvents
     quality: QualitySettingsStore
+    facts: QualityFacts
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -27,6 +27,7 @@ from boards.ports import (
     Operators,
     PatientLines,
     PatientTags,
+    QualityFacts,
     QualitySettingsStore,
     Reminders,
     Stays,
@@ -50,6 +51,7 @@ from storage.repositories import (
     SqlOperators,
     SqlPatientLines,
     SqlPatientTags,
+    SqlQualityFacts,
     SqlQualitySettings,
     SqlReminders,
     SqlStays,
@@ -139,6 +141,7 @@ class SqlUnitOfWork:
     transfers: Transfers
     events: AdverseEvents
     quality: QualitySettingsStore
+    facts: QualityFacts
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -163,6 +166,7 @@ class SqlUnitOfWork:
         self.transfers = SqlTransfers(self._session)
         self.events = SqlAdverseEvents(self._session)
         self.quality = SqlQualitySettings(self._session)
+        self.facts = SqlQualityFacts(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -146,7 +146,9 @@ def report_png(report: MonthlyReport, t: Texts, shift_names: dict[str, str]) -> 
     """Six panels: events per 1,000 patient days by type, line days by type, timeliness by
     shift, alert load, a Pareto of skip reasons, and all events against the same months."""
     family = _font_family()
-    figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
+    # Fixed margins rather than a constrained layout: as legible, and a third of the time.
+    figure = Figure(figsize=(15, 9), dpi=100)
+    figure.subplots_adjust(left=0.04, right=0.96, top=0.91, bottom=0.09, wspace=0.22, hspace=0.42)
     FigureCanvasAgg(figure)
     with matplotlib.rc_context({"font.family": [family], "axes.unicode_minus": False}):
         figure.suptitle(

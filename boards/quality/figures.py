@@ -8,10 +8,12 @@ escalation window after its planned time; its shift is the shift of that planned
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from boards.model import (
@@ -20,16 +22,16 @@ from boards.model import (
     PatientLine,
     Stay,
     TaskKind,
-    TaskOccurrence,
     TaskStatus,
 )
-from boards.schedule import WardPolicy
+from boards.schedule import Shift, ShiftPolicy, WardPolicy
 from boards.when import resolve_local
 
 __all__ = [
     "AlertLoad",
     "MonthFigures",
     "Period",
+    "TaskLike",
     "Timeliness",
     "month_figures",
     "month_period",
@@ -80,6 +82,29 @@ def per_thousand(count: int, days: int) -> float | None:
     return None if days == 0 else count * 1000 / days
 
 
+class TaskLike(Protocol):
+    """A TaskOccurrence or the lighter TaskFact the report loads."""
+
+    @property
+    def kind(self) -> TaskKind: ...
+    @property
+    def status(self) -> TaskStatus: ...
+    @property
+    def planned_at(self) -> datetime: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def done_at(self) -> datetime | None: ...
+    @property
+    def done_by(self) -> int | None: ...
+    @property
+    def skip_reason(self) -> str | None: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+    @property
+    def escalated_at(self) -> datetime | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Timeliness:
     """Tasks planned in the period (cancelled ones left out)."""
@@ -95,17 +120,24 @@ class Timeliness:
     def on_time_share(self) -> float | None:
         return None if self.total == 0 else self.on_time / self.total
 
-    def plus(self, task: TaskOccurrence, window: timedelta) -> Timeliness:
-        done = task.status is TaskStatus.DONE
-        in_window = done and task.done_at is not None and task.done_at <= task.planned_at + window
-        return Timeliness(
-            self.total + 1,
-            self.on_time + in_window,
-            self.late + (done and not in_window),
-            self.skipped + (task.status is TaskStatus.SKIPPED),
-            self.open + (task.status is TaskStatus.PENDING),
-            self.escalated + (task.escalated_at is not None),
-        )
+    @classmethod
+    def of(cls, counts: list[int]) -> Timeliness:
+        return cls(*counts)
+
+
+def _tally(counts: list[int], task: TaskLike, window: timedelta) -> None:
+    """Count one task into [total, on time, late, skipped, open, escalated]."""
+    status = task.status
+    counts[0] += 1
+    if status is TaskStatus.DONE:
+        done_at = task.done_at
+        counts[1 if done_at is not None and done_at <= task.planned_at + window else 2] += 1
+    elif status is TaskStatus.SKIPPED:
+        counts[3] += 1
+    elif status is TaskStatus.PENDING:
+        counts[4] += 1
+    if task.escalated_at is not None:
+        counts[5] += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +224,32 @@ def _midnights(period: Period, tz: ZoneInfo, now: datetime) -> list[datetime]:
     return found
 
 
-def _present(stay: Stay, at: datetime) -> bool:
-    return stay.admitted_at <= at and (stay.ended_at is None or stay.ended_at > at)
+def _count(midnights: Sequence[datetime], start: datetime, end: datetime | None) -> int:
+    """How many of the (sorted) midnights fall in [start, end)."""
+    low = bisect.bisect_left(midnights, start)
+    high = len(midnights) if end is None else bisect.bisect_left(midnights, end)
+    return max(0, high - low)
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+class _Shifts:
+    """Which shift a local time is in, and the day it began: one sort, not one a task."""
+
+    def __init__(self, policy: ShiftPolicy, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self._by_start: list[Shift] = sorted(policy.shifts, key=lambda s: s.start)
+        self._starts = [s.start for s in self._by_start]
+
+    def of(self, at: datetime) -> tuple[Shift, date]:
+        local = at.astimezone(self._tz)
+        index = bisect.bisect_right(self._starts, local.time()) - 1
+        if index < 0:  # before the first start: the last shift of the day before
+            return self._by_start[-1], local.date() - timedelta(days=1)
+        return self._by_start[index], local.date()
 
 
 def _in(at: datetime | None, period: Period) -> bool:
@@ -209,12 +265,13 @@ def month_figures(
     stays: Sequence[Stay],
     lines: Iterable[PatientLine],
     events: Iterable[AdverseEvent],
-    tasks: Iterable[TaskOccurrence],
+    tasks: Iterable[TaskLike],
 ) -> MonthFigures:
     """Every figure of the period; `events` and `tasks` may hold more than the period."""
     midnights = _midnights(period, tz, now)
     by_id = {s.id: s for s in stays}
-    patient_days = sum(1 for m in midnights for s in stays if _present(s, m))
+    # Present at a midnight: admitted at or before it, not ended by then.
+    patient_days = sum(_count(midnights, s.admitted_at, s.ended_at) for s in stays)
     line_days: Counter[str] = Counter()
     line_code: dict[int, str] = {}
     for line in lines:
@@ -222,13 +279,10 @@ def month_figures(
         stay = by_id.get(line.stay_id)
         if stay is None:
             continue
-        for m in midnights:
-            if (
-                line.inserted_at <= m
-                and (line.removed_at is None or line.removed_at > m)
-                and _present(stay, m)
-            ):
-                line_days[line.code] += 1
+        start = max(line.inserted_at, stay.admitted_at)
+        days = _count(midnights, start, _earliest(line.removed_at, stay.ended_at))
+        if days:
+            line_days[line.code] += days
 
     counted = [e for e in events if e.counts and _in(e.occurred_at, period)]
     kinds = Counter(e.type for e in counted)
@@ -242,18 +296,19 @@ def month_figures(
     with_event = {e.stay_id for e in counted}
 
     window = timedelta(minutes=policy.escalation_minutes)
-    by_shift: dict[str, Timeliness] = {s.code: Timeliness() for s in policy.shifts.shifts}
-    by_kind: dict[TaskKind, Timeliness] = {}
+    by_shift: dict[str, list[int]] = {s.code: [0] * 6 for s in policy.shifts.shifts}
+    by_kind: dict[TaskKind, list[int]] = {}
     reasons: Counter[str] = Counter()
     sent = acted = snoozed = escalated = 0
-    nurse_shifts: set[tuple[int, datetime]] = set()
+    nurse_shifts: set[tuple[int, str, date]] = set()
+    shifts = _Shifts(policy.shifts, tz)
     for task in tasks:
         if task.status is TaskStatus.CANCELLED:
             continue
         if _in(task.planned_at, period):
-            shift = policy.shifts.shift_of(task.planned_at.astimezone(tz)).code
-            by_shift[shift] = by_shift.get(shift, Timeliness()).plus(task, window)
-            by_kind[task.kind] = by_kind.get(task.kind, Timeliness()).plus(task, window)
+            shift = shifts.of(task.planned_at)[0].code
+            _tally(by_shift.setdefault(shift, [0] * 6), task, window)
+            _tally(by_kind.setdefault(task.kind, [0] * 6), task, window)
             if task.status is TaskStatus.SKIPPED:
                 reasons[(task.skip_reason or "").strip() or "-"] += 1
         if _in(task.sent_at, period):
@@ -262,16 +317,16 @@ def month_figures(
             snoozed += task.due_at != task.planned_at
             escalated += task.escalated_at is not None
         if task.done_by is not None and _in(task.done_at, period) and task.done_at is not None:
-            _, start, _ = policy.shifts.span_of(task.done_at, tz)
-            nurse_shifts.add((task.done_by, start))
+            worked, began = shifts.of(task.done_at)
+            nurse_shifts.add((task.done_by, worked.code, began))
     return MonthFigures(
         period=period,
         patient_days=patient_days,
         line_days=dict(sorted(line_days.items())),
         events=dict(kinds),
         unplanned_by_line=dict(unplanned),
-        by_shift=by_shift,
-        by_kind=by_kind,
+        by_shift={code: Timeliness.of(c) for code, c in by_shift.items()},
+        by_kind={kind: Timeliness.of(c) for kind, c in by_kind.items()},
         skip_reasons=dict(reasons.most_common()),
         alerts=AlertLoad(sent, acted, snoozed, escalated, len(nurse_shifts)),
         patients=len(in_period),

@@ -90,7 +90,7 @@ async def figures_for(
         stays=stays,
         lines=await uow.lines.of_stays(ids),
         events=await uow.events.of_ward(ward.id, since=period.start, until=period.end),
-        tasks=await uow.tasks.of_stays(ids),
+        tasks=await uow.facts.tasks(ward.id, period.start, period.end),
     )
 
 

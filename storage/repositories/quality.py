@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from boards.model import AdverseEvent, EventStatus, EventType, QualitySettings, Severity
-from storage.models import AdverseEventRow, QualitySettingsRow
+from boards.model import (
+    AdverseEvent,
+    EventStatus,
+    EventType,
+    QualitySettings,
+    Severity,
+    TaskFact,
+    TaskKind,
+    TaskStatus,
+)
+from storage.models import AdverseEventRow, QualitySettingsRow, TaskOccurrenceRow
 from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
 
-__all__ = ["SqlAdverseEvents", "SqlQualitySettings"]
+__all__ = ["SqlAdverseEvents", "SqlQualityFacts", "SqlQualitySettings"]
 
 
 def _event(row: AdverseEventRow) -> AdverseEvent:
@@ -139,3 +148,46 @@ class SqlQualitySettings(_Repository):
         row.updated_by = settings.updated_by
         await self._flush()
         return _settings(row)
+
+
+class SqlQualityFacts(_Repository):
+    __slots__ = ()
+
+    async def tasks(self, ward_id: int, start: datetime, end: datetime) -> list[TaskFact]:
+        t = TaskOccurrenceRow
+        # Columns, not ORM objects: a half-year is tens of thousands of tasks.
+        rows = await self._session.execute(
+            select(
+                t.kind,
+                t.status,
+                t.planned_at,
+                t.due_at,
+                t.done_at,
+                t.done_by,
+                t.skip_reason,
+                t.sent_at,
+                t.escalated_at,
+            ).where(
+                t.ward_id == ward_id,
+                t.status != TaskStatus.CANCELLED.value,
+                or_(
+                    t.planned_at.between(start, end),
+                    t.sent_at.between(start, end),
+                    t.done_at.between(start, end),
+                ),
+            )
+        )
+        return [
+            TaskFact(
+                TaskKind(kind),
+                TaskStatus(status),
+                _utc(planned),
+                _utc(due),
+                _utc_or_none(done),
+                done_by,
+                reason,
+                _utc_or_none(sent),
+                _utc_or_none(escalated),
+            )
+            for kind, status, planned, due, done, done_by, reason, sent, escalated in rows
+        ]
