@@ -10,6 +10,8 @@ from typing import Any
 from boards.schedule import Frequency, Route
 
 __all__ = [
+    "QC_DOMAINS",
+    "QC_MAX_SCORE",
     "AdverseEvent",
     "Age",
     "AuditEntry",
@@ -27,6 +29,8 @@ __all__ = [
     "Operator",
     "PatientLine",
     "PatientTag",
+    "QcProblem",
+    "QualityCheck",
     "QualitySettings",
     "Reminder",
     "Role",
@@ -563,3 +567,44 @@ class TaskFact:
     skip_reason: str | None
     sent_at: datetime | None
     escalated_at: datetime | None
+
+
+# The five domains of the source practice's quality check, 20 points each.
+QC_DOMAINS: tuple[str, ...] = ("grading", "specialty", "education", "safety", "service")
+QC_MAX_SCORE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class QualityCheck:
+    """One quality check (质控检查): the five domain scores, in QC_DOMAINS order."""
+
+    id: int
+    ward_id: int
+    checked_at: datetime
+    checked_by: int
+    scores: tuple[int, ...]
+    note: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.scores)
+
+
+@dataclass(frozen=True, slots=True)
+class QcProblem:
+    """A problem a check found: its category (the ward's list), its owner, open until closed."""
+
+    id: int
+    ward_id: int
+    check_id: int | None
+    category: str
+    description: str
+    owner_id: int
+    found_at: datetime
+    found_by: int
+    closed_at: datetime | None = None
+    closed_by: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None

@@ -17,6 +17,8 @@ from boards.model import (
     Operator,
     PatientLine,
     PatientTag,
+    QcProblem,
+    QualityCheck,
     QualitySettings,
     Reminder,
     SignPrint,
@@ -45,6 +47,7 @@ __all__ = [
     "Operators",
     "PatientLines",
     "PatientTags",
+    "QualityChecks",
     "QualityFacts",
     "QualitySettingsStore",
     "Reminders",
@@ -393,6 +396,27 @@ class QualityFacts(Protocol):
         ...
 
 
+class QualityChecks(Protocol):
+    async def add(self, check: QualityCheck) -> QualityCheck:
+        """Insert; the id is ignored and the stored one returned."""
+        ...
+
+    async def of_ward(
+        self, ward_id: int, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[QualityCheck]:
+        """The ward's checks in [since, until), oldest first."""
+        ...
+
+    async def add_problem(self, problem: QcProblem) -> QcProblem: ...
+    async def problem(self, problem_id: int) -> QcProblem | None: ...
+    async def update_problem(self, problem: QcProblem) -> QcProblem: ...
+    async def problems(
+        self, ward_id: int, *, open_only: bool = False, since: datetime | None = None
+    ) -> list[QcProblem]:
+        """The ward's problems (open ones only, or found since), by id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a command changes commits together or not at all."""
 
@@ -417,6 +441,7 @@ class UnitOfWork(Protocol):
     events: AdverseEvents
     quality: QualitySettingsStore
     facts: QualityFacts
+    checks: QualityChecks
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -16,7 +16,8 @@ from telegram.error import TelegramError
 from boards import commands, quality
 from boards.errors import BadInput
 from boards.i18n import Texts
-from boards.model import AdverseEvent, EventStatus, Stay
+from boards.model import QC_DOMAINS, AdverseEvent, EventStatus, Stay, Ward
+from boards.quality import checks
 from boards.quality.charts import report_png
 from boards.quality.figures import shifted_month
 from boards.schedule import Shift
@@ -182,4 +183,124 @@ async def _report(tn: Turn, args: list[str]) -> None:
     )
 
 
-QUALITY_COMMANDS = {"event": _event, "events": _events, "report": _report}
+_QC_SCORE = {"score", "check", "评分", "检查", "打分"}
+_QC_PROBLEM = {"problem", "问题"}
+_QC_CLOSE = {"close", "关闭", "整改", "完成"}
+_QC_TEAM = {"team", "质控员", "质控组"}
+_QC_CATEGORIES = {"categories", "category", "类别", "分类"}
+_ADD = {"add", "新增", "添加", "+"}
+_REMOVE = {"remove", "del", "删除", "移除", "-"}
+
+
+def _scores_text(t: Texts, scores: Sequence[int]) -> str:
+    return " · ".join(
+        f"{t(f'qc.domain.{d}')} {s}" for d, s in zip(QC_DOMAINS, scores, strict=True)
+    )
+
+
+async def _qc_overview(tn: Turn, ward: Ward) -> None:
+    view = await checks.qc_overview(tn.uow, actor=tn.actor, ward=ward)
+    t = tn.t
+    lines = [t("qc.title", ward=html.escape(ward.name))]
+    for c in reversed(view.checks):
+        lines.append(
+            t(
+                "qc.check_line",
+                number=c.id,
+                date=t.date(c.checked_at),
+                scores=_scores_text(t, c.scores),
+                total=c.total,
+            )
+        )
+    if not view.checks:
+        lines.append(t("qc.no_checks"))
+    lines.append(t("qc.problems_title", n=len(view.open_problems)))
+    for p in view.open_problems:
+        lines.append(
+            t(
+                "qc.problem_line",
+                number=p.id,
+                category=html.escape(p.category),
+                description=html.escape(p.description),
+                owner=html.escape(view.names.get(p.owner_id, str(p.owner_id))),
+                date=t.date(p.found_at),
+            )
+        )
+    team = [html.escape(view.names.get(u, str(u))) for u in view.settings.qc_members]
+    lines.append(t("qc.team", names="、".join(team) or "—"))
+    lines.append(
+        t("qc.categories", names=html.escape("、".join(checks.categories(view.settings))))
+    )
+    await tn.reply("\n".join(lines))
+
+
+async def _qc(tn: Turn, args: list[str]) -> None:
+    ward, _ = await tn.ward()
+    clock = tn.runtime.clock
+    if not args:
+        await _qc_overview(tn, ward)
+        return
+    action, rest = args[0].lower(), args[1:]
+    if action in _QC_SCORE:
+        check = await checks.record_check(tn.uow, clock, actor=tn.actor, ward=ward, words=rest)
+        await tn.commit()
+        scores = _scores_text(tn.t, check.scores)
+        await tn.reply(tn.t("qc.check_ok", number=check.id, scores=scores, total=check.total))
+    elif action in _QC_PROBLEM:
+        problem, owner = await checks.add_problem(
+            tn.uow, clock, actor=tn.actor, ward=ward, words=rest
+        )
+        await tn.commit()
+        await tn.reply(
+            tn.t(
+                "qc.problem_ok",
+                number=problem.id,
+                category=html.escape(problem.category),
+                owner=html.escape(owner.display_name),
+            )
+        )
+        if owner.user_id != tn.user_id:
+            owner_t = await texts_for(tn, owner.user_id, ward.locale, ward.timezone)
+            await _tell(
+                tn,
+                owner.user_id,
+                owner_t(
+                    "qc.owner_notice",
+                    ward=html.escape(ward.name),
+                    number=problem.id,
+                    category=html.escape(problem.category),
+                    description=html.escape(problem.description),
+                ),
+            )
+    elif action in _QC_CLOSE:
+        if not rest:
+            raise BadInput("err.missing_args")
+        closed = await checks.close_problem(
+            tn.uow, clock, actor=tn.actor, ward=ward, number=rest[0]
+        )
+        await tn.commit()
+        await tn.reply(tn.t("qc.closed_ok", number=closed.id))
+    elif action in _QC_TEAM or action in _QC_CATEGORIES:
+        if len(rest) < 2 or rest[0].lower() not in _ADD | _REMOVE:
+            raise BadInput("err.qc_action", value=html.escape(" ".join(rest)[:16]))
+        add = rest[0].lower() in _ADD
+        word = " ".join(rest[1:])
+        if action in _QC_TEAM:
+            _, member = await checks.set_qc_member(
+                tn.uow, clock, actor=tn.actor, ward=ward, add=add, word=word
+            )
+            await tn.commit()
+            key = "qc.team_added" if add else "qc.team_removed"
+            await tn.reply(tn.t(key, name=html.escape(member.display_name)))
+        else:
+            settings = await checks.edit_categories(
+                tn.uow, clock, actor=tn.actor, ward=ward, add=add, word=word
+            )
+            await tn.commit()
+            names = "、".join(checks.categories(settings))
+            await tn.reply(tn.t("qc.categories_ok", names=html.escape(names)))
+    else:
+        raise BadInput("err.qc_action", value=html.escape(args[0][:16]))
+
+
+QUALITY_COMMANDS = {"event": _event, "events": _events, "report": _report, "qc": _qc}

@@ -103,6 +103,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("event", where=_P),
     Command("events", where=_P),
     Command("report", where=_P, writes=False),
+    Command("qc", where=_P),
     Command("policy"),
     Command("members", where=_P, writes=False),
     Command("invite", where=_P, need=Need.HEAD),

@@ -42,6 +42,8 @@ __all__ = [
     "OperatorRow",
     "PatientLineRow",
     "PatientTagRow",
+    "QcProblemRow",
+    "QualityCheckRow",
     "QualitySettingsRow",
     "ReminderRow",
     "StayRow",
@@ -503,3 +505,32 @@ class QualitySettingsRow(Base):
     qc_categories: Mapped[list[str]] = mapped_column(JSON())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class QualityCheckRow(Base):
+    __tablename__ = "quality_checks"
+    __table_args__ = (Index(None, "ward_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    checked_by: Mapped[int] = mapped_column(BigInteger)
+    # The five domain scores in boards.model.QC_DOMAINS order.
+    scores: Mapped[list[int]] = mapped_column(JSON())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class QcProblemRow(Base):
+    __tablename__ = "qc_problems"
+    __table_args__ = (Index(None, "ward_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("quality_checks.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    found_by: Mapped[int] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -27,6 +27,7 @@ from boards.ports import (
     Operators,
     PatientLines,
     PatientTags,
+    QualityChecks,
     QualityFacts,
     QualitySettingsStore,
     Reminders,
@@ -51,6 +52,7 @@ from storage.repositories import (
     SqlOperators,
     SqlPatientLines,
     SqlPatientTags,
+    SqlQualityChecks,
     SqlQualityFacts,
     SqlQualitySettings,
     SqlReminders,
@@ -142,6 +144,7 @@ class SqlUnitOfWork:
     events: AdverseEvents
     quality: QualitySettingsStore
     facts: QualityFacts
+    checks: QualityChecks
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -167,6 +170,7 @@ class SqlUnitOfWork:
         self.events = SqlAdverseEvents(self._session)
         self.quality = SqlQualitySettings(self._session)
         self.facts = SqlQualityFacts(self._session)
+        self.checks = SqlQualityChecks(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,7 +9,12 @@ from storage.repositories.patients import (
     SqlSurgeries,
     SqlTransfers,
 )
-from storage.repositories.quality import SqlAdverseEvents, SqlQualityFacts, SqlQualitySettings
+from storage.repositories.quality import (
+    SqlAdverseEvents,
+    SqlQualityChecks,
+    SqlQualityFacts,
+    SqlQualitySettings,
+)
 from storage.repositories.tasks import SqlTaskOccurrences
 from storage.repositories.wards import SqlInvites, SqlMembers, SqlOperators, SqlUsers, SqlWards
 
@@ -24,6 +29,7 @@ __all__ = [
     "SqlOperators",
     "SqlPatientLines",
     "SqlPatientTags",
+    "SqlQualityChecks",
     "SqlQualityFacts",
     "SqlQualitySettings",
     "SqlReminders",

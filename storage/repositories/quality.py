@@ -11,16 +11,24 @@ from boards.model import (
     AdverseEvent,
     EventStatus,
     EventType,
+    QcProblem,
+    QualityCheck,
     QualitySettings,
     Severity,
     TaskFact,
     TaskKind,
     TaskStatus,
 )
-from storage.models import AdverseEventRow, QualitySettingsRow, TaskOccurrenceRow
+from storage.models import (
+    AdverseEventRow,
+    QcProblemRow,
+    QualityCheckRow,
+    QualitySettingsRow,
+    TaskOccurrenceRow,
+)
 from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
 
-__all__ = ["SqlAdverseEvents", "SqlQualityFacts", "SqlQualitySettings"]
+__all__ = ["SqlAdverseEvents", "SqlQualityChecks", "SqlQualityFacts", "SqlQualitySettings"]
 
 
 def _event(row: AdverseEventRow) -> AdverseEvent:
@@ -191,3 +199,100 @@ class SqlQualityFacts(_Repository):
             )
             for kind, status, planned, due, done, done_by, reason, sent, escalated in rows
         ]
+
+
+def _check(row: QualityCheckRow) -> QualityCheck:
+    return QualityCheck(
+        id=row.id,
+        ward_id=row.ward_id,
+        checked_at=_utc(row.checked_at),
+        checked_by=row.checked_by,
+        scores=tuple(int(s) for s in row.scores),
+        note=row.note,
+    )
+
+
+def _problem(row: QcProblemRow) -> QcProblem:
+    return QcProblem(
+        id=row.id,
+        ward_id=row.ward_id,
+        check_id=row.check_id,
+        category=row.category,
+        description=row.description,
+        owner_id=row.owner_id,
+        found_at=_utc(row.found_at),
+        found_by=row.found_by,
+        closed_at=_utc_or_none(row.closed_at),
+        closed_by=row.closed_by,
+    )
+
+
+def _fill_problem(row: QcProblemRow, problem: QcProblem) -> None:
+    row.ward_id = problem.ward_id
+    row.check_id = problem.check_id
+    row.category = problem.category
+    row.description = problem.description
+    row.owner_id = problem.owner_id
+    row.found_at = problem.found_at
+    row.found_by = problem.found_by
+    row.closed_at = problem.closed_at
+    row.closed_by = problem.closed_by
+
+
+class SqlQualityChecks(_Repository):
+    __slots__ = ()
+
+    async def add(self, check: QualityCheck) -> QualityCheck:
+        row = QualityCheckRow(
+            ward_id=check.ward_id,
+            checked_at=check.checked_at,
+            checked_by=check.checked_by,
+            scores=list(check.scores),
+            note=check.note,
+        )
+        self._session.add(row)
+        await self._flush()
+        return _check(row)
+
+    async def of_ward(
+        self, ward_id: int, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[QualityCheck]:
+        query = select(QualityCheckRow).where(QualityCheckRow.ward_id == ward_id)
+        if since is not None:
+            query = query.where(QualityCheckRow.checked_at >= since)
+        if until is not None:
+            query = query.where(QualityCheckRow.checked_at < until)
+        rows = await self._session.scalars(
+            query.order_by(QualityCheckRow.checked_at, QualityCheckRow.id)
+        )
+        return [_check(row) for row in rows]
+
+    async def add_problem(self, problem: QcProblem) -> QcProblem:
+        row = QcProblemRow()
+        _fill_problem(row, problem)
+        self._session.add(row)
+        await self._flush()
+        return _problem(row)
+
+    async def problem(self, problem_id: int) -> QcProblem | None:
+        row = await self._session.get(QcProblemRow, problem_id)
+        return None if row is None else _problem(row)
+
+    async def update_problem(self, problem: QcProblem) -> QcProblem:
+        row = await self._session.get(QcProblemRow, problem.id)
+        if row is None:
+            raise _missing("qc problem", problem.id)
+        _fill_problem(row, problem)
+        await self._flush()
+        return _problem(row)
+
+    async def problems(
+        self, ward_id: int, *, open_only: bool = False, since: datetime | None = None
+    ) -> list[QcProblem]:
+        query = select(QcProblemRow).where(QcProblemRow.ward_id == ward_id)
+        if open_only:
+            query = query.where(QcProblemRow.closed_at.is_(None))
+        if since is not None:
+            query = query.where(QcProblemRow.found_at >= since)
+        rows = await self._session.scalars(query.order_by(QcProblemRow.id))
+        return [_problem(row) for row in rows]

@@ -47,6 +47,7 @@ EXAMPLES: dict[str, str] = {
     "events": "",
     "report": "2026-10 vs 2026-11",
     "event": "12 跌倒",
+    "qc": "",
     "admit": "13 李四 女 40 肺炎 二级",
     "surgery": "12 明天 9:00 腹腔镜阑尾切除术",
     "critical": "12 病重",

@@ -156,3 +156,47 @@ async def test_the_report_command_writes_the_month_offline(
     assert await asyncio.to_thread(main, bad) == 2
     worse = ["report", "--ward", "普外科一病区", "--month", "11月", "--out", str(tmp_path)]
     assert await asyncio.to_thread(main, worse) == 2
+
+
+async def test_quality_checks_scores_problems_owners_and_the_quality_group(ward: Ward) -> None:
+    await ward.ready()
+    # A nurse is not in the quality group until the head nurse names her.
+    assert "只有护士长或她指定的质控员" in await ward.reply(ward.nurse, "/qc")
+    assert "李娜 已加入质控组" in await ward.reply(ward.head, "/qc 质控员 新增 李娜")
+    assert "质控员：李娜" in await ward.reply(ward.nurse, "/qc")
+
+    done = await ward.reply(ward.nurse, "/qc 评分 18 17 19 16 20 夜班抽查")
+    assert done == (
+        "✅ 已记录检查 #1：分级护理 18 · 专科护理 17 · 健康教育 19 · 护理安全 16 · 护理服务 20，"
+        "合计 90"
+    )
+    assert "请按顺序写 5 个分数" in await ward.reply(ward.nurse, "/qc 评分 18 17 19 16 21")
+
+    sent = await ward.say(ward.nurse, "/qc 问题 护理文书 王芳 护理记录缺签名")
+    mine = "\n".join(m.text for m in sent if m.chat_id == ward.nurse.id)
+    assert mine == "✅ 已登记问题 #1〔护理文书〕，负责人 王芳（已私信通知）"
+    told = "\n".join(m.text for m in sent if m.chat_id == ward.head.id)
+    assert "质控问题 #1〔护理文书〕由您负责整改：护理记录缺签名" in told
+    assert "没有类别「书写」" in await ward.reply(ward.nurse, "/qc 问题 书写 王芳 x")
+    assert "没有成员「张三」" in await ward.reply(ward.nurse, "/qc 问题 护理文书 张三 x")
+
+    # The ward's own categories.
+    assert "跌倒预防" in await ward.reply(ward.head, "/qc 类别 新增 跌倒预防")
+    assert "护士长" in await ward.reply(ward.nurse, "/qc 类别 新增 其他")
+    await ward.say(ward.nurse, "/qc 问题 跌倒预防 李娜 床栏未拉起")
+
+    overview = await ward.reply(ward.head, "/qc")
+    assert "检查 #1 11月23日：分级护理 18 · 专科护理 17" in overview
+    assert "未整改问题 2" in overview
+    assert "#1 〔护理文书〕护理记录缺签名（负责人 王芳，11月23日）" in overview
+    assert "#2 〔跌倒预防〕床栏未拉起（负责人 李娜，11月23日）" in overview
+
+    # The owner closes her own problem; a closed one stays closed.
+    assert "问题 #2 已整改关闭" in await ward.reply(ward.nurse, "/qc 关闭 2")
+    assert "已经关闭" in await ward.reply(ward.head, "/qc 关闭 2")
+    assert "未整改问题 1" in await ward.reply(ward.head, "/qc")
+    assert "李娜 已退出质控组" in await ward.reply(ward.head, "/qc 质控员 删除 李娜")
+    assert "只有护士长或她指定的质控员" in await ward.reply(ward.nurse, "/qc 评分 1 1 1 1 1")
+
+    actions = await _audit_actions(ward.database, await ward.ward_id())
+    assert {"qc:check", "qc:problem", "qc:close", "qc:team_add", "qc:categories"} <= set(actions)
