@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from boards.fonts import font_path
 from boards.i18n import Texts
-from boards.model import EventType
+from boards.model import QC_DOMAINS, QC_MAX_SCORE, EventType
 from boards.quality.figures import MonthFigures
 from boards.quality.report import MonthlyReport, line_name
 
@@ -109,10 +109,11 @@ def _alerts(ax: Axes, report: MonthlyReport, t: Texts) -> None:
     ax.set_title(t("chart.alerts", per="—" if per is None else f"{per:.1f}"))
 
 
-def _pareto(ax: Axes, m: MonthFigures, t: Texts) -> None:
-    """Skipped tasks by reason, most frequent first, with the cumulative share."""
-    items = list(m.skip_reasons.items())[:8]
-    ax.set_title(t("chart.pareto"))
+def _pareto(ax: Axes, items: list[tuple[str, int]], title: str, t: Texts) -> None:
+    """Counts by cause, most frequent first, with the cumulative share (the first eight)."""
+    total = sum(n for _, n in items)
+    items = items[:8]
+    ax.set_title(title)
     if not items:
         ax.text(0.5, 0.5, t("chart.none"), ha="center", va="center", transform=ax.transAxes)
         ax.set_xticks([])
@@ -123,7 +124,7 @@ def _pareto(ax: Axes, m: MonthFigures, t: Texts) -> None:
     ax.bar(labels, counts, color="#1f77b4", width=0.6)
     ax.set_xlim(-0.5, max(len(labels), 4) - 0.5)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    total, running, shares = sum(m.skip_reasons.values()), 0, []
+    running, shares = 0, []
     for n in counts:
         running += n
         shares.append(running * 100 / total)
@@ -142,25 +143,40 @@ def _compare(ax: Axes, report: MonthlyReport, t: Texts) -> None:
     ax.set_title(t("chart.compare"))
 
 
+def _qc_trend(ax: Axes, report: MonthlyReport, t: Texts) -> None:
+    """Each domain's mean score over the last six months (gaps where no check was made)."""
+    labels = [label for label, _ in report.qc_trend]
+    for i, domain in enumerate(QC_DOMAINS):
+        values = [means[i] if means else float("nan") for _, means in report.qc_trend]
+        ax.plot(labels, values, marker="o", label=t(f"qc.domain.{domain}"))
+    ax.set_ylim(0, QC_MAX_SCORE + 1)
+    ax.set_title(t("chart.qc_trend"))
+    ax.legend(fontsize=7, loc="lower left")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+
 def report_png(report: MonthlyReport, t: Texts, shift_names: dict[str, str]) -> bytes:
-    """Six panels: events per 1,000 patient days by type, line days by type, timeliness by
-    shift, alert load, a Pareto of skip reasons, and all events against the same months."""
+    """Eight panels: events per 1,000 patient days by type, line days by type, timeliness
+    by shift, quality-check scores over six months, alert load, a Pareto of skip reasons,
+    one of the problems the checks found, and all events against the same months."""
     family = _font_family()
     # Fixed margins rather than a constrained layout: as legible, and a third of the time.
-    figure = Figure(figsize=(15, 9), dpi=100)
-    figure.subplots_adjust(left=0.04, right=0.96, top=0.91, bottom=0.09, wspace=0.22, hspace=0.42)
+    figure = Figure(figsize=(20, 9), dpi=100)
+    figure.subplots_adjust(left=0.03, right=0.97, top=0.91, bottom=0.1, wspace=0.25, hspace=0.45)
     FigureCanvasAgg(figure)
     with matplotlib.rc_context({"font.family": [family], "axes.unicode_minus": False}):
         figure.suptitle(
             t("chart.title", ward=report.ward.name, month=report.month.period.label), fontsize=15
         )
-        axes = figure.subplots(2, 3)
+        axes = figure.subplots(2, 4)
         _events(axes[0][0], report, t)
         _lines(axes[0][1], report, t)
         _timeliness(axes[0][2], report.month, t, shift_names)
+        _qc_trend(axes[0][3], report, t)
         _alerts(axes[1][0], report, t)
-        _pareto(axes[1][1], report.month, t)
-        _compare(axes[1][2], report, t)
+        _pareto(axes[1][1], list(report.month.skip_reasons.items()), t("chart.pareto"), t)
+        _pareto(axes[1][2], list(report.problem_categories), t("chart.qc_pareto"), t)
+        _compare(axes[1][3], report, t)
         out = io.BytesIO()
         figure.savefig(out, format="png")
     return out.getvalue()

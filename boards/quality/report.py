@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from boards.access import Actor, require_member
 from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.lines import DEFAULT_LINES
-from boards.model import EventType, TaskKind, Ward
+from boards.model import QC_DOMAINS, EventType, TaskKind, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.quality.figures import (
     MonthFigures,
@@ -100,6 +101,13 @@ class MonthlyReport:
     month: MonthFigures
     previous: MonthFigures
     last_year: MonthFigures
+    # Quality checks: each of the last six months with its checks' mean domain scores
+    # (None without a check), the problems found this month by category (most first), and
+    # how many problems of the ward are still open.
+    qc_trend: tuple[tuple[str, tuple[float, ...] | None], ...] = ()
+    problem_categories: tuple[tuple[str, int], ...] = ()
+    open_problems: int = 0
+    checks: int = 0
 
 
 async def monthly_report(
@@ -114,7 +122,28 @@ async def monthly_report(
         await figures_for(uow, clock, ward=ward, period=month_period(y, m, tz))
         for y, m in ((year, month), shifted_month(year, month, -1), (year - 1, month))
     ]
-    return MonthlyReport(ward, *figures)
+    this = figures[0].period
+    first = month_period(*shifted_month(year, month, -5), tz)
+    checks = await uow.checks.of_ward(ward.id, since=first.start, until=this.end)
+    trend = []
+    for back in range(5, -1, -1):
+        period = month_period(*shifted_month(year, month, -back), tz)
+        scores = [c.scores for c in checks if period.start <= c.checked_at < period.end]
+        means = tuple(sum(column) / len(scores) for column in zip(*scores, strict=True))
+        trend.append((period.label, means if scores else None))
+    problems = await uow.checks.problems(ward.id, since=this.start)
+    found = Counter(p.category for p in problems if p.found_at < this.end)
+    still_open = await uow.checks.problems(ward.id, open_only=True)
+    return MonthlyReport(
+        ward,
+        month=figures[0],
+        previous=figures[1],
+        last_year=figures[2],
+        qc_trend=tuple(trend),
+        problem_categories=tuple(found.most_common()),
+        open_problems=len(still_open),
+        checks=sum(1 for c in checks if this.start <= c.checked_at < this.end),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,4 +236,12 @@ def report_csv(report: MonthlyReport, t: Texts) -> bytes:
         "",
         [_number(m.alerts.per_nurse_shift) for m in months],
     )
+
+    # The quality checks' six months: one row per month and domain, the month in column 3.
+    for label, means in report.qc_trend:
+        for domain, mean in zip(QC_DOMAINS, means or (None,) * len(QC_DOMAINS), strict=True):
+            name = t(f"qc.domain.{domain}")
+            writer.writerow([t("report.csv.qc_score"), name, label, _number(mean, 1)])
+    for category, n in report.problem_categories:
+        row(t("report.csv.qc_problems"), category, [str(n), "", ""])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

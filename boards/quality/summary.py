@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable
 
 from boards.i18n import Texts
-from boards.model import EventType, TaskKind
+from boards.model import QC_DOMAINS, EventType, TaskKind
 from boards.quality.figures import MonthFigures, Timeliness
 from boards.quality.report import MonthlyReport, PeriodComparison, line_name
 from boards.quality.stats import Method
@@ -97,10 +97,24 @@ def _month_lines(m: MonthFigures, t: Texts, shift_names: dict[str, str]) -> list
     return lines
 
 
+def _qc_line(report: MonthlyReport, t: Texts) -> str:
+    means = report.qc_trend[-1][1] if report.qc_trend else None
+    scores = "—"
+    if means:
+        scores = " · ".join(
+            f"{t(f'qc.domain.{d}')} {s:.1f}" for d, s in zip(QC_DOMAINS, means, strict=True)
+        )
+    found = " · ".join(f"{html.escape(c)} {n}" for c, n in report.problem_categories) or "0"
+    return t(
+        "report.qc", checks=report.checks, scores=scores, problems=found, open=report.open_problems
+    )
+
+
 def report_text(report: MonthlyReport, t: Texts, shift_names: dict[str, str]) -> str:
     m, p, y = report.month, report.previous, report.last_year
     lines = [t("report.title", ward=html.escape(report.ward.name), month=m.period.label)]
     lines += _month_lines(m, t, shift_names)
+    lines.append(_qc_line(report, t))
     lines.append("")
     lines.append(t("report.compare_title", previous=p.period.label, last_year=y.period.label))
     rows: tuple[tuple[str, Callable[[MonthFigures], str]], ...] = (

@@ -112,7 +112,7 @@ async def test_the_monthly_report_as_text_chart_and_csv(ward: Ward) -> None:
     photo = next(m for m in sent if m.photo is not None)
     assert photo.photo is not None
     with Image.open(io.BytesIO(photo.photo.data)) as image:
-        assert image.size == (1500, 900)
+        assert image.size == (2000, 900)
     document = next(m for m in sent if m.document is not None)
     assert document.document is not None and document.document.filename == "report-2026-11.csv"
     rows = list(csv.reader(io.StringIO(document.document.data.decode("utf-8-sig"))))
@@ -150,7 +150,7 @@ async def test_the_report_command_writes_the_month_offline(
     assert "📊 普外科一病区 · 2026-11 护理质量月报" in text and "<b>" not in text
     assert "安全事件 1：压力性损伤 1" in text
     with Image.open(tmp_path / "report-2026-11.png") as image:
-        assert image.size == (1500, 900)
+        assert image.size == (2000, 900)
     assert "压力性损伤" in (tmp_path / "report-2026-11.csv").read_text(encoding="utf-8-sig")
     bad = ["report", "--ward", "无此病区", "--month", "2026-11", "--out", str(tmp_path)]
     assert await asyncio.to_thread(main, bad) == 2
@@ -195,6 +195,20 @@ async def test_quality_checks_scores_problems_owners_and_the_quality_group(ward:
     assert "问题 #2 已整改关闭" in await ward.reply(ward.nurse, "/qc 关闭 2")
     assert "已经关闭" in await ward.reply(ward.head, "/qc 关闭 2")
     assert "未整改问题 1" in await ward.reply(ward.head, "/qc")
+    # The month's report carries the checks' means and the problems by category.
+    await ward.say(ward.head, "/qc 评分 20 19 19 18 20")
+    sent = await ward.say(ward.head, "/report 2026-11")
+    text = "\n".join(m.text for m in sent if m.text)
+    assert (
+        "质控：本月检查 2 次，平均 分级护理 19.0 · 专科护理 18.0 · 健康教育 19.0 · 护理安全 17.0"
+        " · 护理服务 20.0；发现问题 护理文书 1 · 跌倒预防 1；未整改 1"
+    ) in text
+    document = next(m for m in sent if m.document is not None)
+    assert document.document is not None
+    rows = list(csv.reader(io.StringIO(document.document.data.decode("utf-8-sig"))))
+    assert ["质控平均分", "护理安全", "2026-11", "17.0"] in rows
+    assert ["质控平均分", "护理安全", "2026-10", ""] in rows
+    assert ["质控问题", "护理文书", "1", "", ""] in rows
     assert "李娜 已退出质控组" in await ward.reply(ward.head, "/qc 质控员 删除 李娜")
     assert "只有护士长或她指定的质控员" in await ward.reply(ward.nurse, "/qc 评分 1 1 1 1 1")
 
