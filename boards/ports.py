@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from boards.model import (
-    AdverseEvent,
     AuditEntry,
     BoardItem,
     Invite,
@@ -17,14 +16,10 @@ from boards.model import (
     Operator,
     PatientLine,
     PatientTag,
-    QcProblem,
-    QualityCheck,
-    QualitySettings,
     Reminder,
     SignPrint,
     Stay,
     Surgery,
-    TaskFact,
     TaskKind,
     TaskOccurrence,
     TaskStatus,
@@ -34,6 +29,7 @@ from boards.model import (
     Ward,
     WardTagSetting,
 )
+from boards.quality_model import AdverseEvent, QcProblem, QualityCheck, QualitySettings, TaskFact
 
 __all__ = [
     "AdverseEvents",

@@ -16,10 +16,11 @@ from telegram.error import TelegramError
 from boards import commands, quality
 from boards.errors import BadInput
 from boards.i18n import Texts
-from boards.model import QC_DOMAINS, AdverseEvent, EventStatus, Stay, Ward
+from boards.model import Stay, Ward
 from boards.quality import checks
 from boards.quality.charts import report_png
 from boards.quality.figures import shifted_month
+from boards.quality_model import QC_DOMAINS, AdverseEvent, EventStatus
 from boards.schedule import Shift
 from boards.tasks import get_policy
 from bot.turn import Turn, texts_for

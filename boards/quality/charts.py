@@ -15,9 +15,9 @@ from matplotlib.ticker import MaxNLocator
 
 from boards.fonts import font_path
 from boards.i18n import Texts
-from boards.model import QC_DOMAINS, QC_MAX_SCORE, EventType
 from boards.quality.figures import MonthFigures
 from boards.quality.report import MonthlyReport, line_name
+from boards.quality_model import QC_DOMAINS, QC_MAX_SCORE, EventType
 
 __all__ = ["report_png"]
 

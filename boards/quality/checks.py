@@ -12,17 +12,10 @@ from dataclasses import dataclass
 
 from boards.access import Actor, record_audit, require_head, require_member
 from boards.errors import BadInput, Forbidden, NotFound
-from boards.model import (
-    QC_DOMAINS,
-    QC_MAX_SCORE,
-    Member,
-    QcProblem,
-    QualityCheck,
-    QualitySettings,
-    Ward,
-)
+from boards.model import Member, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.quality.events import quality_settings
+from boards.quality_model import QC_DOMAINS, QC_MAX_SCORE, QcProblem, QualityCheck, QualitySettings
 from boards.text import clean_field, clean_text, excerpt
 
 __all__ = [

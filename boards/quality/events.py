@@ -13,16 +13,9 @@ from boards.access import Actor, occupant, record_audit, require_head, require_m
 from boards.bedside import remove_line
 from boards.errors import BadInput, NotFound
 from boards.lines import DEFAULT_LINES, resolve_line
-from boards.model import (
-    AdverseEvent,
-    EventStatus,
-    EventType,
-    QualitySettings,
-    Severity,
-    Stay,
-    Ward,
-)
+from boards.model import Stay, Ward
 from boards.ports import Clock, UnitOfWork
+from boards.quality_model import AdverseEvent, EventStatus, EventType, QualitySettings, Severity
 from boards.text import clean_field, clean_text, excerpt, fold_traditional
 from boards.when import take_when
 

@@ -16,14 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from boards.model import (
-    AdverseEvent,
-    EventType,
-    PatientLine,
-    Stay,
-    TaskKind,
-    TaskStatus,
-)
+from boards.model import PatientLine, Stay, TaskKind, TaskStatus
+from boards.quality_model import AdverseEvent, EventType
 from boards.schedule import Shift, ShiftPolicy, WardPolicy
 from boards.when import resolve_local
 

@@ -13,7 +13,7 @@ from boards.access import Actor, require_member
 from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.lines import DEFAULT_LINES
-from boards.model import QC_DOMAINS, EventType, TaskKind, Ward
+from boards.model import TaskKind, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.quality.figures import (
     MonthFigures,
@@ -23,6 +23,7 @@ from boards.quality.figures import (
     shifted_month,
 )
 from boards.quality.stats import Comparison, compare_proportions
+from boards.quality_model import QC_DOMAINS, EventType
 from boards.tasks import get_policy
 
 __all__ = [

@@ -6,10 +6,11 @@ import html
 from collections.abc import Callable
 
 from boards.i18n import Texts
-from boards.model import QC_DOMAINS, EventType, TaskKind
+from boards.model import TaskKind
 from boards.quality.figures import MonthFigures, Timeliness
 from boards.quality.report import MonthlyReport, PeriodComparison, line_name
 from boards.quality.stats import Method
+from boards.quality_model import QC_DOMAINS, EventType
 
 __all__ = ["comparison_text", "report_text"]
 

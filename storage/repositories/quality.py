@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
 
-from boards.model import (
+from boards.model import TaskKind, TaskStatus
+from boards.quality_model import (
     AdverseEvent,
     EventStatus,
     EventType,
@@ -16,8 +17,6 @@ from boards.model import (
     QualitySettings,
     Severity,
     TaskFact,
-    TaskKind,
-    TaskStatus,
 )
 from storage.models import (
     AdverseEventRow,

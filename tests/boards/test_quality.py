@@ -10,12 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from boards.model import (
-    AdverseEvent,
     Age,
-    EventStatus,
-    EventType,
     PatientLine,
-    Severity,
     Sex,
     Stay,
     StayStatus,
@@ -26,6 +22,7 @@ from boards.model import (
 from boards.quality import compare_proportions, fisher_exact, month_figures, month_period
 from boards.quality.events import parse_event_args
 from boards.quality.stats import Method, yates_chi_square
+from boards.quality_model import AdverseEvent, EventStatus, EventType, Severity
 from boards.schedule import default_ward_policy
 
 TZ = ZoneInfo("Asia/Shanghai")
