@@ -37,12 +37,17 @@ def _font_family() -> str:
         return font_manager.FontProperties(fname=str(path)).get_name()
 
 
+def _value(v: float) -> str:
+    """A bar's label: whole numbers as they are (5160, not 5.16e+03), rates to 3 figures."""
+    return f"{v:.0f}" if v.is_integer() or abs(v) >= 100 else f"{v:.3g}"
+
+
 def _grouped(ax: Axes, labels: list[str], series: list[tuple[str, list[float]]]) -> None:
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series):
         xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
         bars = ax.bar(xs, values, width, label=name, color=_COLOURS[i % len(_COLOURS)])
-        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=1)
+        ax.bar_label(bars, fmt=_value, fontsize=7, padding=1)
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.legend(fontsize=7)
 
@@ -91,6 +96,7 @@ def _timeliness(ax: Axes, m: MonthFigures, t: Texts, names: dict[str, str]) -> N
             ax.annotate(
                 f"{share * 100:.0f}%", (x, bottom[x]), ha="center", va="bottom", fontsize=8
             )
+    ax.set_ylim(0, max([*bottom, 1.0]) * 1.12)  # room for the shares above the bars
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(t("chart.timeliness"))
     ax.legend(fontsize=7)
@@ -139,18 +145,25 @@ def _compare(ax: Axes, report: MonthlyReport, t: Texts) -> None:
     months = (report.month, report.previous, report.last_year)
     values = [(m.total_events * 1000 / m.patient_days) if m.patient_days else 0.0 for m in months]
     bars = ax.bar([m.period.label for m in months], values, color=list(_COLOURS))
-    ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.bar_label(bars, fmt=_value, fontsize=8)
     ax.set_title(t("chart.compare"))
 
 
 def _qc_trend(ax: Axes, report: MonthlyReport, t: Texts) -> None:
     """Each domain's mean score over the last six months (gaps where no check was made)."""
     labels = [label for label, _ in report.qc_trend]
+    ax.set_title(t("chart.qc_trend"))
+    if not any(means for _, means in report.qc_trend):
+        ax.text(0.5, 0.5, t("chart.none"), ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    xs = list(range(len(labels)))
     for i, domain in enumerate(QC_DOMAINS):
         values = [means[i] if means else float("nan") for _, means in report.qc_trend]
-        ax.plot(labels, values, marker="o", label=t(f"qc.domain.{domain}"))
+        ax.plot(xs, values, marker="o", label=t(f"qc.domain.{domain}"))
+    ax.set_xticks(xs, labels)
     ax.set_ylim(0, QC_MAX_SCORE + 1)
-    ax.set_title(t("chart.qc_trend"))
     ax.legend(fontsize=7, loc="lower left")
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
 
