@@ -13,7 +13,7 @@ from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from boards import commands, quality
+from boards import commands, quality, tasks
 from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.model import Stay, Ward
@@ -67,6 +67,9 @@ async def _event(tn: Turn, args: list[str]) -> None:
     stay, event = await quality.record_event(
         tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, request=request
     )
+    if event.line_id is not None:
+        # The line came out: its future care tasks go with it, as after /unline.
+        await tasks.sync_line_care(tn.uow, tn.runtime.clock, ward=ward)
     heads = [m for m in await tn.uow.members.of_ward(ward.id) if m.is_head]
     tn.changed(ward.id)
     await tn.commit()

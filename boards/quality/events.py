@@ -182,6 +182,8 @@ async def record_event(
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
     now = clock.now()
+    if request.occurred_at is not None and request.occurred_at < stay.admitted_at:
+        raise BadInput("err.event_before_admission", bed=stay.bed)
     line_id = None
     if request.line_word is not None:
         line_id = await _event_line(

@@ -228,6 +228,34 @@ def test_a_month_still_running_counts_only_the_midnights_passed() -> None:
     assert m.unplanned_rate == 0 and m.alerts.per_nurse_shift is None
 
 
+def test_midnights_across_a_dst_change_are_one_a_day() -> None:
+    london = ZoneInfo("Europe/London")  # clocks go back on 2026-10-25
+    period = month_period(2026, 10, london)
+    there = Stay(
+        id=1,
+        ward_id=1,
+        bed="1",
+        name="x",
+        sex=Sex.MALE,
+        age=Age(70),
+        diagnosis=None,
+        level=None,
+        admitted_at=datetime(2026, 9, 30, 12, 0, tzinfo=london),
+        token="t",
+    )
+    m = month_figures(
+        period,
+        tz=london,
+        now=datetime(2026, 11, 2, tzinfo=london),
+        policy=default_ward_policy(),
+        stays=[there],
+        lines=[],
+        events=[],
+        tasks=[],
+    )
+    assert m.patient_days == 31 and period.end - period.start == timedelta(days=31, hours=1)
+
+
 def test_the_source_studys_9_of_110_against_2_of_110() -> None:
     result = compare_proportions(9, 110, 2, 110)
     assert f"{result.share_a:.2%}" == "8.18%" and f"{result.share_b:.2%}" == "1.82%"

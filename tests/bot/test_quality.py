@@ -21,6 +21,13 @@ async def _audit_actions(database: Database, ward_id: int) -> list[str]:
         return [e.action for e in await uow.audit.of_ward(ward_id, limit=100)]
 
 
+async def _line_care(database: Database, ward_id: int) -> list[str]:
+    async with database.uow() as uow:
+        stays = await uow.stays.active(ward_id)
+        pending = await uow.tasks.pending_of_stays([s.id for s in stays])
+    return [t.text for t in pending if t.kind.value == "line_care"]
+
+
 async def test_an_event_is_private_resets_safety_days_and_is_corrected_never_deleted(
     ward: Ward,
 ) -> None:
@@ -77,10 +84,14 @@ async def test_an_unplanned_removal_names_its_line_and_takes_it_out(ward: Ward) 
     await ward.ready()
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
     await ward.say(ward.nurse, "/line 12 胃管")
+    assert await _line_care(ward.database, await ward.ward_id())
     assert "导管" in await ward.reply(ward.nurse, "/event 12 非计划拔管")
+    assert "早于 12 床患者入院时间" in await ward.reply(ward.nurse, "/event 12 跌倒 昨天 22:00")
     done = await ward.reply(ward.nurse, "/event 12 非计划拔管 胃管 轻度 患者自行拔出")
     assert "12床 张三 非计划拔管（轻度）：患者自行拔出" in done
     assert "胃管" not in await ward.reply(ward.nurse, "/card 12")
+    # The tube is out: its care tasks went with it.
+    assert not await _line_care(ward.database, await ward.ward_id())
     assert "没有事件类型「摔倒」" in await ward.reply(ward.nurse, "/event 12 摔倒")
 
 
