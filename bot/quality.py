@@ -27,8 +27,9 @@ from bot.turn import Turn, texts_for
 
 __all__ = ["QUALITY_COMMANDS", "event_line"]
 
-# How far back /events looks.
+# How far back /events looks, and how many lines a list shows (one Telegram message).
 EVENTS_DAYS = 30
+LIST_LIMIT = 30
 _FIX = {"fix", "correct", "更正", "修改", "纠正"}
 _RETRACT = {"retract", "撤销", "撤回", "作废"}
 _SAFETY = {"safety", "安全", "安全天数"}
@@ -128,9 +129,10 @@ async def _events(tn: Turn, args: list[str]) -> None:
     events, stays = await quality.ward_events(tn.uow, actor=tn.actor, ward=ward, since=since)
     safety = await quality.safety_days(tn.uow, clock, ward=ward)
     lines = [tn.t("events.title", ward=html.escape(ward.name), days=EVENTS_DAYS)]
-    lines += [event_line(tn.t, e, stays.get(e.stay_id)) for e in reversed(events)] or [
-        tn.t("events.none")
-    ]
+    shown = list(reversed(events))[:LIST_LIMIT]
+    lines += [event_line(tn.t, e, stays.get(e.stay_id)) for e in shown] or [tn.t("events.none")]
+    if len(events) > LIST_LIMIT:
+        lines.append(tn.t("board.more", n=len(events) - LIST_LIMIT))
     lines.append(
         tn.t(
             "board.safety",
@@ -219,7 +221,7 @@ async def _qc_overview(tn: Turn, ward: Ward) -> None:
     if not view.checks:
         lines.append(t("qc.no_checks"))
     lines.append(t("qc.problems_title", n=len(view.open_problems)))
-    for p in view.open_problems:
+    for p in view.open_problems[:LIST_LIMIT]:
         lines.append(
             t(
                 "qc.problem_line",
@@ -230,6 +232,8 @@ async def _qc_overview(tn: Turn, ward: Ward) -> None:
                 date=t.date(p.found_at),
             )
         )
+    if len(view.open_problems) > LIST_LIMIT:
+        lines.append(t("board.more", n=len(view.open_problems) - LIST_LIMIT))
     team = [html.escape(view.names.get(u, str(u))) for u in view.settings.qc_members]
     lines.append(t("qc.team", names="、".join(team) or "—"))
     lines.append(
