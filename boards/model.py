@@ -39,7 +39,6 @@ __all__ = [
     "TransferState",
     "UserPrefs",
     "Ward",
-    "WardDisplay",
     "WardTagSetting",
 ]
 
@@ -73,11 +72,6 @@ class Critical(enum.StrEnum):
 
     CRITICAL = "critical"
     SERIOUS = "serious"
-
-
-# What a discharged stay's name and free texts read once retention has anonymised them
-# (no name is ever this: parse_name refuses a name without a letter).
-ANONYMISED = "—"
 
 
 class StayStatus(enum.StrEnum):
@@ -480,18 +474,3 @@ class TaskOccurrence:
     @property
     def snoozed(self) -> bool:
         return self.due_at != self.planned_at
-
-
-@dataclass(frozen=True, slots=True)
-class WardDisplay:
-    """The ward's station-screen link: a random seed (the link is derived from it with the
-    server's secret, so a copy of the database alone opens no screen), the hash the server
-    looks a link up by, and whether the screen shows full names."""
-
-    ward_id: int
-    seed: str | None  # None: the link is revoked (/display off)
-    token_hash: str | None
-    names_full: bool
-    rotated_at: datetime | None
-    updated_at: datetime
-    updated_by: int
