@@ -127,6 +127,8 @@ class BoardData:
     outgoing: tuple[TransferLine, ...] = ()
     # Open tasks past the escalation window per stay id (absent: none): the bed's overdue mark.
     overdue_tasks: Mapping[int, int] = field(default_factory=dict)
+    # Safety days (boards.quality): (event type code, days without one), the ward's choice.
+    safety: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from boards import bedside, tasks, transfers
+from boards import bedside, quality, tasks, transfers
 from boards.board_data import BoardData, TransferLine
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
@@ -14,7 +14,8 @@ __all__ = ["load_board"]
 
 async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     """Everything the board and the station screen show: today's lists, bedside tags and
-    lines, the reminder area and each bed's overdue tasks, pending transfers both ways."""
+    lines, the reminder area and each bed's overdue tasks, pending transfers both ways, the
+    ward's safety days."""
     data = await bedside.board_with_bedside(uow, clock, ward=ward)
     policy = await tasks.get_policy(uow, ward=ward)
     arrivals = [
@@ -37,4 +38,7 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
         arrivals=tuple(arrivals),
         outgoing=tuple(outgoing),
         overdue_tasks=overdue,
+        safety=tuple(
+            (c.types[0].value, c.days) for c in await quality.safety_days(uow, clock, ward=ward)
+        ),
     )

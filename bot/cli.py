@@ -276,6 +276,59 @@ async def _export(settings: Settings, ward_name: str, out: Path | None) -> int:
     return 0
 
 
+async def _report(settings: Settings, ward_name: str, month: str, out: Path) -> int:
+    """`wardboard report`: a ward's month as the bot sends it (text, PNG, CSV), offline."""
+    import re
+
+    from boards import quality
+    from boards.clock import SystemClock
+    from boards.errors import WardError
+    from boards.i18n import texts
+    from boards.quality.charts import report_png
+    from boards.tasks import get_policy
+    from storage.migrate import open_database
+
+    database = await open_database(settings.resolved_database_url())
+    try:
+        async with database.uow() as uow:
+            ward = await uow.wards.by_name(ward_name)
+            if ward is None:
+                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+                return 2
+            try:
+                year, number = quality.parse_month(month)
+            except WardError:
+                print(
+                    f"月份应写作 2026-11 / the month is written 2026-11: {month}", file=sys.stderr
+                )
+                return 2
+            report = await quality.monthly_report(
+                uow, SystemClock(), actor=None, ward=ward, year=year, month=number
+            )
+            policy = await get_policy(uow, ward=ward)
+    finally:
+        await database.dispose()
+    t = texts(ward.locale, ward.timezone)
+    names = {s.code: t.pick(s.name_zh, s.name_en) for s in policy.shifts.shifts}
+    label = report.month.period.label
+    png = await asyncio.to_thread(report_png, report, t, names)
+    text = re.sub(r"</?b>", "", quality.report_text(report, t, names)) + "\n"
+    files = {
+        f"report-{label}.txt": text.encode("utf-8"),
+        f"report-{label}.png": png,
+        f"report-{label}.csv": quality.report_csv(report, t),
+    }
+
+    def write() -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+
+    await asyncio.to_thread(write)
+    print(f"report-{label}.txt, .png and .csv written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wardboard", description="WardBoard ward whiteboard bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -308,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="write a ward's census as CSV (UTF-8 with BOM)")
     export.add_argument("--ward", required=True, help="the ward's name")
     export.add_argument("--out", type=Path, help="the CSV to write (default: standard output)")
+    report = sub.add_parser("report", help="write a ward's monthly quality report")
+    report.add_argument("--ward", required=True, help="the ward's name")
+    report.add_argument("--month", required=True, help="the month, e.g. 2026-11")
+    report.add_argument("--out", type=Path, default=Path("."), help="the folder to write to")
     admin = sub.add_parser("admin", help="the hospital's operators (create wards, name heads)")
     admin_sub = admin.add_subparsers(dest="action", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an operator")
@@ -338,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         asyncio.run(_migrate(settings))
         return asyncio.run(_export(settings, args.ward, args.out))
+    if args.command == "report":
+        return asyncio.run(_report(settings, args.ward, args.month, args.out))
     if args.command == "admin":
         asyncio.run(_migrate(settings))
         return asyncio.run(

@@ -20,6 +20,7 @@ from bot.handover import HANDOVER_COMMANDS
 from bot.hl7.commands import HL7_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
 from bot.policy import POLICY_COMMANDS
+from bot.quality import QUALITY_COMMANDS
 from bot.reminders import REMINDER_COMMANDS
 from bot.transfers import TRANSFER_COMMANDS
 from bot.turn import Turn
@@ -57,6 +58,7 @@ _ACTIONS: dict[str, Action] = {
     **HANDOVER_COMMANDS,
     **CENSUS_COMMANDS,
     **HL7_COMMANDS,
+    **QUALITY_COMMANDS,
 }
 
 
@@ -109,6 +111,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("import", where=_P),
     Command("export", where=_P, writes=False),
     Command("tags"),
+    Command("event", where=_P),
+    Command("events", where=_P),
+    Command("report", where=_P, writes=False),
+    Command("qc", where=_P),
     Command("policy"),
     Command("members", where=_P, writes=False),
     Command("invite", where=_P, need=Need.HEAD),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from boards.ports import (
+    AdverseEvents,
     AuditLog,
     BedSigns,
     BoardItems,
@@ -28,6 +29,9 @@ from boards.ports import (
     Operators,
     PatientLines,
     PatientTags,
+    QualityChecks,
+    QualityFacts,
+    QualitySettingsStore,
     Reminders,
     Retention,
     Stays,
@@ -42,6 +46,7 @@ from boards.ports import (
     WardTags,
 )
 from storage.repositories import (
+    SqlAdverseEvents,
     SqlAuditLog,
     SqlBedSigns,
     SqlBoardItems,
@@ -53,6 +58,9 @@ from storage.repositories import (
     SqlOperators,
     SqlPatientLines,
     SqlPatientTags,
+    SqlQualityChecks,
+    SqlQualityFacts,
+    SqlQualitySettings,
     SqlReminders,
     SqlRetention,
     SqlStays,
@@ -146,6 +154,10 @@ class SqlUnitOfWork:
     displays: WardDisplays
     handovers: Handovers
     his_messages: HisMessages
+    events: AdverseEvents
+    quality: QualitySettingsStore
+    facts: QualityFacts
+    checks: QualityChecks
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # A session does not touch the database until first used: creating it here is free.
@@ -172,6 +184,10 @@ class SqlUnitOfWork:
         self.displays = SqlWardDisplays(self._session)
         self.handovers = SqlHandovers(self._session)
         self.his_messages = SqlHisMessages(self._session)
+        self.events = SqlAdverseEvents(self._session)
+        self.quality = SqlQualitySettings(self._session)
+        self.facts = SqlQualityFacts(self._session)
+        self.checks = SqlQualityChecks(self._session)
 
     async def __aenter__(self) -> Self:
         return self

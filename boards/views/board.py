@@ -58,6 +58,8 @@ class BoardView:
     updated: Line
     empty: Line
     private: bool
+    # Under the census: "🛡 无跌倒 37 天 · …" (boards.quality), the ward's chosen event types.
+    safety: tuple[Line, ...] = ()
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -322,4 +324,13 @@ def board_view(data: BoardData, t: Texts, *, private: bool) -> BoardView:
         updated=markup(t("board.updated", time=t.hm(data.now))),
         empty=markup(t("board.empty")),
         private=private,
+        safety=_safety(data, t),
     )
+
+
+def _safety(data: BoardData, t: Texts) -> tuple[Line, ...]:
+    """One line under the census: "🛡 无跌倒 37 天 · 无压力性损伤 12 天"."""
+    if not data.safety:
+        return ()
+    items = [t("board.safety_item", what=t(f"quality.type.{c}"), days=n) for c, n in data.safety]
+    return (markup(t("board.safety", items=html.escape(" · ".join(items)))),)

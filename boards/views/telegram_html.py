@@ -111,7 +111,7 @@ def condense(
 
 def board_html(view: BoardView, t: Texts) -> str:
     """The board as one Telegram message: the longest lists give way, counted, to fit."""
-    head = [line_html(view.title), *lines_html(view.census)]
+    head = [line_html(view.title), *lines_html(view.census), *lines_html(view.safety)]
     foot = [line_html(view.updated)]
     fixed = sum(plain_length(line) + 1 for line in (*head, *foot)) + 2
     headed = [(line_html(s.title), lines_html(s.lines)) for s in view.sections]

@@ -11,6 +11,12 @@ from storage.repositories.patients import (
     SqlSurgeries,
     SqlTransfers,
 )
+from storage.repositories.quality import (
+    SqlAdverseEvents,
+    SqlQualityChecks,
+    SqlQualityFacts,
+    SqlQualitySettings,
+)
 from storage.repositories.retention import SqlRetention
 from storage.repositories.tasks import SqlTaskOccurrences
 from storage.repositories.wards import (
@@ -23,6 +29,7 @@ from storage.repositories.wards import (
 )
 
 __all__ = [
+    "SqlAdverseEvents",
     "SqlAuditLog",
     "SqlBedSigns",
     "SqlBoardItems",
@@ -34,6 +41,9 @@ __all__ = [
     "SqlOperators",
     "SqlPatientLines",
     "SqlPatientTags",
+    "SqlQualityChecks",
+    "SqlQualityFacts",
+    "SqlQualitySettings",
     "SqlReminders",
     "SqlRetention",
     "SqlStays",

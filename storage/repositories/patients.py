@@ -225,6 +225,20 @@ class SqlStays(_Repository):
         )
         return [_stay(row) for row in rows]
 
+    async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
+        """Stays present at some time in [start, end): admitted before `end`, not ended
+        before `start`; by id."""
+        rows = await self._session.scalars(
+            select(StayRow)
+            .where(
+                StayRow.ward_id == ward_id,
+                StayRow.admitted_at < end,
+                (StayRow.ended_at.is_(None)) | (StayRow.ended_at >= start),
+            )
+            .order_by(StayRow.id)
+        )
+        return [_stay(row) for row in rows]
+
     async def update(self, stay: Stay) -> Stay:
         row = await self._session.get(StayRow, stay.id)
         if row is None:

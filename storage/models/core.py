@@ -1,44 +1,41 @@
-"""Tables of the ward store as typed SQLAlchemy declarative models (Alembic owns the schema)."""
+"""The ward's own tables: wards, people, stays, board items, bedside, orders, tasks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models._base import (
+    ACTIVE_ADMISSION_INDEX,
+    ACTIVE_BED_INDEX,
+    ACTIVE_VISIT_INDEX,
+    PENDING_TRANSFER_INDEX,
+    PRESENT_TAG_INDEX,
+    TASK_CLAIM_INDEX,
+    TASK_ESCALATION_INDEX,
+    TASK_SOURCE_INDEX,
+    Base,
+    UtcDateTime,
+)
 
 __all__ = [
-    "ACTIVE_ADMISSION_INDEX",
-    "ACTIVE_BED_INDEX",
-    "ACTIVE_VISIT_INDEX",
-    "NAMING_CONVENTION",
-    "PENDING_TRANSFER_INDEX",
-    "PRESENT_TAG_INDEX",
-    "TASK_CLAIM_INDEX",
-    "TASK_ESCALATION_INDEX",
-    "TASK_SOURCE_INDEX",
     "AuditRow",
-    "Base",
     "BedSignRow",
     "BoardItemRow",
-    "HandoverRow",
-    "HisMessageRow",
     "InviteRow",
     "MedicationOrderRow",
     "MemberRow",
@@ -52,63 +49,11 @@ __all__ = [
     "TaskOccurrenceRow",
     "TransferRow",
     "UserPrefsRow",
-    "UtcDateTime",
     "WardDisplayRow",
     "WardPolicyRow",
     "WardRow",
     "WardTagRow",
 ]
-
-# Alembic can only drop or alter a constraint it can name: every constraint gets a
-# deterministic name here, identical on SQLite and PostgreSQL.
-NAMING_CONVENTION: dict[str, str] = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ACTIVE_BED_INDEX = "uq_stays_ward_id_bed_active"
-ACTIVE_ADMISSION_INDEX = "uq_stays_ward_id_admission_no_active"
-ACTIVE_VISIT_INDEX = "uq_stays_ward_id_visit_no_active"
-PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
-TASK_SOURCE_INDEX = "uq_task_occurrences_source_planned"
-TASK_CLAIM_INDEX = "ix_task_occurrences_claim"
-TASK_ESCALATION_INDEX = "ix_task_occurrences_escalation"
-PENDING_TRANSFER_INDEX = "uq_transfers_stay_id_pending"
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware timestamp that always comes back as aware UTC.
-
-    PostgreSQL keeps the instant in `timestamptz`; SQLite has no timezone type and drops
-    tzinfo, so values are stored there as naive UTC and UTC is attached again on the way
-    out. Naive values are refused: their meaning depends on the server's clock setting.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime refused: store aware datetimes only")
-        utc = value.astimezone(UTC)
-        # SQLite compares timestamps as text, so every value must be in the same zone.
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class WardRow(Base):
@@ -514,46 +459,3 @@ class TaskOccurrenceRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
-
-
-class HandoverRow(Base):
-    """One shift handover posted to a ward group (boards.model.Handover)."""
-
-    __tablename__ = "handovers"
-    __table_args__ = (
-        # One per ward and shift: a second bot instance (or a restart) cannot post it twice.
-        UniqueConstraint("ward_id", "shift_start"),
-        Index(None, "posted_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
-    shift_code: Mapped[str] = mapped_column(String(40))
-    shift_start: Mapped[datetime] = mapped_column(UtcDateTime())
-    shift_end: Mapped[datetime] = mapped_column(UtcDateTime())
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The message ids in order, the last one carrying the 接班 button.
-    message_ids: Mapped[list[int] | None] = mapped_column(JSON())
-    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    handed_over_by: Mapped[int | None] = mapped_column(BigInteger)
-    taken_over_by: Mapped[int | None] = mapped_column(BigInteger)
-    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-
-class HisMessageRow(Base):
-    """An HL7 message from the hospital system, by its control id (MSH-10): applied once."""
-
-    __tablename__ = "his_messages"
-    __table_args__ = (UniqueConstraint("control_id"), Index(None, "ward_id", "received_at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    control_id: Mapped[str] = mapped_column(String(64))
-    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    event: Mapped[str] = mapped_column(String(16))
-    ack_code: Mapped[str] = mapped_column(String(2))
-    # Why it was not applied (AE / AR), repeated in the ACK of the same message sent again.
-    ack_text: Mapped[str | None] = mapped_column(Text)
