@@ -14,6 +14,12 @@ USER wardboard
 WORKDIR /data
 # SQLite in the volume by default; set a postgresql+asyncpg:// URL for PostgreSQL.
 ENV WARDBOARD_DATABASE_URL=sqlite+aiosqlite:////data/wardboard.db
+# The web server: station screens, the Mini App, the webhook (WARDBOARD_WEBHOOK_URL) and
+# /healthz, which the health check below asks.
+ENV WARDBOARD_HTTP_LISTEN=0.0.0.0:8080
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 VOLUME ["/data"]
 # `run` migrates the database before it starts polling.
 CMD ["wardboard", "run"]

@@ -48,6 +48,7 @@ from bot.runtime import RUNTIME_KEY, SCREEN_KEY, Runtime, WardApplication, WardC
 from bot.table import COMMANDS, MENU
 from bot.transfers import on_transfer_button
 from bot.web import ScreenServer
+from bot.webhook import health_check, install_webhook
 from storage.uow import Database
 
 __all__ = ["ALLOWED_UPDATES", "MENU", "build_application", "quiet_noisy_loggers", "serving"]
@@ -185,6 +186,9 @@ def _screen_server(
     )
     runtime.extras[SCREEN_KEY] = server
     runtime.publisher.listeners.append(server.notifier.changed)
+    server.health = health_check(runtime, database, settings)
+    if settings.webhook_url:
+        install_webhook(server, application, settings)
 
 
 def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
@@ -263,19 +267,32 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 async def serving(
     application: WardApplication, *, poll_interval: float = 0.0, poll_timeout: int = 10
 ) -> AsyncIterator[WardApplication]:
-    """Long-poll until the block ends, running post_init and post_shutdown like run_polling."""
+    """Long-poll (or, with WARDBOARD_WEBHOOK_URL, take Telegram's posts) until the block
+    ends, running post_init and post_shutdown like run_polling."""
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
+        settings = _runtime(application).settings
         assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-        )
+        if settings.webhook_url:
+            # Telegram posts to our web server (started in post_init); the webhook stays set
+            # when this instance stops: another behind the same URL goes on serving it.
+            assert settings.webhook_secret is not None
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await application.updater.start_polling(
+                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
         try:
             yield application
         finally:
-            await application.updater.stop()
+            if application.updater.running:
+                await application.updater.stop()
             await application.stop()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boards.hospital import parse_operator_ids
@@ -55,6 +57,34 @@ class Settings(BaseSettings):
     # host:port to accept the hospital system's HL7 v2 ADT feed over MLLP on (port 0: any
     # free port); unset, no listener.
     hl7_listen: str = ""
+    # Webhook mode instead of long polling: Telegram posts updates to this public https URL
+    # (a reverse proxy in front of the web server); every request must carry the secret as
+    # X-Telegram-Bot-Api-Secret-Token. The web server listens on WARDBOARD_WEBHOOK_LISTEN, or
+    # on WARDBOARD_HTTP_LISTEN shared with the station screen (one server, one address).
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = ""
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if not self.webhook_url:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError(
+                "WARDBOARD_WEBHOOK_SECRET must be 16-256 letters, digits, _ or - in webhook mode"
+            )
+        if not (self.webhook_listen or self.http_listen):
+            raise ValueError("webhook mode needs WARDBOARD_WEBHOOK_LISTEN (or _HTTP_LISTEN)")
+        if self.webhook_listen and self.http_listen and self.webhook_listen != self.http_listen:
+            raise ValueError(
+                "WARDBOARD_WEBHOOK_LISTEN and _HTTP_LISTEN name one server: one address"
+            )
+        return self
+
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, as the public URL names it."""
+        return urlsplit(self.webhook_url).path or "/"
 
     @field_validator("hl7_listen")
     @classmethod
@@ -77,7 +107,7 @@ class Settings(BaseSettings):
     def _known_locale(cls, value: str) -> str:
         locale = normalise_locale(value)
         if locale is None:
-            raise ValueError("WARDBOARD_LOCALE must be zh_CN or en")
+            raise ValueError("WARDBOARD_LOCALE must be zh_CN, zh_TW or en")
         return locale
 
     @field_validator("bot_api_url")
@@ -85,13 +115,13 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("http_listen")
+    @field_validator("http_listen", "webhook_listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
         if value:
             host, sep, port = value.rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-                raise ValueError("WARDBOARD_HTTP_LISTEN must be host:port")
+                raise ValueError("a listen address must be host:port")
         return value
 
     @field_validator("public_url")
@@ -101,9 +131,10 @@ class Settings(BaseSettings):
 
     def http_address(self) -> tuple[str, int] | None:
         """Where the web server listens, or None when it is off."""
-        if not self.http_listen:
+        listen = self.http_listen or self.webhook_listen
+        if not listen:
             return None
-        host, _, port = self.http_listen.rpartition(":")
+        host, _, port = listen.rpartition(":")
         return host.strip("[]"), int(port)
 
     def resolved_database_url(self) -> str:

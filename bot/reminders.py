@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -61,8 +62,9 @@ class Dispatcher:
         # The shift handover rides on this tick: one job, one clock, counted the same way.
         self.handovers = HandoverJob(runtime, owner=owner)
         # Ticks finished, well or not: what "the next tick has happened" means to a test or a
-        # health check.
+        # health check; and when the last one finished (monotonic seconds), for /healthz.
         self.runs = 0
+        self.last_run: float | None = None
 
     async def run_once(self, bot: Bot) -> None:
         clock = self.runtime.clock
@@ -282,6 +284,7 @@ async def dispatch_tick(context: WardContext) -> None:
         log_failure(log, "reminder dispatch failed")
     finally:
         dispatcher.runs += 1
+        dispatcher.last_run = time.monotonic()
 
 
 # --- buttons ------------------------------------------------------------------------------

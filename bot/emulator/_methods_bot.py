@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
+
 from bot.emulator._model import ApiError, JSONDict
 from bot.emulator._params import Params, _bool, _int, _number, _str
 from bot.emulator._state import _EmulatorState, _Queued
@@ -28,6 +30,10 @@ _SCOPES = frozenset(
 )
 # Update types a bot only receives when it asks for them by name.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 _CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -59,6 +65,8 @@ class _BotMethods(_EmulatorState):
         }
 
     async def _get_updates(self, params: Params) -> list[JSONDict]:
+        if self._webhook is not None:
+            raise ApiError(409, _WEBHOOK_ACTIVE)
         offset = _int(params, "offset")
         limit = min(max(_int(params, "limit") or 100, 1), 100)
         timeout = max(_number(params, "timeout"), 0.0)
@@ -110,11 +118,71 @@ class _BotMethods(_EmulatorState):
     def _delete_webhook(self, params: Params) -> bool:
         if _bool(params, "drop_pending_updates"):
             self._queue.clear()
+        self._webhook = None
+        if self._pusher is not None:
+            self._pusher.cancel()
+            self._pusher = None
         return True
+
+    def _set_webhook(self, params: Params) -> bool:
+        """Push updates to `url` (with the secret token as Telegram's header) from now on.
+
+        Telegram wants https on port 443, 80, 88 or 8443; the emulator also takes plain http
+        on 127.0.0.1, where the tests' bot listens."""
+        url = _str(params, "url")
+        if not url:
+            return self._delete_webhook(params)
+        if not re.fullmatch(r"https://\S+|http://127\.0\.0\.1(:\d+)?/\S*", url):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        secret = _str(params, "secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed = frozenset(str(kind) for kind in allowed) or None
+        if _bool(params, "drop_pending_updates"):
+            self._queue.clear()
+        self._webhook = (url, secret)
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+        self._wake()
+        return True
+
+    async def _push_updates(self) -> None:
+        """POST each update to the webhook in order; one not answered 200 is tried again
+        (as Telegram does), and nothing after it goes first."""
+        async with aiohttp.ClientSession() as session:
+            while self._webhook is not None and not self._closing:
+                url, secret = self._webhook
+                event = self._wakeup
+                batch = self._take(1)
+                if not batch:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await event.wait()
+                    continue
+                item = batch[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                self._inflight += 1
+                try:
+                    async with session.post(url, json=item.update, headers=headers) as answer:
+                        ok = answer.status == 200
+                except aiohttp.ClientError:
+                    ok = False
+                finally:
+                    self._inflight -= 1
+                    self._touch()
+                if ok:
+                    item.delivered = True
+                    self._queue.remove(item)
+                    self.webhook_deliveries += 1
+                else:
+                    self.webhook_failures += 1
+                    await asyncio.sleep(0.2)
 
     def _get_webhook_info(self, params: Params) -> JSONDict:
         return {
-            "url": "",
+            "url": self._webhook[0] if self._webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._queue),
         }

@@ -58,6 +58,7 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -123,6 +124,9 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         """Answer pending long polls and shut the server down."""
         self._closing = True
         self._wake()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            self._pusher = None
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

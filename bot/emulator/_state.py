@@ -88,6 +88,11 @@ class _EmulatorState:
         self._queue: list[_Queued] = []
         self._next_update_id = 1
         self._allowed: frozenset[str] | None = None
+        # setWebhook: (url, secret token) updates are pushed to instead of long-polled.
+        self._webhook: tuple[str, str] | None = None
+        self.webhook_deliveries = 0
+        self.webhook_failures = 0
+        self._pusher: asyncio.Task[None] | None = None
         self._limits = _Limits(overall_limit, group_limit)
         self._last_activity = time.monotonic()
         self._inflight = 0

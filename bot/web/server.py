@@ -58,6 +58,9 @@ def _font() -> bytes:
     return font_path().read_bytes()
 
 
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class Shown(NamedTuple):
     """What a screen shows: the station view, in the ward's colours."""
 
@@ -96,6 +99,14 @@ class ScreenServer:
         self.notifier = ScreenNotifier()
         self._runner: web.AppRunner | None = None
         self._streams: set[web.StreamResponse] = set()
+        # Routes other adapters add before start (the Telegram webhook, in bot/webhook.py).
+        self._extra: list[web.RouteDef] = []
+        # `/healthz`: (healthy, details) from the bot (database, dispatcher tick age).
+        self.health: Callable[[], Awaitable[tuple[bool, dict[str, object]]]] | None = None
+
+    def add_route(self, method: str, path: str, handler: _Handler) -> None:
+        """Serve `handler` at `path` too (before `start`)."""
+        self._extra.append(web.route(method, path, handler))
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -111,6 +122,13 @@ class ScreenServer:
     def secret(self) -> bytes:
         """What screen tokens are derived with: the bot token, which the server keeps anyway."""
         return self._secret
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        """For Docker's HEALTHCHECK and Kubernetes probes: 200 when the process answers, the
+        database does and the dispatcher ticks; 503 otherwise. Names no ward or patient."""
+        healthy, details = (True, {}) if self.health is None else await self.health()
+        body = {"status": "ok" if healthy else "unhealthy", **details}
+        return web.json_response(body, status=200 if healthy else 503, headers=_NO_STORE)
 
     def display_url(self, token: str) -> str:
         return f"{self.public_url}/display/{token}"
@@ -129,6 +147,8 @@ class ScreenServer:
                 web.get("/app/board", self._app_board),
                 web.get("/app/events", self._app_events),
                 web.get("/static/{name}", self._static),
+                web.get("/healthz", self._healthz),
+                *self._extra,
             ]
         )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
