@@ -1,0 +1,85 @@
+"""No N+1: what a command costs in SQL statements does not grow with the ward's patients."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event
+
+from boards import access, services
+from boards.bedside import add_line, tag_patient
+from boards.model import Age, Sex
+from storage.uow import Database
+from tests.bot.conftest import Ward
+
+# Each command as a nurse sends it, on bed 3 (there in both ward sizes).
+COMMANDS = (
+    "/board",
+    "/card 3",
+    "/tasks",
+    "/note 3 复测血压",
+    "/tag 3 防跌倒",
+    "/admit 40 新患者 女 50",
+)
+
+
+@contextlib.contextmanager
+def counting(database: Database) -> Iterator[list[int]]:
+    engine = database._engine.sync_engine
+    count = [0]
+
+    def before(*_: Any) -> None:
+        count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield count
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+async def _admit(ward: Ward, beds: range) -> None:
+    ward_id = await ward.ward_id()
+    actor = access.Actor(ward.nurse.id, "李娜")
+    async with ward.database.uow() as uow:
+        record = await uow.wards.get(ward_id)
+        assert record is not None
+        for bed in beds:
+            await services.admit(
+                uow, ward.clock, actor=actor, ward=record, bed=str(bed), name=f"患者{bed}",
+                sex=Sex.FEMALE, age=Age(60), diagnosis="肺炎",
+            )  # fmt: skip
+            await tag_patient(
+                uow, ward.clock, actor=actor, ward=record, bed=str(bed), word="防坠床"
+            )
+            await add_line(uow, ward.clock, actor=actor, ward=record, bed=str(bed), word="PICC")
+        await uow.commit()
+
+
+async def _costs(ward: Ward) -> dict[str, int]:
+    costs = {}
+    for command in COMMANDS:
+        await ward.board()  # nothing of the last command left to publish
+        with counting(ward.database) as count:
+            await ward.reply(ward.nurse, command)
+            await ward.board()  # the board's refresh after a change counts too
+        costs[command] = count[0]
+        if command.startswith("/admit"):
+            await ward.say(ward.nurse, "/discharge 40")
+        if command.startswith("/tag"):
+            await ward.say(ward.nurse, "/untag 3 防跌倒")
+    return costs
+
+
+async def test_commands_cost_the_same_statements_for_5_and_35_patients(ward: Ward) -> None:
+    await ward.ready()
+    await _admit(ward, range(1, 6))
+    await ward.say(ward.nurse, "/note 1 首条备注")  # the once-only "the group sees notes" hint
+    small = await _costs(ward)
+    await _admit(ward, range(6, 36))
+    large = await _costs(ward)
+    print("SQL statements per command (5 patients → 35):", small, large)
+    assert large == small, {c: (small[c], large[c]) for c in COMMANDS if small[c] != large[c]}
+    assert all(n < 60 for n in large.values()), large
