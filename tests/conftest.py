@@ -92,6 +92,17 @@ async def _empty(url: str) -> None:
         async with engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 await connection.execute(table.delete())
+            # Ids start at 1 again, as in SQLite's fresh copy: what a nurse reads ("检查 #1",
+            # "事件 #1") is then the same on both backends.
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c:
+                    await connection.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:t, 'id'), 1, false) "
+                            "WHERE pg_get_serial_sequence(:t, 'id') IS NOT NULL"
+                        ),
+                        {"t": table.name},
+                    )
     finally:
         await engine.dispose()
 

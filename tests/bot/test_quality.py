@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,8 +44,13 @@ async def test_an_event_is_private_resets_safety_days_and_is_corrected_never_del
 
     sent = await ward.say(ward.nurse, "/event 12 跌倒 轻度 1小时前 如厕时滑倒")
     mine = "\n".join(m.text for m in sent if m.chat_id == ward.nurse.id)
+    # The event's number is the one the head nurse corrects it by (the database's id).
+    number = re.search(r"#(\d+) ", mine)
+    assert number is not None
+    n = number.group(1)
     assert mine == (
-        "✅ 已登记安全事件（已通知护士长）：\n#1 12月30日 07:00 12床 张三 跌倒（轻度）：如厕时滑倒"
+        "✅ 已登记安全事件（已通知护士长）：\n"
+        f"#{n} 12月30日 07:00 12床 张三 跌倒（轻度）：如厕时滑倒"
     )
     told = "\n".join(m.text for m in sent if m.chat_id == ward.head.id)
     assert "新的安全事件（报告人 李娜）" in told and "12床 张三 跌倒（轻度）" in told
@@ -55,17 +61,17 @@ async def test_an_event_is_private_resets_safety_days_and_is_corrected_never_del
     assert [m.text for m in group_new] == [refusal]
 
     listed = await ward.reply(ward.nurse, "/events")
-    assert "#1 12月30日 07:00 12床 张三 跌倒（轻度）：如厕时滑倒" in listed
+    assert f"#{n} 12月30日 07:00 12床 张三 跌倒（轻度）：如厕时滑倒" in listed
     assert "🛡 无跌倒 0 天" in listed
 
     # Only the head nurse corrects or retracts.
-    assert "护士长" in await ward.reply(ward.nurse, "/events 撤销 1")
-    fixed = await ward.reply(ward.head, "/events 更正 1 中度")
-    assert "#1 12月30日 07:00 12床 张三 跌倒（中度）：如厕时滑倒 〔已更正〕" in fixed
-    gone = await ward.reply(ward.head, "/events 撤销 1 录入错误")
+    assert "护士长" in await ward.reply(ward.nurse, f"/events 撤销 {n}")
+    fixed = await ward.reply(ward.head, f"/events 更正 {n} 中度")
+    assert f"#{n} 12月30日 07:00 12床 张三 跌倒（中度）：如厕时滑倒 〔已更正〕" in fixed
+    gone = await ward.reply(ward.head, f"/events 撤销 {n} 录入错误")
     assert "〔已撤销〕" in gone and "不再计入" in gone
     assert "🛡 无跌倒 37 天" in (await ward.board()).text
-    assert "已撤销，不能再修改" in await ward.reply(ward.head, "/events 更正 1 重度")
+    assert "已撤销，不能再修改" in await ward.reply(ward.head, f"/events 更正 {n} 重度")
     assert "〔已撤销〕" in await ward.reply(ward.nurse, "/events")
 
     ward_id = await ward.ward_id()
