@@ -14,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "BoardItem",
     "Critical",
+    "DialogueState",
     "GroupProblem",
     "Handover",
     "HisMessage",
@@ -189,6 +190,21 @@ class UserPrefs:
     locale: str | None = None
     # When the nurse was told that notes are seen by the whole ward group (told once).
     notes_warned_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    """A guided command in progress in one private chat, kept in the database so that any
+    bot instance takes the next answer: the command, its ward, the answers so far, and per
+    bed answered the stay that was in it."""
+
+    chat_id: int
+    command: str
+    ward_id: int
+    args: tuple[str, ...]
+    index: int
+    expected: tuple[tuple[str, int], ...]
+    touched_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

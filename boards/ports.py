@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from boards.model import (
     AuditEntry,
     BoardItem,
+    DialogueState,
     Handover,
     HisMessage,
     Invite,
@@ -40,6 +41,7 @@ __all__ = [
     "BedSigns",
     "BoardItems",
     "Clock",
+    "Dialogues",
     "Handovers",
     "HisMessages",
     "Invites",
@@ -115,6 +117,12 @@ class Operators(Protocol):
     async def get(self, user_id: int) -> Operator | None: ...
     async def add(self, operator: Operator) -> Operator: ...
     async def remove(self, user_id: int) -> bool: ...
+
+
+class Dialogues(Protocol):
+    async def get(self, chat_id: int) -> DialogueState | None: ...
+    async def put(self, state: DialogueState) -> None: ...
+    async def delete(self, chat_id: int) -> None: ...
 
 
 class Retention(Protocol):
@@ -535,6 +543,7 @@ class UnitOfWork(Protocol):
     operators: Operators
     transfers: Transfers
     retention: Retention
+    dialogues: Dialogues
 
     displays: WardDisplays
     handovers: Handovers

@@ -26,7 +26,7 @@ from boards.i18n import LOCALES, texts
 from boards.ports import Clock
 from bot.census import IMPORT_PREFIX, on_document, on_import_button
 from bot.config import Settings
-from bot.dialogue import Dialogues
+from bot.dialogue_store import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
 from bot.handlers import on_error, ward_button
 from bot.handover import on_handover_button
@@ -45,7 +45,7 @@ from bot.routing import (
     on_unknown_command,
 )
 from bot.runtime import RUNTIME_KEY, SCREEN_KEY, Runtime, WardApplication, WardContext
-from bot.table import COMMANDS, MENU
+from bot.table import COMMANDS, MENU, command
 from bot.transfers import on_transfer_button
 from bot.web import ScreenServer
 from bot.webhook import health_check, install_webhook
@@ -143,7 +143,7 @@ def build_application(
             delay=settings.board_delay,
             min_interval=settings.board_min_interval,
         ),
-        dialogues=Dialogues(),
+        dialogues=Dialogues(lambda name: command(name).steps),
         extras={"database": database, "own_database": own_database},
     )
     _screen_server(application, settings, database, clock)

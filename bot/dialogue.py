@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ __all__ = [
     "CANCEL",
     "CRITICAL",
     "EXAM",
+    "IDLE_SECONDS",
     "LINE",
     "MOVE",
     "NOTE",
@@ -30,7 +30,6 @@ __all__ = [
     "TAG",
     "Answer",
     "Dialogue",
-    "Dialogues",
     "Kind",
     "Step",
     "Steps",
@@ -43,7 +42,7 @@ __all__ = [
 # was drawn for: `d:<ward>:-` skip, `d:<ward>:c:<word>` a choice, `d:<ward>:b:<bed>:<stay>`.
 CALLBACK_PREFIX = "d:"
 CANCEL = "d:x"
-_IDLE_SECONDS = 15 * 60
+IDLE_SECONDS = 15 * 60
 _BEDS_PER_ROW = 5
 _MAX_BED_BUTTONS = 60
 
@@ -121,7 +120,6 @@ class Dialogue:
     steps: Steps
     args: list[str] = field(default_factory=list)
     index: int = 0
-    touched: float = field(default_factory=time.monotonic)
     expected: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -137,38 +135,6 @@ class Dialogue:
         if value is not None:
             self.args.append(value)
         self.index += 1
-        self.touched = time.monotonic()
-
-
-class Dialogues:
-    """Dialogues in progress, one per private chat; forgotten after a quiet quarter hour."""
-
-    def __init__(self) -> None:
-        self._open: dict[int, Dialogue] = {}
-
-    def start(
-        self,
-        chat_id: int,
-        command: str,
-        ward_id: int,
-        steps: Steps,
-        args: Sequence[str] = (),
-        expected: dict[str, int] | None = None,
-    ) -> Dialogue:
-        dialogue = Dialogue(command, ward_id, steps, list(args), index=len(args))
-        dialogue.expected.update(expected or {})
-        self._open[chat_id] = dialogue
-        return dialogue
-
-    def get(self, chat_id: int) -> Dialogue | None:
-        dialogue = self._open.get(chat_id)
-        if dialogue is not None and time.monotonic() - dialogue.touched > _IDLE_SECONDS:
-            del self._open[chat_id]
-            return None
-        return dialogue
-
-    def end(self, chat_id: int) -> Dialogue | None:
-        return self._open.pop(chat_id, None)
 
 
 def check_answer(

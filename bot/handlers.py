@@ -363,7 +363,8 @@ async def _board(tn: Turn, args: list[str]) -> None:
 
 
 async def _cancel(tn: Turn, args: list[str]) -> None:
-    ended = tn.runtime.dialogues.end(tn.chat_id)
+    ended = await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
+    await tn.commit()
     await tn.reply(tn.t("dialogue.cancelled" if ended else "dialogue.none"))
 
 

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from boards import queries
 from boards.errors import BadInput, Conflict, Forbidden, WardError
 from boards.text import clean_text
-from bot.dialogue import CANCEL, Kind, check_answer, keyboard, parse_answer
+from bot.dialogue import CANCEL, Dialogue, Kind, check_answer, keyboard, parse_answer
 from bot.flood import admit
 from bot.runtime import WardContext
 from bot.table import COMMANDS, Command, Where, command
@@ -60,10 +60,14 @@ async def run_command(tn: Turn, spec: Command, args: list[str]) -> None:
         if not tn.private:
             raise BadInput("err.missing_args")
         ward, _ = await tn.ward()
-        tn.runtime.dialogues.start(tn.chat_id, spec.name, ward.id, spec.steps)
-        await _ask(tn)
+        dialogue = await tn.runtime.dialogues.start(
+            tn.uow, tn.chat_id, spec.name, ward.id, spec.steps
+        )
+        await tn.commit()  # the dialogue is kept whatever the question's reply meets
+        await _ask(tn, dialogue)
         return
-    tn.runtime.dialogues.end(tn.chat_id)
+    if await tn.runtime.dialogues.end(tn.uow, tn.chat_id) is not None:
+        await tn.commit()  # a typed command ends the open dialogue, even if it is refused
     await spec.action(tn, args)
 
 
@@ -87,13 +91,11 @@ async def on_unknown_command(update: Update, context: WardContext) -> None:
 # --- dialogues -----------------------------------------------------------------------------
 
 
-async def _ask(tn: Turn) -> None:
-    dialogue = tn.runtime.dialogues.get(tn.chat_id)
-    assert dialogue is not None
+async def _ask(tn: Turn, dialogue: Dialogue) -> None:
     tn.pin_ward(dialogue.ward_id)
     ward, _ = await tn.ward()
     if dialogue.done:
-        tn.runtime.dialogues.end(tn.chat_id)
+        await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
         tn.command = dialogue.command
         # The patient answered for at the first step must still be the one in that bed.
         await tn.expect_stays(ward, dialogue.expected)
@@ -106,7 +108,8 @@ async def _ask(tn: Turn) -> None:
     if step.kind is Kind.OCCUPIED_BED:
         beds = [(s.bed, s.id) for s in await queries.patients(tn.uow, ward_id=ward.id)]
         if not beds:
-            tn.runtime.dialogues.end(tn.chat_id)
+            await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
+            await tn.commit()
             await tn.reply(tn.t("dialogue.no_patients"))
             return
     await tn.reply(
@@ -115,7 +118,7 @@ async def _ask(tn: Turn) -> None:
 
 
 async def _answer(tn: Turn, answer: str | None, *, stay_id: int | None = None) -> None:
-    dialogue = tn.runtime.dialogues.get(tn.chat_id)
+    dialogue = await tn.runtime.dialogues.get(tn.uow, tn.chat_id)
     if dialogue is None:
         await tn.reply(tn.t("dialogue.none"))
         return
@@ -127,7 +130,9 @@ async def _answer(tn: Turn, answer: str | None, *, stay_id: int | None = None) -
         if not step.optional:
             raise BadInput("err.text_empty")
         dialogue.give(None)
-        await _ask(tn)
+        await tn.runtime.dialogues.save(tn.uow, tn.chat_id, dialogue)
+        await tn.commit()
+        await _ask(tn, dialogue)
         return
     try:
         value = check_answer(
@@ -144,11 +149,14 @@ async def _answer(tn: Turn, answer: str | None, *, stay_id: int | None = None) -
             return
         if stay_id is not None and stay.id != stay_id:
             # The button was drawn for a patient who is no longer in that bed.
-            tn.runtime.dialogues.end(tn.chat_id)
+            await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
+            tn.drop_dialogue = True  # ended even though the refusal rolls the turn back
             raise Conflict("err.bed_changed", bed=value)
         dialogue.expected[value] = stay.id
     dialogue.give(value)
-    await _ask(tn)
+    await tn.runtime.dialogues.save(tn.uow, tn.chat_id, dialogue)
+    await tn.commit()
+    await _ask(tn, dialogue)
 
 
 async def on_text(update: Update, context: WardContext) -> None:
@@ -157,7 +165,7 @@ async def on_text(update: Update, context: WardContext) -> None:
     if message is None or message.text is None or not await admit(update, context):
         return
     async with turn(update, context, None) as tn:
-        if tn.runtime.dialogues.get(tn.chat_id) is None:
+        if await tn.runtime.dialogues.get(tn.uow, tn.chat_id) is None:
             await tn.reply(tn.t("text.unknown"))
             return
         await _answer(tn, message.text)
@@ -169,11 +177,12 @@ async def on_dialogue_button(tn: Turn, data: str) -> None:
     assert query is not None
     await query.answer()
     if data == CANCEL:
-        tn.runtime.dialogues.end(tn.chat_id)
+        await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
+        await tn.commit()
         await tn.reply(tn.t("dialogue.cancelled"))
         return
     answer = parse_answer(data)
-    dialogue = tn.runtime.dialogues.get(tn.chat_id)
+    dialogue = await tn.runtime.dialogues.get(tn.uow, tn.chat_id)
     if answer is None or dialogue is None or dialogue.ward_id != answer.ward_id:
         # A button of a finished or other dialogue (or a forged one) answers nothing.
         await tn.reply(tn.t("dialogue.stale"))
@@ -202,10 +211,11 @@ async def on_card_button(tn: Turn, data: str) -> None:
     if not stay.active or stay.bed != bed:
         raise Conflict("err.bed_changed", bed=bed[:16])
     tn.command = spec.name
-    tn.runtime.dialogues.start(
-        tn.chat_id, spec.name, ward.id, spec.steps, [stay.bed], {stay.bed: stay.id}
+    dialogue = await tn.runtime.dialogues.start(
+        tn.uow, tn.chat_id, spec.name, ward.id, spec.steps, [stay.bed], {stay.bed: stay.id}
     )
-    await _ask(tn)
+    await tn.commit()
+    await _ask(tn, dialogue)
 
 
 # --- buttons -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.transaction import transaction
 
 if TYPE_CHECKING:
-    from bot.dialogue import Dialogues
+    from bot.dialogue_store import Dialogues
     from bot.publisher import BoardPublisher
 
 __all__ = ["Runtime", "WardContext"]

@@ -53,6 +53,8 @@ class Turn:
         self._ward_label: str | None = None
         self._hospital: Hospital | None = None
         self._changed: set[int] = set()
+        # The chat's dialogue ends even if this turn is refused (its own delete rolls back).
+        self.drop_dialogue = False
 
     async def load_locale(self) -> None:
         prefs = await self.uow.users.get(self.user_id)
@@ -178,6 +180,10 @@ async def turn(update: Update, context: WardContext, command: str | None) -> Asy
             yield current
         except WardError as error:
             refused = error
+    if refused is not None and current.drop_dialogue:
+        async with context.runtime.uow() as uow:
+            await uow.dialogues.delete(current.chat_id)
+            await uow.commit()
     if refused is not None:
         # Nothing of a refused command is kept: the unit of work ended uncommitted. The
         # refusal is sent after it ended, so no transaction waits on Telegram's rate limits.

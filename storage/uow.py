@@ -21,6 +21,7 @@ from boards.ports import (
     AuditLog,
     BedSigns,
     BoardItems,
+    Dialogues,
     Handovers,
     HisMessages,
     Invites,
@@ -50,6 +51,7 @@ from storage.repositories import (
     SqlAuditLog,
     SqlBedSigns,
     SqlBoardItems,
+    SqlDialogues,
     SqlHandovers,
     SqlHisMessages,
     SqlInvites,
@@ -150,6 +152,7 @@ class SqlUnitOfWork:
     operators: Operators
     transfers: Transfers
     retention: Retention
+    dialogues: Dialogues
 
     displays: WardDisplays
     handovers: Handovers
@@ -173,6 +176,7 @@ class SqlUnitOfWork:
         self.tags = SqlPatientTags(self._session)
         self.lines = SqlPatientLines(self._session)
         self.retention = SqlRetention(self._session)
+        self.dialogues = SqlDialogues(self._session)
         self.ward_tags = SqlWardTags(self._session)
         self.signs = SqlBedSigns(self._session)
         self.orders = SqlMedicationOrders(self._session)

@@ -37,6 +37,7 @@ from storage.models.core import (
 )
 from storage.models.feeds import (
     AdverseEventRow,
+    DialogueRow,
     HandoverRow,
     HisMessageRow,
     QcProblemRow,
@@ -59,6 +60,7 @@ __all__ = [
     "Base",
     "BedSignRow",
     "BoardItemRow",
+    "DialogueRow",
     "HandoverRow",
     "HisMessageRow",
     "InviteRow",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from storage.models._base import (
 
 __all__ = [
     "AdverseEventRow",
+    "DialogueRow",
     "HandoverRow",
     "HisMessageRow",
     "QcProblemRow",
@@ -137,3 +139,18 @@ class QcProblemRow(Base):
     found_by: Mapped[int] = mapped_column(BigInteger)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DialogueRow(Base):
+    """A guided dialogue in progress in one private chat (boards.model.DialogueState)."""
+
+    __tablename__ = "dialogues"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    command: Mapped[str] = mapped_column(String(32))
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    args: Mapped[list[str]] = mapped_column(JSON())
+    step: Mapped[int] = mapped_column(Integer)
+    # [[bed, stay id], ...]: the patient answered for each bed.
+    expected: Mapped[list[list[Any]]] = mapped_column(JSON())
+    touched_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,6 +1,7 @@
 """Repositories: the domain's ports over one AsyncSession, returning frozen domain dataclasses."""
 
 from storage.repositories.bedside import SqlBedSigns, SqlPatientLines, SqlPatientTags, SqlWardTags
+from storage.repositories.dialogues import SqlDialogues
 from storage.repositories.handovers import SqlHandovers
 from storage.repositories.orders import SqlMedicationOrders, SqlReminders, SqlWardPolicies
 from storage.repositories.patients import (
@@ -33,6 +34,7 @@ __all__ = [
     "SqlAuditLog",
     "SqlBedSigns",
     "SqlBoardItems",
+    "SqlDialogues",
     "SqlHandovers",
     "SqlHisMessages",
     "SqlInvites",

@@ -81,7 +81,8 @@ async def test_a_card_button_of_a_bed_that_changed_hands_is_refused(ward: Ward) 
     await ward.say(ward.nurse, "/admit 12 李四 女 40")
     refused = await ward.nurse.press(card, "备注")
     assert last(refused, ward.nurse.id).text == ("12床的患者已变更，请重新打开床头卡或重新开始。")
-    assert ward.runtime.dialogues.get(ward.nurse.id) is None
+    async with ward.database.uow() as uow:
+        assert await ward.runtime.dialogues.get(uow, ward.nurse.id) is None
     # Moved to another bed: the card's buttons name bed 12 too, so they refuse as well.
     card = last(await ward.say(ward.nurse, "/card 12"), ward.nurse.id)
     await ward.say(ward.nurse, "/move 12 15")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.bot.conftest import GROUP_ID, Ward
+from tests.bot.conftest import GROUP_ID, Shift, Ward
 
 
 async def test_a_change_edits_the_pinned_group_board_with_masked_names(ward: Ward) -> None:
@@ -251,3 +251,22 @@ async def test_one_time_grammar_in_every_command(ward: Ward) -> None:
     assert (
         "时间可写：15:00、下午3点、3pm、明天 9:00、11-24 09:00、11月24日 9点、30分钟后" in refused
     )
+
+
+async def test_a_dialogue_goes_on_through_another_bot_instance(shift: Shift) -> None:
+    # The dialogue's state is the database's: the instance (or the restarted bot) that gets
+    # the nurse's next answer carries on where the first one asked.
+    async with shift.bot() as ward:
+        await ward.ready()
+        assert (await ward.reply(ward.nurse, "/admit")).startswith("请输入床号")
+        assert (await ward.reply(ward.nurse, "12床")) == "请输入患者姓名："
+    async with shift.bot() as ward:
+        sex = (await ward.nurse.say("张三"))[-1]
+        age = await ward.nurse.press(sex, "男")
+        assert age[-1].text.startswith("年龄")
+        diagnosis = (await ward.nurse.say("45"))[-1]
+        level = await ward.nurse.press(diagnosis, "跳过")
+        done = await ward.nurse.press(level[-1], "二级护理")
+        assert done[-1].text == "✅ 已入院：12床 张三"
+        # Finished: the next plain text opens nothing.
+        assert (await ward.reply(ward.nurse, "李四")).startswith("请发送命令")

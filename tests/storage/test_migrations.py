@@ -55,7 +55,7 @@ def _diff(metadata: MetaData) -> Any:
 def test_one_head_in_code_and_in_the_operators_ini() -> None:
     from_code = ScriptDirectory.from_config(alembic_config())
     from_ini = ScriptDirectory.from_config(Config(str(_INI)))
-    assert from_code.get_heads() == from_ini.get_heads() == ["0010"]
+    assert from_code.get_heads() == from_ini.get_heads() == ["0011"]
 
 
 async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: str) -> None:
@@ -64,7 +64,7 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
 
     await upgrade(url)
     assert await _sync(url, _tables) == {*Base.metadata.tables, "alembic_version"}
-    assert await _sync(url, _revision) == "0010"
+    assert await _sync(url, _revision) == "0011"
 
     await downgrade(url, "base")
     assert await _sync(url, _tables) <= {"alembic_version"}
