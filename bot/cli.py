@@ -12,6 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from boards.access import Actor
+from boards.model import Ward
+from boards.ports import UnitOfWork
 from bot import cli_data
 from bot.config import Settings
 
@@ -72,6 +75,25 @@ async def _run(settings: Settings) -> None:
         await stop.wait()
 
 
+async def _ward(uow: UnitOfWork, name: str) -> Ward | None:
+    """The ward a server command names, or None after saying there is none."""
+    ward = await uow.wards.by_name(name)
+    if ward is None:
+        print(f"没有该病区 / no such ward: {name}", file=sys.stderr)
+    return ward
+
+
+async def _ward_and_head(uow: UnitOfWork, name: str) -> tuple[Ward, Actor] | None:
+    """The ward and the head nurse on whose authority a server command acts (the audit names
+    her), or None after saying there is no such ward (or none with a head nurse)."""
+    ward = await uow.wards.by_name(name)
+    heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head] if ward else []
+    if ward is None or not heads:
+        print(f"没有该病区 / no such ward: {name}", file=sys.stderr)
+        return None
+    return ward, Actor(heads[0].user_id, heads[0].display_name)
+
+
 async def _bot_username(settings: Settings) -> str | None:
     if settings.token is None:
         return None
@@ -85,7 +107,6 @@ async def _bot_username(settings: Settings) -> str | None:
 async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None) -> int:
     """Print a ward's sign sheet from the server, without going through the chat."""
     from boards import bedside
-    from boards.access import Actor
     from boards.clock import SystemClock
     from boards.signs import render_signs_pdf
     from storage.migrate import open_database
@@ -98,13 +119,10 @@ async def _signs(settings: Settings, ward_name: str, out: Path, bot: str | None)
     clock = SystemClock()
     try:
         async with database.uow() as uow:
-            ward = await uow.wards.by_name(ward_name)
-            heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head] if ward else []
-            if ward is None or not heads:
-                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+            found = await _ward_and_head(uow, ward_name)
+            if found is None:
                 return 2
-            # The sheet is printed on the head nurse's authority: the audit names her.
-            actor = Actor(heads[0].user_id, heads[0].display_name)
+            ward, actor = found
             stays = await bedside.issue_signs(uow, clock, actor=actor, ward=ward)
             view = await bedside.bedside_view(uow, clock, ward=ward, stays=stays)
             signs = [
@@ -140,9 +158,8 @@ async def _board(settings: Settings, ward_name: str, out: Path, *, full_names: b
     clock = SystemClock()
     try:
         async with database.uow() as uow:
-            ward = await uow.wards.by_name(ward_name)
+            ward = await _ward(uow, ward_name)
             if ward is None:
-                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
                 return 2
             t = texts(ward.locale, ward.timezone)
             picture = await load_picture(uow, clock, ward=ward, t=t, private=full_names)
@@ -206,7 +223,6 @@ async def _import(settings: Settings, ward_name: str, path: Path, apply: bool) -
     from zoneinfo import ZoneInfo
 
     from boards import census
-    from boards.access import Actor
     from boards.clock import SystemClock
     from boards.errors import WardError
     from boards.i18n import texts
@@ -217,11 +233,10 @@ async def _import(settings: Settings, ward_name: str, path: Path, apply: bool) -
     clock = SystemClock()
     try:
         async with database.uow() as uow:
-            ward = await uow.wards.by_name(ward_name)
-            heads = [m for m in await uow.members.of_ward(ward.id) if m.is_head] if ward else []
-            if ward is None or not heads:
-                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
+            found = await _ward_and_head(uow, ward_name)
+            if found is None:
                 return 2
+            ward, actor = found
             t = texts(ward.locale, ward.timezone)
             try:
                 table = census.read_rows(
@@ -241,7 +256,6 @@ async def _import(settings: Settings, ward_name: str, path: Path, apply: bool) -
                 return 0
             # Imported on the head nurse's authority, as the sign sheet is printed: the
             # audit names her, with the source "import".
-            actor = Actor(heads[0].user_id, heads[0].display_name)
             result = await census.apply_census(uow, clock, actor=actor, ward=ward, plan=plan)
             await uow.commit()
             print(census.result_text(result, t))
@@ -259,9 +273,8 @@ async def _export(settings: Settings, ward_name: str, out: Path | None) -> int:
     database = await open_database(settings.resolved_database_url())
     try:
         async with database.uow() as uow:
-            ward = await uow.wards.by_name(ward_name)
+            ward = await _ward(uow, ward_name)
             if ward is None:
-                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
                 return 2
             stays = await uow.stays.active(ward.id)
     finally:
@@ -291,9 +304,8 @@ async def _report(settings: Settings, ward_name: str, month: str, out: Path) -> 
     database = await open_database(settings.resolved_database_url())
     try:
         async with database.uow() as uow:
-            ward = await uow.wards.by_name(ward_name)
+            ward = await _ward(uow, ward_name)
             if ward is None:
-                print(f"没有该病区 / no such ward: {ward_name}", file=sys.stderr)
                 return 2
             try:
                 year, number = quality.parse_month(month)
