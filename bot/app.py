@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -191,6 +192,13 @@ def _screen_server(
         install_webhook(server, application, settings)
 
 
+def _on_the_beat(interval: float) -> float:
+    """Seconds to the next multiple of `interval` on the wall clock, and a hair: the ticks
+    fall just after each minute begins, so the 08:00 reminders leave at 08:00:00, not up to
+    a whole interval later."""
+    return interval - time.time() % interval + 0.02
+
+
 def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
     runtime = application.bot_data[RUNTIME_KEY]
     assert isinstance(runtime, Runtime)
@@ -210,11 +218,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
             language_code=locale.split("_")[0],
         )
     if application.job_queue is not None:
+        interval = runtime.settings.dispatch_seconds
+        beat = _on_the_beat(interval)
+        if beat > 1.0:
+            # What fell due while the bot was down goes out now, not at the first beat.
+            application.job_queue.run_once(dispatch_tick, when=0.5, name="reminders-start")
         application.job_queue.run_repeating(
-            dispatch_tick,
-            interval=runtime.settings.dispatch_seconds,
-            first=0.5,
-            name="reminders",
+            dispatch_tick, interval=interval, first=beat, name="reminders"
         )
         application.job_queue.run_repeating(
             _refresh_boards,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import os
@@ -67,13 +68,17 @@ class Dispatcher:
         self.last_run: float | None = None
 
     async def run_once(self, bot: Bot) -> None:
-        clock = self.runtime.clock
-        now = clock.now()
-        if self._materialised is None or now - self._materialised >= _MATERIALISE_EVERY:
-            async with self.runtime.transaction() as uow:
-                await tasks.materialise(uow, clock)
-            self._materialised = now
-        claimed: list[TaskOccurrence] = []
+        now = self.runtime.clock.now()
+        # Once a process has topped the schedule up, what is due now exists already: send it
+        # first, top up after. Only a fresh process tops up first (the bot may have been
+        # down past the horizon).
+        if self._materialised is None:
+            await self._materialise(now)
+        # Delivered as claimed, not after the whole round: the first ward's message leaves
+        # while the rest is still being claimed. Claims come ward by ward, so only the last
+        # ward of a batch may go on in the next one: it waits for it (one message per slot).
+        deliveries: list[asyncio.Task[None]] = []
+        waiting: list[TaskOccurrence] = []
         while True:
             # Each lease is committed as its block ends: visible to other instances before
             # anything is sent.
@@ -81,25 +86,52 @@ class Dispatcher:
                 batch = await tasks.claim_due(uow, now=now, owner=self.owner)
             if not batch:
                 break
-            claimed += batch
-        if claimed:
-            await self._deliver(bot, claimed)
+            waiting += batch
+            last = waiting[-1].ward_id
+            ready = [t for t in waiting if t.ward_id != last]
+            waiting = [t for t in waiting if t.ward_id == last]
+            if ready:
+                deliveries.append(asyncio.create_task(self._deliver(bot, ready)))
+        if waiting:
+            deliveries.append(asyncio.create_task(self._deliver(bot, waiting)))
+        await _all(deliveries)
         await self._escalate(bot, now)
         await self.handovers.run_once(bot, now)
+        if self._materialised is not None and now - self._materialised >= _MATERIALISE_EVERY:
+            await self._materialise(now)
+
+    async def _materialise(self, now: datetime) -> None:
+        async with self.runtime.transaction() as uow:
+            await tasks.materialise(uow, self.runtime.clock)
+        self._materialised = now
 
     async def _deliver(self, bot: Bot, claimed: Sequence[TaskOccurrence]) -> None:
         async with self.runtime.uow() as uow:
             zones = await tasks.ward_zones(uow, {t.ward_id for t in claimed})
             wards = await queries.wards(uow, zones)
             stays = await queries.stays(uow, {t.stay_id for t in claimed})
+        by_ward: dict[int, list[tasks.Slot]] = defaultdict(list)
         for slot in tasks.group_slots(claimed, zones):
-            ward = wards[slot.ward_id]
-            for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
-                chunk = slot.tasks[start : start + TASKS_PER_MESSAGE]
-                await self._send(bot, ward, slot, chunk, stays)
+            by_ward[slot.ward_id].append(slot)
+        # The wards side by side, each ward's messages in order: the rate limiter paces them
+        # to Telegram's windows (30 a second, 20 a minute per group), reminders first.
+        await _all(
+            [
+                asyncio.create_task(self._deliver_ward(bot, wards[ward_id], slots, stays))
+                for ward_id, slots in by_ward.items()
+            ]
+        )
         # The board's reminder area (next slot, due count) has moved on with these.
         for ward_id in wards:
             self.runtime.publisher.request(ward_id)
+
+    async def _deliver_ward(
+        self, bot: Bot, ward: Ward, slots: Sequence[tasks.Slot], stays: dict[int, Stay]
+    ) -> None:
+        for slot in slots:
+            for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
+                chunk = slot.tasks[start : start + TASKS_PER_MESSAGE]
+                await self._send(bot, ward, slot, chunk, stays)
 
     async def _send(
         self,
@@ -225,6 +257,14 @@ class Dispatcher:
         await group_state.note_failure(
             self.runtime.uow_factory, self.runtime.clock, bot, ward=ward, error=error
         )
+
+
+async def _all(work: Sequence[asyncio.Task[None]]) -> None:
+    """Wait for every one; then raise the first failure (none is left running unseen)."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _data(task: TaskOccurrence, action: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from boards.model import (
     Age,
@@ -32,7 +33,7 @@ from storage.models import (
     SurgeryRow,
     TransferRow,
 )
-from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
 
 # SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
 _IN_CHUNK = 5000
@@ -119,7 +120,7 @@ class SqlTransfers(_Repository):
 # --- patients -----------------------------------------------------------------------------
 
 
-def _stay(row: StayRow) -> Stay:
+def _stay(row: StayRow | Row[Any]) -> Stay:
     return Stay(
         id=row.id,
         ward_id=row.ward_id,
@@ -184,8 +185,8 @@ class SqlStays(_Repository):
         found: list[Stay] = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            rows = await self._session.scalars(
-                select(StayRow).where(StayRow.id.in_(chunk)).order_by(StayRow.id)
+            rows = await self._session.execute(
+                select(*_plain(StayRow)).where(StayRow.id.in_(chunk)).order_by(StayRow.id)
             )
             found += [_stay(row) for row in rows]
         return found

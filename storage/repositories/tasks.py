@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Row, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boards.model import (
@@ -23,7 +23,7 @@ from storage.models import (
     TaskOccurrenceRow,
     WardRow,
 )
-from storage.repositories._base import _Repository, _utc, _utc_or_none
+from storage.repositories._base import _plain, _Repository, _utc, _utc_or_none
 
 # --- task occurrences: materialising, closing, claiming and delivering --------------------
 
@@ -33,7 +33,7 @@ _CHUNK = 500
 _PENDING = TaskStatus.PENDING.value
 
 
-def _task(row: TaskOccurrenceRow) -> TaskOccurrence:
+def _task(row: TaskOccurrenceRow | Row[Any]) -> TaskOccurrence:
     return TaskOccurrence(
         id=row.id,
         ward_id=row.ward_id,
@@ -319,7 +319,8 @@ class SqlTaskOccurrences(_Repository):
                     *_STILL_WANTED,
                     _DELIVERABLE,
                 )
-                .order_by(_T.remind_at, _T.id)
+                # Ward by ward: a batch splits at most one ward's tasks from the next batch.
+                .order_by(_T.ward_id, _T.remind_at, _T.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=_T)
             )
@@ -336,7 +337,11 @@ class SqlTaskOccurrences(_Repository):
             )
             .execution_options(synchronize_session=False)
         )
-        return await self._rows(select(_T).where(_T.id.in_(ids)).order_by(_T.remind_at, _T.id))
+        # Plain rows, not ORM entities: a round at 08:00 reads thousands of them.
+        rows = await self._session.execute(
+            select(*_plain(_T)).where(_T.id.in_(ids)).order_by(_T.ward_id, _T.remind_at, _T.id)
+        )
+        return [_task(row) for row in rows]
 
     async def mark_sent(
         self, task_ids: Sequence[int], *, owner: str, chat_id: int, message_id: int, at: datetime
