@@ -33,12 +33,17 @@ _CHUNK = 500
 _PENDING = TaskStatus.PENDING.value
 
 
+# Enum lookups by value, as dicts: thousands of rows are read at 08:00.
+_KIND = {member.value: member for member in TaskKind}
+_STATUS = {member.value: member for member in TaskStatus}
+
+
 def _task(row: TaskOccurrenceRow | Row[Any]) -> TaskOccurrence:
     return TaskOccurrence(
         id=row.id,
         ward_id=row.ward_id,
         stay_id=row.stay_id,
-        kind=TaskKind(row.kind),
+        kind=_KIND[row.kind],
         source_id=row.source_id,
         rule_code=row.rule_code,
         planned_at=_utc(row.planned_at),
@@ -46,7 +51,7 @@ def _task(row: TaskOccurrenceRow | Row[Any]) -> TaskOccurrence:
         remind_at=_utc(row.remind_at),
         text=row.text,
         created_at=_utc(row.created_at),
-        status=TaskStatus(row.status),
+        status=_STATUS[row.status],
         done_at=_utc_or_none(row.done_at),
         done_by=row.done_by,
         skip_reason=row.skip_reason,
