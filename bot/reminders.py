@@ -78,6 +78,22 @@ class Dispatcher:
         # while the rest is still being claimed. Claims come ward by ward, so only the last
         # ward of a batch may go on in the next one: it waits for it (one message per slot).
         deliveries: list[asyncio.Task[None]] = []
+        try:
+            await self._claim_and_deliver(bot, now, deliveries)
+        except BaseException:
+            # Stopped (shutdown, a cancelled tick): no send goes on unseen; what was sent
+            # and not recorded is sent again by the next claimer once the lease is over.
+            for delivery in deliveries:
+                delivery.cancel()
+            raise
+        await self._escalate(bot, now)
+        await self.handovers.run_once(bot, now)
+        if self._materialised is not None and now - self._materialised >= _MATERIALISE_EVERY:
+            await self._materialise(now)
+
+    async def _claim_and_deliver(
+        self, bot: Bot, now: datetime, deliveries: list[asyncio.Task[None]]
+    ) -> None:
         waiting: list[TaskOccurrence] = []
         while True:
             # Each lease is committed as its block ends: visible to other instances before
@@ -95,10 +111,6 @@ class Dispatcher:
         if waiting:
             deliveries.append(asyncio.create_task(self._deliver(bot, waiting)))
         await _all(deliveries)
-        await self._escalate(bot, now)
-        await self.handovers.run_once(bot, now)
-        if self._materialised is not None and now - self._materialised >= _MATERIALISE_EVERY:
-            await self._materialise(now)
 
     async def _materialise(self, now: datetime) -> None:
         async with self.runtime.transaction() as uow:
