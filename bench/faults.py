@@ -4,8 +4,8 @@ against the Bot API emulator, with Telegram's limits enforced, while things go w
     .venv/bin/python bench/faults.py [--runs 6 --wards 30 --beds 40 --seed 1] [--db postgresql]
 
 Each run: a fresh database with `wards x beds` doses due at 08:00; stretches of 429
-(retry_after), 500 and 502 answers on sendMessage; the dispatcher killed (its tick cancelled,
-as a stopped process leaves it) after a random number of accepted messages, then a new
+(retry_after), 500 and 502 answers on sendMessage; the dispatcher killed (SIGKILL, a process
+of its own) after a random number of accepted messages, then a new
 instance under another lease owner ticking on; the clock jumping forward (a suspended
 machine: the rest goes out marked late) or back (NTP) between ticks. Afterwards every task
 must be delivered exactly once; a kill between Telegram's acceptance and our commit may
@@ -36,6 +36,8 @@ from bench_reminders import (
     _group_id,
     _make_url,
 )
+from telegram.constants import ParseMode
+from telegram.ext import Defaults, ExtBot
 
 from bot.emulator import ApiError, BotApiEmulator
 from bot.ratelimit import PriorityRateLimiter
@@ -45,6 +47,7 @@ from storage.migrate import open_database
 
 os.environ["PTB_TIMEDELTA"] = "1"
 _TICK = timedelta(seconds=15)
+_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def _task_ids(params: dict[str, Any]) -> list[int]:
@@ -104,18 +107,27 @@ async def _one_run(args: argparse.Namespace, run: int, totals: Counter[str]) -> 
                 runtime = _BenchRuntime(db.uow, _clock_at(DUE))
                 kill_after = rng.randint(1, max(1, expected // args.beds // 2))
                 kills = 0
+                # The first instance is a process of its own, killed with SIGKILL after a
+                # random number of accepted messages: nothing of it gets to clean up.
+                child = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    url,
+                    emu.api_root,
+                    f"run{run}-a",
+                    env={**os.environ, "PYTHONPATH": _ROOT},
+                )
+                while child.returncode is None:
+                    await asyncio.sleep(0.005)
+                    accepted = sum(r.ok for r in emu.requests if r.method == "sendMessage")
+                    if accepted >= kill_after:
+                        child.kill()
+                        kills += 1
+                        break
+                await child.wait()
+                by_killed = sum(r.ok for r in emu.requests if r.method == "sendMessage")
                 async with _bot(emu, PriorityRateLimiter(max_retries=5)) as bot:
-                    first = Dispatcher(cast(Runtime, runtime), owner=f"run{run}-a")
-                    tick = asyncio.create_task(first.run_once(bot))
-                    while not tick.done():
-                        await asyncio.sleep(0.01)
-                        accepted = sum(r.ok for r in emu.requests if r.method == "sendMessage")
-                        if accepted >= kill_after:
-                            tick.cancel()
-                            kills += 1
-                            break
-                    with _suppress():
-                        await tick
                     # The clock: a suspend (forward past the late mark) or an NTP step back.
                     jump = rng.choice(("forward", "back", "none"))
                     totals[f"clock {jump}"] += 1
@@ -129,13 +141,18 @@ async def _one_run(args: argparse.Namespace, run: int, totals: Counter[str]) -> 
                         await second.run_once(bot)
                 sends = [r for r in emu.requests if r.method == "sendMessage" and r.ok]
             delivered: Counter[int] = Counter()
+            repeats = 0  # messages carrying a task that had gone out already
             for call in sends:
-                delivered.update(_task_ids(call.params))
+                ids = _task_ids(call.params)
+                repeats += any(delivered[i] for i in ids)
+                delivered.update(ids)
             once = sum(1 for n in delivered.values() if n == 1)
             twice = sum(1 for n in delivered.values() if n > 1)
             missing = expected - len(delivered)
             totals["runs"] += 1
             totals["kills"] += kills
+            totals["messages accepted from the killed one"] += by_killed
+            totals["messages repeated"] += repeats
             totals["tasks expected"] += expected
             totals["delivered once"] += once
             totals["delivered twice or more"] += twice
@@ -144,9 +161,10 @@ async def _one_run(args: argparse.Namespace, run: int, totals: Counter[str]) -> 
                 totals[f"answered {code} (injected)"] += n
             totals["errors answered in all"] += sum(not r.ok for r in emu.requests)
             print(
-                f"run {run}: {expected} tasks, killed after {kill_after} accepted, "
+                f"run {run}: {expected} tasks, killed after {by_killed} accepted "
+                f"(aimed at {kill_after}), "
                 f"faults {dict(faults.injected)}; delivered once {once}, "
-                f"repeated {twice}, missing {missing}"
+                f"repeated {twice} in {repeats} messages, missing {missing}"
             )
         finally:
             await db.dispose()
@@ -160,12 +178,19 @@ def _clock_at(when: Any) -> Any:
     return ManualClock(when)
 
 
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
-        return kind is asyncio.CancelledError
+async def _child(url: str, api_root: str, owner: str) -> None:
+    """The instance to be killed: one tick at 08:00 against the parent's emulator."""
+    db = await open_database(url)
+    bot = ExtBot(
+        TOKEN,
+        base_url=f"{api_root}/bot",
+        rate_limiter=PriorityRateLimiter(max_retries=5),
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+    )
+    async with bot:
+        runtime = _BenchRuntime(db.uow, _clock_at(DUE))
+        await Dispatcher(cast(Runtime, runtime), owner=owner).run_once(bot)
+    await db.dispose()
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -176,6 +201,8 @@ async def _main(args: argparse.Namespace) -> None:
     for key in (
         "runs",
         "kills",
+        "messages accepted from the killed one",
+        "messages repeated",
         "clock forward",
         "clock back",
         "clock none",
@@ -192,6 +219,9 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        asyncio.run(_child(*sys.argv[2:5]))
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--wards", type=int, default=30)

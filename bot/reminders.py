@@ -84,7 +84,11 @@ class Dispatcher:
             # Stopped (shutdown, a cancelled tick): no send goes on unseen; what was sent
             # and not recorded is sent again by the next claimer once the lease is over.
             for delivery in deliveries:
-                delivery.cancel()
+                if not delivery.done() and not delivery.cancelling():
+                    delivery.cancel()
+            if deliveries:
+                # Their transactions end (rolled back) before the tick does.
+                await asyncio.wait(deliveries)
             raise
         await self._escalate(bot, now)
         await self.handovers.run_once(bot, now)
