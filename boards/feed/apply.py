@@ -440,6 +440,11 @@ async def _swap(run: _Run) -> int:
         raise Conflict("feed.swap_wards")
     if first.id == second.id:
         raise BadInput("feed.swap_two")
+    # Each patient goes to the bed the other holds: a message whose beds say otherwise
+    # was written against another census than the ward's, and changes nothing.
+    for person, other in ((one, second), (two, first)):
+        if person.place.bed and run.bed(ward, person.place) != other.bed:
+            raise Conflict("feed.swap_beds", bed=run.bed(ward, person.place))
     # One bed may hold one active patient: the first steps aside for a moment.
     aside = await run.uow.stays.update(dataclasses.replace(first, bed=f"~{first.id}"[:16]))
     moved_two = await run.uow.stays.update(dataclasses.replace(second, bed=first.bed))

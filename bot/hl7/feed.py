@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 # Refusals by catalogue key: reject (AR) what the message itself gets wrong, error (AE)
 # what the ward's state does not allow; table 0357 codes for the ERR segment.
 _REJECT = {"feed.unknown_unit": 103}
-_ERROR = {"feed.unknown_patient": 204, "feed.bed_taken": 205, "feed.swap_wards": 207}
+_ERROR = {
+    "feed.unknown_patient": 204,
+    "feed.bed_taken": 205,
+    "feed.swap_wards": 207,
+    "feed.swap_beds": 205,
+}
 
 
 class Outcome:

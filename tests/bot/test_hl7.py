@@ -165,6 +165,23 @@ async def test_bed_taken_by_another_patient_is_an_error_and_changes_nothing(
     assert await board(ward) == before
 
 
+async def test_swap_naming_beds_the_patients_are_not_in_is_an_error(hl7_ward: Ward) -> None:
+    ward = hl7_ward
+    acks = await send(
+        ward,
+        adt("A01", "W1", patient("A1", "张^三", bed="12")),
+        adt("A01", "W2", patient("A2", "赵^六", sex="F", born="20260901", bed="13")),
+    )
+    assert [msa(a)[0] for a in acks] == ["AA", "AA"]
+    before = await board(ward)
+    # A1 to bed 14, which A2 does not hold: the HIS and the ward disagree on the census.
+    (ack,) = await send(ward, adt("A17", "W3", patient("A1", bed="14"), patient("A2", bed="12")))
+    code, control, reason = msa(ack)
+    assert (code, control) == ("AE", "W3") and "bed 14" in reason
+    assert await active(ward) == {"12": ("张三", "A1"), "13": ("赵六", "A2")}
+    assert await board(ward) == before
+
+
 async def test_swap_transfer_discharge_and_cancels(hl7_ward: Ward) -> None:
     ward = hl7_ward
     acks = await send(
