@@ -8,9 +8,11 @@ COPY pyproject.toml README.md ./
 COPY boards boards
 COPY bot bot
 COPY storage storage
-RUN pip install . && useradd --create-home wardboard && mkdir /data && chown wardboard /data
+RUN pip install . && useradd --create-home --uid 10001 wardboard \
+    && mkdir /data && chown 10001 /data
 
-USER wardboard
+# Numeric, so a host (or Kubernetes' runAsNonRoot) can tell it is not root (hadolint DL3066).
+USER 10001
 WORKDIR /data
 # SQLite in the volume by default; set a postgresql+asyncpg:// URL for PostgreSQL.
 ENV WARDBOARD_DATABASE_URL=sqlite+aiosqlite:////data/wardboard.db
