@@ -7,12 +7,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.uow import Database, make_engine
 
 __all__ = ["MIGRATIONS", "alembic_config", "downgrade", "open_database", "upgrade"]
 
+_MIGRATION_LOCK = 0x5741524442  # "WARDB"
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 
 
@@ -41,6 +43,12 @@ async def _run(url: str, action: Callable[[Config], None]) -> None:
         # One transaction around the whole run: PostgreSQL and (with our BEGIN handling)
         # SQLite both roll DDL back, so a failed upgrade leaves the previous schema.
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Instances started together migrate one after the other: the second waits
+                # here, then finds the schema at head. (SQLite: BEGIN IMMEDIATE already.)
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
             await connection.run_sync(lambda sync: action(alembic_config(sync)))
     finally:
         await engine.dispose()

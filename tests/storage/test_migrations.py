@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,14 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
             assert await uow.wards.by_name("普外科一病区") is not None
     finally:
         await database.dispose()
+
+
+async def test_two_instances_starting_together_migrate_once(empty_database_url: str) -> None:
+    # Two `wardboard run` started at once on an empty database (compose brings both up):
+    # both come up, the schema is at head, nothing was created twice.
+    await asyncio.gather(upgrade(empty_database_url), upgrade(empty_database_url))
+    assert await _sync(empty_database_url, _revision) == "0011"
+    assert await _sync(empty_database_url, _tables) == {*Base.metadata.tables, "alembic_version"}
 
 
 async def test_saved_policies_take_the_line_catalogues_codes(empty_database_url: str) -> None:
