@@ -94,8 +94,12 @@ async def running_bot(
 def _track_updates(application: WardApplication, emu: BotApiEmulator) -> None:
     """Tell the emulator when the bot is mid-update, so a scripted user waits for it."""
     processor = application.update_processor
+    # Several instances on one emulator (behind a load balancer): busy while any of them is.
+    before = emu.busy
     emu.busy = lambda: (
-        not application.update_queue.empty() or processor.current_concurrent_updates > 0
+        not application.update_queue.empty()
+        or processor.current_concurrent_updates > 0
+        or (before is not None and before())
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, or_, select, text, update
+from sqlalchemy import Row, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boards.model import (
@@ -28,6 +28,7 @@ from storage.repositories._base import _plain, _Repository, _utc, _utc_or_none
 # --- task occurrences: materialising, closing, claiming and delivering --------------------
 
 _TASK_LOCK = 0x5441534B  # "TASK": the first key of the two-key advisory lock, per ward
+_CLAIM_LOCK = 0x434C4D  # "CLM": a ward being claimed
 # Rows per INSERT: SQLite allows 32,766 bound values per statement, a task row binds 23.
 _CHUNK = 500
 _PENDING = TaskStatus.PENDING.value
@@ -313,6 +314,12 @@ class SqlTaskOccurrences(_Repository):
         # PostgreSQL: rows another claimer has locked are skipped, not waited for, so two
         # instances split the due tasks between them. SQLite renders no FOR UPDATE; its
         # BEGIN IMMEDIATE makes this whole transaction the only writer.
+        whole_wards = []
+        if self._dialect() == "postgresql":
+            # A ward's due tasks go to one claimer, not split between two instances (which
+            # would post one slot as two messages): a ward another claim is taking is left
+            # to it. The lock ends with this transaction; the leases carry on.
+            whole_wards.append(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, _T.ward_id))
         ids = list(
             await self._session.scalars(
                 select(_T.id)
@@ -323,6 +330,7 @@ class SqlTaskOccurrences(_Repository):
                     or_(_T.lease_until.is_(None), _T.lease_until <= now),
                     *_STILL_WANTED,
                     _DELIVERABLE,
+                    *whole_wards,
                 )
                 # Ward by ward: a batch splits at most one ward's tasks from the next batch.
                 .order_by(_T.ward_id, _T.remind_at, _T.id)
