@@ -18,7 +18,6 @@ from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.model import Stay, Ward
 from boards.quality import checks
-from boards.quality.charts import report_png
 from boards.quality.figures import shifted_month
 from boards.quality_model import QC_DOMAINS, AdverseEvent, EventStatus
 from boards.schedule import Shift
@@ -176,6 +175,9 @@ async def _report(tn: Turn, args: list[str]) -> None:
     # Only reads: end the transaction before drawing (SQLite holds its write lock till then).
     await tn.commit()
     await tn.reply(quality.report_text(report, tn.t, names))
+    # matplotlib (and numpy) only when a report is drawn: 60 MB a bot at rest need not hold.
+    from boards.quality.charts import report_png
+
     png = await asyncio.to_thread(report_png, report, tn.t, names)
     label = report.month.period.label
     await tn.context.bot.send_photo(
