@@ -24,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Defaults, ExtBot
+from telegram.ext import AIORateLimiter, BaseRateLimiter, Defaults, ExtBot
 
 from boards import queries, tasks
 from boards.clock import ManualClock
@@ -247,10 +247,12 @@ class _BenchRuntime:
         return transaction(self.uow_factory)
 
 
-def _bot(emu: BotApiEmulator, limiter: AIORateLimiter) -> ExtBot[Any]:
+def _bot(emu: BotApiEmulator | str, limiter: BaseRateLimiter[Any]) -> ExtBot[Any]:
+    """The bot as bot.app builds it, against an emulator (or its API root URL)."""
+    root = emu if isinstance(emu, str) else emu.api_root
     return ExtBot(
         TOKEN,
-        base_url=f"{emu.api_root}/bot",
+        base_url=f"{root}/bot",
         rate_limiter=limiter,
         defaults=Defaults(parse_mode=ParseMode.HTML),  # as bot.app builds it
     )
@@ -428,16 +430,21 @@ async def _run(args: argparse.Namespace) -> None:
         await drop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--wards", type=int, default=200)
-    parser.add_argument("--beds", type=int, default=60)
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--db and --pg-root, as every benchmark on a throwaway database takes them."""
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--pg-root",
         default="postgresql+asyncpg://postgres:test@127.0.0.1:5432",
         help="server URL without a database; a throwaway database is created and dropped",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--wards", type=int, default=200)
+    parser.add_argument("--beds", type=int, default=60)
+    add_database_arguments(parser)
     parser.add_argument(
         "--naive-cap", type=int, default=600, help="messages the naive sender really sends"
     )

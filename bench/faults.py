@@ -35,10 +35,10 @@ from bench_reminders import (
     _fill,
     _group_id,
     _make_url,
+    add_database_arguments,
 )
-from telegram.constants import ParseMode
-from telegram.ext import Defaults, ExtBot
 
+from boards.clock import ManualClock
 from bot.emulator import ApiError, BotApiEmulator
 from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import Dispatcher
@@ -104,7 +104,7 @@ async def _one_run(args: argparse.Namespace, run: int, totals: Counter[str]) -> 
                 for w in range(args.wards):
                     emu.add_group(_group_id(w), f"第{w + 1}病区")
                 emu.set_fault(faults)
-                runtime = _BenchRuntime(db.uow, _clock_at(DUE))
+                runtime = _BenchRuntime(db.uow, ManualClock(DUE))
                 kill_after = rng.randint(1, max(1, expected // args.beds // 2))
                 kills = 0
                 # The first instance is a process of its own, killed with SIGKILL after a
@@ -172,23 +172,11 @@ async def _one_run(args: argparse.Namespace, run: int, totals: Counter[str]) -> 
         await drop()
 
 
-def _clock_at(when: Any) -> Any:
-    from boards.clock import ManualClock
-
-    return ManualClock(when)
-
-
 async def _child(url: str, api_root: str, owner: str) -> None:
     """The instance to be killed: one tick at 08:00 against the parent's emulator."""
     db = await open_database(url)
-    bot = ExtBot(
-        TOKEN,
-        base_url=f"{api_root}/bot",
-        rate_limiter=PriorityRateLimiter(max_retries=5),
-        defaults=Defaults(parse_mode=ParseMode.HTML),
-    )
-    async with bot:
-        runtime = _BenchRuntime(db.uow, _clock_at(DUE))
+    async with _bot(api_root, PriorityRateLimiter(max_retries=5)) as bot:
+        runtime = _BenchRuntime(db.uow, ManualClock(DUE))
         await Dispatcher(cast(Runtime, runtime), owner=owner).run_once(bot)
     await db.dispose()
 
@@ -228,8 +216,7 @@ def main() -> None:
     parser.add_argument("--beds", type=int, default=40)
     parser.add_argument("--ticks", type=int, default=40, help="ticks of the second instance")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-root", default="postgresql+asyncpg://postgres:test@127.0.0.1:5432")
+    add_database_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="3 runs of 10 wards x 40 beds")
     args = parser.parse_args()
     if args.quick:

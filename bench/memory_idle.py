@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_reminders import DUE, TOKEN, _fill, _group_id, _make_url
+from bench_reminders import DUE, TOKEN, _fill, _group_id, _make_url, add_database_arguments
 
 from boards.clock import ManualClock
 from bot.demo import running_bot
@@ -94,8 +94,7 @@ def main() -> None:
     parser.add_argument("--wards", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--beds", type=int, default=60)
     parser.add_argument("--idle", type=float, default=8.0, help="seconds idle before reading")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-root", default="postgresql+asyncpg://postgres:test@127.0.0.1:5432")
+    add_database_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="10 and 50 wards")
     args = parser.parse_args()
     if args.quick:
