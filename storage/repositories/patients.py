@@ -438,8 +438,8 @@ class SqlAuditLog(_Repository):
                 after=entry.after,
             )
         )
-        # No flush of its own: nothing needs the entry's id, and no constraint of the
-        # audit log can refuse it; it goes with the unit of work's next statement.
+        # No flush of its own: nothing needs the entry's id; it goes with the unit of work's
+        # next flush (or its commit), where a refusal (a foreign key) fails the whole change.
 
     async def of_ward(self, ward_id: int, limit: int = 50) -> list[AuditEntry]:
         """The ward's latest `limit` entries, newest first."""

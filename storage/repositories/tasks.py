@@ -311,8 +311,8 @@ class SqlTaskOccurrences(_Repository):
         late_before: datetime,
         limit: int,
     ) -> list[TaskOccurrence]:
-        # PostgreSQL: rows another claimer has locked are skipped, not waited for, so two
-        # instances split the due tasks between them. SQLite renders no FOR UPDATE; its
+        # PostgreSQL: rows and wards another claimer holds are skipped, not waited for, so
+        # two instances share the due wards between them. SQLite renders no FOR UPDATE; its
         # BEGIN IMMEDIATE makes this whole transaction the only writer.
         whole_wards = []
         if self._dialect() == "postgresql":
