@@ -18,6 +18,7 @@ __all__ = [
     "GroupProblem",
     "Handover",
     "HisMessage",
+    "ImportDraft",
     "Invite",
     "ItemKind",
     "MedicationOrder",
@@ -190,6 +191,21 @@ class UserPrefs:
     locale: str | None = None
     # When the nurse was told that notes are seen by the whole ward group (told once).
     notes_warned_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDraft:
+    """A census import in progress, kept in the database so that any bot instance takes the
+    nurse's next step: after /import, the ward waiting for her file (`cells` None); after the
+    preview, the file's cells and a digest of what the preview showed, until she confirms."""
+
+    key: str
+    user_id: int
+    ward_id: int
+    at: datetime
+    source: str = ""
+    cells: tuple[tuple[str, ...], ...] | None = None
+    digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

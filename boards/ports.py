@@ -13,6 +13,7 @@ from boards.model import (
     DialogueState,
     Handover,
     HisMessage,
+    ImportDraft,
     Invite,
     MedicationOrder,
     Member,
@@ -44,6 +45,7 @@ __all__ = [
     "Dialogues",
     "Handovers",
     "HisMessages",
+    "ImportDrafts",
     "Invites",
     "MedicationOrders",
     "Members",
@@ -123,6 +125,22 @@ class Dialogues(Protocol):
     async def get(self, chat_id: int) -> DialogueState | None: ...
     async def put(self, state: DialogueState) -> None: ...
     async def delete(self, chat_id: int) -> None: ...
+
+
+class ImportDrafts(Protocol):
+    async def get(self, key: str) -> ImportDraft | None: ...
+
+    async def put(self, draft: ImportDraft) -> None:
+        """Kept under its key; one of the same key is replaced."""
+        ...
+
+    async def take(self, key: str) -> ImportDraft | None:
+        """Removed and returned: of two instances taking one key, one gets it."""
+        ...
+
+    async def expire(self, before: datetime) -> int:
+        """Those started before the cut-off removed; how many."""
+        ...
 
 
 class Retention(Protocol):
@@ -544,6 +562,7 @@ class UnitOfWork(Protocol):
     transfers: Transfers
     retention: Retention
     dialogues: Dialogues
+    imports: ImportDrafts
 
     displays: WardDisplays
     handovers: Handovers

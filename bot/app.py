@@ -25,7 +25,7 @@ from telegram.ext import (
 from boards.clock import SystemClock
 from boards.i18n import LOCALES, texts
 from boards.ports import Clock
-from bot.census import IMPORT_PREFIX, on_document, on_import_button
+from bot.census import IMPORT_PREFIX, on_document, on_import_button, sweep_imports
 from bot.config import Settings
 from bot.dialogue_store import Dialogues
 from bot.group_watch import CHECK_SECONDS, check_groups, on_migrate, on_my_chat_member
@@ -256,6 +256,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 async def _refresh_boards(context: WardContext) -> None:
     await context.runtime.publisher.refresh_stale_days()
+    # Census files nobody confirmed do not stay in the database past their half hour.
+    await sweep_imports(context.runtime)
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -24,6 +24,7 @@ from boards.ports import (
     Dialogues,
     Handovers,
     HisMessages,
+    ImportDrafts,
     Invites,
     MedicationOrders,
     Members,
@@ -54,6 +55,7 @@ from storage.repositories import (
     SqlDialogues,
     SqlHandovers,
     SqlHisMessages,
+    SqlImportDrafts,
     SqlInvites,
     SqlMedicationOrders,
     SqlMembers,
@@ -153,6 +155,7 @@ class SqlUnitOfWork:
     transfers: Transfers
     retention: Retention
     dialogues: Dialogues
+    imports: ImportDrafts
 
     displays: WardDisplays
     handovers: Handovers
@@ -177,6 +180,7 @@ class SqlUnitOfWork:
         self.lines = SqlPatientLines(self._session)
         self.retention = SqlRetention(self._session)
         self.dialogues = SqlDialogues(self._session)
+        self.imports = SqlImportDrafts(self._session)
         self.ward_tags = SqlWardTags(self._session)
         self.signs = SqlBedSigns(self._session)
         self.orders = SqlMedicationOrders(self._session)

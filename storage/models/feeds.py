@@ -27,6 +27,7 @@ __all__ = [
     "DialogueRow",
     "HandoverRow",
     "HisMessageRow",
+    "ImportDraftRow",
     "QcProblemRow",
     "QualityCheckRow",
     "QualitySettingsRow",
@@ -154,3 +155,21 @@ class DialogueRow(Base):
     # [[bed, stay id], ...]: the patient answered for each bed.
     expected: Mapped[list[list[Any]]] = mapped_column(JSON())
     touched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ImportDraftRow(Base):
+    """A census import in progress (boards.model.ImportDraft): waiting for the file, or
+    previewed and waiting for the nurse's confirmation. Short-lived: expired after half an
+    hour, so the file's patient data does not stay here."""
+
+    __tablename__ = "import_drafts"
+    __table_args__ = (Index(None, "at"),)
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(64), default="")
+    # The file's cells, row by row; null while the nurse has not sent it yet.
+    cells: Mapped[list[list[str]] | None] = mapped_column(JSON(), nullable=True)
+    digest: Mapped[str] = mapped_column(String(64), default="")

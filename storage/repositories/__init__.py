@@ -3,6 +3,7 @@
 from storage.repositories.bedside import SqlBedSigns, SqlPatientLines, SqlPatientTags, SqlWardTags
 from storage.repositories.dialogues import SqlDialogues
 from storage.repositories.handovers import SqlHandovers
+from storage.repositories.imports import SqlImportDrafts
 from storage.repositories.orders import SqlMedicationOrders, SqlReminders, SqlWardPolicies
 from storage.repositories.patients import (
     SqlAuditLog,
@@ -37,6 +38,7 @@ __all__ = [
     "SqlDialogues",
     "SqlHandovers",
     "SqlHisMessages",
+    "SqlImportDrafts",
     "SqlInvites",
     "SqlMedicationOrders",
     "SqlMembers",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,10 @@ from openpyxl import Workbook
 
 from boards import bedside
 from boards.model import Stay
+from bot.census import sweep_imports
 from bot.cli import main
 from bot.emulator import EmuMessage
-from tests.bot.conftest import GROUP_ID, Ward
+from tests.bot.conftest import GROUP_ID, Shift, Ward
 
 __all__: list[str] = []
 
@@ -84,6 +85,50 @@ async def test_a_gbk_csv_is_previewed_then_imported_on_confirm(ward: Ward) -> No
     assert preview.buttons() == []  # the buttons go once pressed
     again = await ward.nurse.press(preview, callback_data=confirm)
     assert "已失效" in again[-1].text
+
+
+async def test_an_import_goes_on_through_another_instance(shift: Shift) -> None:
+    """The file awaited after /import, and the preview's confirmation, are the database's:
+    the bot restarted (or a second instance behind the balancer) takes the nurse's next step."""
+    census = [["床号", "姓名", "性别", "年龄", "住院号"], ["13", "李四", "女", "40", "A2"]]
+    async with shift.bot() as ward:
+        await ward.ready()
+        assert "请发送「普外科一病区」的患者名单文件" in await ward.reply(ward.nurse, "/import")
+    async with shift.bot() as ward:
+        sent = await ward.emu.send_document(ward.nurse, _csv(census, "gbk"), "名单.csv")
+        preview = sent[-1]
+        assert "导入预览：名单.csv" in preview.text and "入院 1 人" in preview.text
+        assert "13" not in await _stays(ward)
+    async with shift.bot() as ward:
+        # Pressed by another member, the preview is not hers to take; nothing changes.
+        confirm = preview.buttons()[0][0][1]
+        probe = [m for m in await ward.say(ward.head, "/help") if m.chat_id == ward.head.id][-1]
+        forged = await ward.head.press(probe, callback_data=confirm)
+        assert "已失效" in forged[-1].text
+        done = await ward.nurse.press(preview, "确认导入")
+        assert "✅ 已导入：入院 1 人，更新 0 人。" in done[-1].text
+        assert (await _stays(ward))["13"].admission_no == "A2"
+        # Taken once: a second press (from a stale copy, on any instance) finds nothing.
+        again = await ward.nurse.press(preview, callback_data=confirm)
+        assert "已失效" in again[-1].text
+
+
+async def test_an_unconfirmed_preview_expires_after_half_an_hour(ward: Ward) -> None:
+    await ward.ready()
+    data = _csv([["床号", "姓名", "性别", "年龄"], ["13", "李四", "女", "40"]], "utf-8")
+    preview = await _send(ward, data, "名单.csv")
+    confirm = preview.buttons()[0][0][1]
+    key = confirm.split(":")[-1]
+    ward.clock.advance(timedelta(minutes=29))
+    assert await sweep_imports(ward.runtime) == 0
+    ward.clock.advance(timedelta(minutes=2))
+    late = await ward.nurse.press(preview, callback_data=confirm)
+    assert "已失效" in late[-1].text
+    assert "13" not in await _stays(ward)
+    # The bot's periodic sweep takes the file's cells out of the database.
+    assert await sweep_imports(ward.runtime) == 1
+    async with ward.database.uow() as uow:
+        assert await uow.imports.get(key) is None
 
 
 async def test_an_xlsx_with_english_headers_and_birth_dates(ward: Ward) -> None:
