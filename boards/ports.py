@@ -95,6 +95,15 @@ class Wards(Protocol):
         """Map the ward to a HIS code (None unmaps); a code another ward holds raises Conflict."""
         ...
 
+    async def lease_board(
+        self, ward_id: int, owner: str, *, now: datetime, until: datetime
+    ) -> bool:
+        """Whether `owner` (one bot instance) now posts the ward's board, until `until`:
+        refused while another owner's lease runs."""
+        ...
+
+    async def release_board(self, ward_id: int, owner: str) -> None: ...
+
 
 class Members(Protocol):
     async def get(self, ward_id: int, user_id: int) -> Member | None: ...

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
@@ -25,6 +28,10 @@ from bot.transaction import transaction
 __all__ = ["BoardPublisher", "load_board"]
 
 log = logging.getLogger(__name__)
+
+# How long one instance may hold a ward's board: far above one edit, and what a killed
+# instance's lease costs the others.
+_LEASE = timedelta(seconds=30)
 
 
 class BoardPublisher:
@@ -50,12 +57,17 @@ class BoardPublisher:
         self._last: dict[int, float] = {}
         self._shown_day: dict[int, date] = {}
         self.edits = 0
+        self.busy = 0  # refreshes put off because another instance was posting the board
+        self._owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         # Told at once of every change (the station screens), before the coalesced edit.
         self.listeners: list[Callable[[int], None]] = []
 
     def request(self, ward_id: int) -> None:
         for listener in self.listeners:
             listener(ward_id)
+        self._schedule(ward_id)
+
+    def _schedule(self, ward_id: int) -> None:
         if ward_id in self._pending:
             return
         task = asyncio.get_running_loop().create_task(self._later(ward_id), name="board")
@@ -79,10 +91,30 @@ class BoardPublisher:
             log_failure(log, "board refresh failed for ward %s", ward_id)
 
     async def publish(self, ward_id: int) -> None:
-        """Render the group copy and edit it in place; re-post and re-pin when it is gone."""
+        """Render the group copy and edit it in place; re-post and re-pin when it is gone.
+
+        One poster at a time per ward, across bot instances too (a lease in the database):
+        whoever holds it reads the ward after every change committed before it took it, so
+        the last edit shows the latest state and a board gone missing is posted once. An
+        instance that finds the lease taken comes back once it is free."""
         lock = self._locks.setdefault(ward_id, asyncio.Lock())
         async with lock:
-            await self._publish(ward_id)
+            if not await self._lease(ward_id):
+                self.busy += 1
+                self._schedule(ward_id)
+                return
+            try:
+                await self._publish(ward_id)
+            finally:
+                async with transaction(self._uow) as uow:
+                    await uow.wards.release_board(ward_id, self._owner)
+
+    async def _lease(self, ward_id: int) -> bool:
+        # Wall-clock time: a lease left by a killed instance runs out whatever the ward's
+        # clock says (a test's manual clock stands still).
+        now = datetime.now(UTC)
+        async with transaction(self._uow) as uow:
+            return await uow.wards.lease_board(ward_id, self._owner, now=now, until=now + _LEASE)
 
     async def _publish(self, ward_id: int) -> None:
         async with self._uow() as uow:

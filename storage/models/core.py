@@ -77,6 +77,10 @@ class WardRow(Base):
     group_problem_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The hospital system's code of the ward's point of care (HL7 PV1-3.1).
     his_code: Mapped[str | None] = mapped_column(String(32))
+    # Which bot instance is posting the board right now, and until when (wall-clock time):
+    # one at a time, so the last to post has read the latest state.
+    board_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    board_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MemberRow(Base):

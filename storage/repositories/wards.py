@@ -121,6 +121,31 @@ class SqlWards(_Repository):
         rows = await self._session.scalars(select(WardRow).order_by(WardRow.name))
         return [_ward(row) for row in rows]
 
+    async def lease_board(
+        self, ward_id: int, owner: str, *, now: datetime, until: datetime
+    ) -> bool:
+        """Take the ward's board for `owner` until `until`, unless another holds it now."""
+        result = await self._session.execute(
+            update(WardRow)
+            .where(
+                WardRow.id == ward_id,
+                (WardRow.board_lease_owner.is_(None))
+                | (WardRow.board_lease_owner == owner)
+                | (WardRow.board_lease_until < now),
+            )
+            .values(board_lease_owner=owner, board_lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def release_board(self, ward_id: int, owner: str) -> None:
+        await self._session.execute(
+            update(WardRow)
+            .where(WardRow.id == ward_id, WardRow.board_lease_owner == owner)
+            .values(board_lease_owner=None, board_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def with_group(self) -> list[Ward]:
         """Wards bound to a group chat, by id."""
         rows = await self._session.scalars(

@@ -7,6 +7,7 @@ PostgreSQL only: several instances share a database only there (SQLite is one pr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import socket
@@ -18,15 +19,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from boards import access, services
 from boards.clock import ManualClock
+from boards.model import Age, Sex
 from bot.demo import running_bot
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, HoldAnswer
 from storage.uow import Database
 from tests.bot.conftest import GROUP_ID, TOKEN, Ward
 from tests.bot.test_reminders_delivery import (
     assert_each_sent_once,
     delivered_beds,
     reminder_messages,
+    until,
 )
 
 SECRET = "two-instances-secret-0123"
@@ -172,3 +176,46 @@ async def test_each_reminder_goes_out_once_and_one_instance_stopping_loses_nothi
     assert delivered_beds(a) == Counter({"11": 2, "12": 2, "13": 2, "14": 2})
     assert len(await assert_each_sent_once(a)) == 8
     assert "14床 李* 女 60岁" in (await a.board()).text
+
+
+async def test_two_instances_posting_the_board_at_once_end_on_the_latest_state(
+    pair: tuple[Ward, Ward, _Balancer, contextlib.AsyncExitStack],
+) -> None:
+    a, b, _, _ = pair
+    await a.ready()
+    await a.say(a.nurse, "/admit 11 张三 男 45")
+    await a.runtime.publisher.flush()
+    await b.runtime.publisher.flush()
+    ward_id = await a.ward_id()
+    held: list[str] = []
+
+    def slow_first_edit(method: str, params: object) -> HoldAnswer | None:
+        # A's edit is on its way to Telegram (slow network) when the ward changes.
+        if method == "editMessageText" and not held:
+            held.append(method)
+            return HoldAnswer(0.8)
+        return None
+
+    a.emu.set_fault(slow_first_edit)
+    first = asyncio.create_task(a.runtime.publisher.publish(ward_id))
+    await until(lambda: bool(held))
+    # Meanwhile a change is committed and B posts the board: B must not go first and then
+    # be overwritten by A's older copy.
+    actor = access.Actor(a.nurse.id, "李娜")
+    async with b.database.uow() as uow:
+        record = await uow.wards.get(ward_id)
+        assert record is not None
+        await services.admit(
+            uow, b.clock, actor=actor, ward=record, bed="12", name="李四",
+            sex=Sex.FEMALE, age=Age(60), diagnosis="肺炎",
+        )  # fmt: skip
+        await uow.commit()
+    await b.runtime.publisher.publish(ward_id)
+    await first
+    await b.runtime.publisher.flush()
+    await a.runtime.publisher.flush()
+    board = await a.board()
+    assert "11床 张* 男 45岁" in board.text and "12床 李* 女 60岁" in board.text
+    assert b.runtime.publisher.busy >= 1  # B waited for A instead of racing it
+    pins = [c for c in a.emu.requests if c.method == "pinChatMessage" and c.ok]
+    assert len({c.params.get("message_id") for c in pins}) == 1

@@ -1,5 +1,6 @@
 """Census imports in progress in the database: any bot instance takes the file and the
-confirmation of an import another one previewed.
+confirmation of an import another one previewed. The board's lease: one instance at a time
+posts a ward's board.
 
 Revision ID: 0012
 Revises: 0011
@@ -37,8 +38,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_import_drafts")),
     )
     op.create_index(op.f("ix_import_drafts_at"), "import_drafts", ["at"], unique=False)
+    with op.batch_alter_table("wards") as batch:
+        batch.add_column(sa.Column("board_lease_owner", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("board_lease_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("wards") as batch:
+        batch.drop_column("board_lease_until")
+        batch.drop_column("board_lease_owner")
     op.drop_index(op.f("ix_import_drafts_at"), table_name="import_drafts")
     op.drop_table("import_drafts")
