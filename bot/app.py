@@ -220,11 +220,17 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     if application.job_queue is not None:
         interval = runtime.settings.dispatch_seconds
         beat = _on_the_beat(interval)
+        # A tick that finds the last one still sending returns at once (dispatch_tick), so
+        # the scheduler may start it: no "maximum number of running instances" warnings
+        # while an 08:00 round outlasts the interval.
+        overlap = {"max_instances": 2}
         if beat > 1.0:
             # What fell due while the bot was down goes out now, not at the first beat.
-            application.job_queue.run_once(dispatch_tick, when=0.5, name="reminders-start")
+            application.job_queue.run_once(
+                dispatch_tick, when=0.5, name="reminders-start", job_kwargs=overlap
+            )
         application.job_queue.run_repeating(
-            dispatch_tick, interval=interval, first=beat, name="reminders"
+            dispatch_tick, interval=interval, first=beat, name="reminders", job_kwargs=overlap
         )
         application.job_queue.run_repeating(
             _refresh_boards,

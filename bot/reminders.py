@@ -66,6 +66,9 @@ class Dispatcher:
         # health check; and when the last one finished (monotonic seconds), for /healthz.
         self.runs = 0
         self.last_run: float | None = None
+        # A tick in progress; ticks that found one and returned at once.
+        self.ticking = False
+        self.skipped = 0
 
     async def run_once(self, bot: Bot) -> None:
         now = self.runtime.clock.now()
@@ -333,12 +336,19 @@ async def dispatch_tick(context: WardContext) -> None:
     """The one scheduler job: runs every few seconds through PTB's JobQueue."""
     dispatcher = context.runtime.extras.setdefault("dispatcher", Dispatcher(context.runtime))
     assert isinstance(dispatcher, Dispatcher)
+    if dispatcher.ticking:
+        # The last tick is still sending (an 08:00 round outlasts the interval): it goes on
+        # with what falls due meanwhile, and this one has nothing to add.
+        dispatcher.skipped += 1
+        return
+    dispatcher.ticking = True
     try:
         await dispatcher.run_once(context.bot)
     except Exception:
         # The next tick tries again; the database still holds every task.
         log_failure(log, "reminder dispatch failed")
     finally:
+        dispatcher.ticking = False
         dispatcher.runs += 1
         dispatcher.last_run = time.monotonic()
 

@@ -8,6 +8,7 @@ a message at a time, and /tasks on a shift too busy for one message.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import pytest
 
 from boards import access, commands, services, tasks
 from boards.model import TaskOccurrence, TaskStatus
-from bot.emulator import ApiError, BotApiEmulator, EmuMessage, Params
+from bot.emulator import ApiError, BotApiEmulator, EmuMessage, HoldAnswer, Params
 from bot.reminders import Dispatcher
 from storage.uow import Database
 from tests.bot.conftest import GROUP_ID, Shift, Ward
@@ -214,6 +215,28 @@ async def test_a_storm_of_500s_and_429s_still_delivers_each_reminder_once(
         assert delivered_beds(ward) == Counter({"11": 1, "12": 1, "13": 1})
         assert len(reminder_messages(ward)) == 1
         assert sum(1 for r in ward.emu.rate_limited if r.injected) == 2
+        await assert_each_sent_once(ward)
+
+
+async def test_a_tick_outlasting_the_interval_is_not_started_twice_nor_logged(
+    shift: Shift, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with shift.bot() as ward:
+        await ward.ready()
+        for bed in (11, 12):
+            await ward.say(ward.nurse, f"/admit {bed} 张三 男 45")
+            await ward.say(ward.nurse, f"/med {bed} 阿莫西林 0.5g po bid")
+        # Telegram posts the 08:00 message at once but answers a second later: the tick
+        # that sends it lasts ten times the 0.1 s interval.
+        ward.emu.inject_faults("sendMessage", HoldAnswer(1.0, accepted=True))
+        caplog.set_level(logging.WARNING)
+        ward.clock.advance(timedelta(minutes=30))  # 08:00
+        await until(lambda: reminders_sent(shift) >= 1)
+        await ticks(ward, 4)
+        assert not [r for r in caplog.records if r.name.startswith("apscheduler")]
+        dispatcher = ward.runtime.extras["dispatcher"]
+        assert dispatcher.skipped >= 3  # the ticks that came meanwhile returned at once
+        assert delivered_beds(ward) == Counter({"11": 1, "12": 1})
         await assert_each_sent_once(ward)
 
 
