@@ -9,10 +9,12 @@ from typing import Any
 from boards.errors import Forbidden, NotFound
 from boards.model import AuditEntry, Member, Stay, Ward
 from boards.ports import Clock, UnitOfWork
+from boards.text import clean_text
 
 __all__ = [
     "STAY_TOKEN_BYTES",
     "Actor",
+    "actor_of_user",
     "member_of",
     "new_stay_token",
     "occupant",
@@ -31,6 +33,13 @@ class Actor:
 
     user_id: int
     name: str
+
+
+def actor_of_user(user_id: int, full_name: str) -> Actor:
+    """A Telegram user as the ward will know them: the name they chose, cleaned like every
+    text (no right-to-left override or zero-width letters to pass for someone else), cut to
+    60 characters; their id when nothing visible is left."""
+    return Actor(user_id, clean_text(full_name)[:60] or str(user_id))
 
 
 async def member_of(uow: UnitOfWork, ward_id: int, user_id: int) -> Member | None:

@@ -21,7 +21,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from boards import groups
-from boards.access import Actor
+from boards.access import Actor, actor_of_user
 from boards.groups import GroupProblem, GroupState
 from boards.i18n import texts
 from boards.model import Ward
@@ -51,7 +51,7 @@ def bot_actor(bot: Bot) -> Actor:
 def actor_of(user: User | None, bot: Bot) -> Actor:
     if user is None or user.is_bot:
         return bot_actor(bot)
-    return Actor(user.id, user.full_name[:60] or str(user.id))
+    return actor_of_user(user.id, user.full_name)
 
 
 def problem_of(member: ChatMember) -> GroupProblem | None:

@@ -42,7 +42,7 @@ class Turn:
         self.user_id = user.id
         self.chat_id = chat.id
         self.private = chat.type == ChatType.PRIVATE
-        self.actor = access.Actor(user.id, user.full_name[:60] or str(user.id))
+        self.actor = access.actor_of_user(user.id, user.full_name)
         self._user_locale: str | None = None
         self._language_code = user.language_code
         self.t: Texts = texts(self.runtime.settings.locale, self.runtime.settings.timezone)

@@ -175,3 +175,23 @@ async def test_bad_forms_of_invite_are_refused_and_create_nothing(ward: Ward) ->
     assert await ward.reply(ward.nurse, "/invite abc") == "只有护士长可以这样做。"
     assert await ward.reply(ward.nurse, "/invite off") == "只有护士长可以这样做。"
     assert await _invites(ward) == [(1, 1)]
+
+
+async def test_a_name_with_invisible_or_reversing_characters_reaches_the_head_cleaned(
+    ward: Ward,
+) -> None:
+    await ward.create_ward()
+    # A right-to-left override and zero-width characters: on a phone this may read as
+    # another person's name; the head nurse sees what is really there, and the id.
+    spoof = ward.emu.add_user(504, "李\u200b娜\u202e", language_code="zh-hans")
+    blank = ward.emu.add_user(505, "\u200b\u2066\u2069", language_code="zh-hans")
+    payload = await _payload(ward, "/invite 2")
+    _, first = await _open(ward, spoof, payload)
+    _, second = await _open(ward, blank, payload)
+    assert [m.text.splitlines()[:2] for m in (*first, *second)] == [
+        ["李娜 申请加入「普外科一病区」。", "无用户名 · ID 504"],
+        ["505 申请加入「普外科一病区」。", "无用户名 · ID 505"],
+    ]
+    members = await ward.reply(ward.head, "/members")
+    assert "\u202e" not in members and "\u200b" not in members
+    assert "• 李娜 · 待审批 · 无用户名 · ID 504" in members
