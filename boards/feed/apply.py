@@ -125,13 +125,20 @@ class _Run:
 
     async def find(self, person: Person, *places: Place) -> tuple[Ward, Stay] | None:
         """The patient's active stay: in the wards named first, then in any mapped ward."""
-        active = [s for s in await self.uow.stays.by_admission(person.admission_no) if s.active]
+        active = await self.uow.stays.active_with_wards(person.admission_no)
+        for _, ward in active:
+            # The wards come with the stays: the message's own unit, hers in the usual
+            # case, needs no lookup of its own.
+            if ward.his_code is not None:
+                self._wards.setdefault(ward.his_code, ward)
         named = {w.id: w for w in [await self.ward(p.unit) for p in places] if w is not None}
         order = list(named)
-        active.sort(key=lambda s: order.index(s.ward_id) if s.ward_id in named else len(order))
-        for stay in active:
-            ward = named.get(stay.ward_id) or await self.uow.wards.get(stay.ward_id)
-            if ward is not None and (ward.his_code is not None or ward.id in named):
+        active.sort(
+            key=lambda found: order.index(found[1].id) if found[1].id in named else len(order)
+        )
+        for stay, ward in active:
+            # An unmapped ward's patient is the nurses' own, never the feed's.
+            if ward.his_code is not None:
                 return ward, stay
         return None
 
@@ -271,8 +278,10 @@ async def _admit(run: _Run) -> int:
     person = run.person
     ward = await run.mapped_ward(person.place)
     bed = run.bed(ward, person.place)
-    existing = await run.uow.stays.active_by_admission(ward.id, person.admission_no)
-    await run.free_bed(ward, bed, existing)
+    holding = await run.uow.stays.active_by_admission_or_bed(ward.id, person.admission_no, bed)
+    existing = next((s for s in holding if s.admission_no == person.admission_no), None)
+    if any(s.bed == bed and s is not existing for s in holding):
+        raise Conflict("feed.bed_taken", bed=bed)
     if existing is not None:
         # Admitted already (typed in by a nurse with the number, or sent twice under two
         # ids): the event's details and bed win.
