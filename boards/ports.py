@@ -215,6 +215,18 @@ class Stays(Protocol):
         """Every stay (any ward, any status) with this admission number, newest first."""
         ...
 
+    async def active_with_wards(self, admission_no: str) -> list[tuple[Stay, Ward]]:
+        """The active stays (any ward) with this admission number, each with its ward,
+        newest first: one query where the hospital's feed matches a patient."""
+        ...
+
+    async def active_by_admission_or_bed(
+        self, ward_id: int, admission_no: str, bed: str
+    ) -> list[Stay]:
+        """The ward's active stays with this admission number or in this bed (two at most):
+        one query where the feed admits."""
+        ...
+
 
 class HisMessages(Protocol):
     async def get(self, control_id: str) -> HisMessage | None:

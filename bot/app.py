@@ -250,11 +250,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     if runtime.settings.hl7_listen:
         # The HIS feed runs in the bot's own event loop: its changes refresh the boards
         # through the same publisher.
+        database = runtime.extras["database"]
         feed = HisFeed(
             uow_factory=runtime.uow_factory,
             clock=runtime.clock,
             changed=runtime.publisher.request,
             bot=lambda: application.bot,
+            serial=isinstance(database, Database) and database.one_writer,
         )
         await feed.listen(runtime.settings.hl7_listen)
         runtime.extras["hl7"] = feed

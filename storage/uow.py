@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util.concurrency import await_
 
 from boards.ports import (
     AdverseEvents,
@@ -104,7 +106,8 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         # A bot idles for hours between shifts: test pooled connections before use.
         return create_async_engine(url, pool_pre_ping=True)
-    engine = create_async_engine(url)
+    # Reset on return is _on_reset's: a rollback only when a transaction is left open.
+    engine = create_async_engine(url, pool_reset_on_return=None)
     _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
     return engine
 
@@ -129,7 +132,21 @@ def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:
         # Take the write lock up front. A deferred transaction that read first and then
         # writes after another writer committed fails at once with SQLITE_BUSY, whatever
         # the busy timeout; an immediate one waits its turn instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sent as the driver's one-call helper: each call is a trip to aiosqlite's thread,
+        # and a statement through a cursor takes three (open, execute, close).
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection being begun is a live one
+        await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+        # A connection back in the pool holds no transaction. After a commit (or a
+        # rollback) there is none to end: no trip to the driver's thread for nothing.
+        if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
+            return
+        driver = record.driver_connection
+        if driver is not None and driver.in_transaction:
+            dbapi_connection.rollback()
 
 
 class SqlUnitOfWork:
@@ -226,6 +243,11 @@ class Database:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
+
+    @property
+    def one_writer(self) -> bool:
+        """SQLite: one transaction writes at a time (the others wait in the driver)."""
+        return self._engine.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
         await self._engine.dispose()

@@ -30,7 +30,7 @@ __all__ = ["CONFLICT_WINDOW", "HIS_ACTOR", "Applied", "Notice", "apply_event", "
 HIS_ACTOR = Actor(0, "HIS")
 # A nurse's hand edit of a bed this recent, overridden by the feed, is worth telling.
 CONFLICT_WINDOW = timedelta(minutes=30)
-# How far back a cancelled discharge finds the stay it reopens.
+# How far back a cancelled discharge or transfer finds the stay it reopens.
 _REOPEN_WINDOW = timedelta(days=7)
 
 
@@ -125,13 +125,20 @@ class _Run:
 
     async def find(self, person: Person, *places: Place) -> tuple[Ward, Stay] | None:
         """The patient's active stay: in the wards named first, then in any mapped ward."""
-        active = [s for s in await self.uow.stays.by_admission(person.admission_no) if s.active]
+        active = await self.uow.stays.active_with_wards(person.admission_no)
+        for _, ward in active:
+            # The wards come with the stays: the message's own unit, hers in the usual
+            # case, needs no lookup of its own.
+            if ward.his_code is not None:
+                self._wards.setdefault(ward.his_code, ward)
         named = {w.id: w for w in [await self.ward(p.unit) for p in places] if w is not None}
         order = list(named)
-        active.sort(key=lambda s: order.index(s.ward_id) if s.ward_id in named else len(order))
-        for stay in active:
-            ward = named.get(stay.ward_id) or await self.uow.wards.get(stay.ward_id)
-            if ward is not None and (ward.his_code is not None or ward.id in named):
+        active.sort(
+            key=lambda found: order.index(found[1].id) if found[1].id in named else len(order)
+        )
+        for stay, ward in active:
+            # An unmapped ward's patient is the nurses' own, never the feed's.
+            if ward.his_code is not None:
                 return ward, stay
         return None
 
@@ -271,8 +278,10 @@ async def _admit(run: _Run) -> int:
     person = run.person
     ward = await run.mapped_ward(person.place)
     bed = run.bed(ward, person.place)
-    existing = await run.uow.stays.active_by_admission(ward.id, person.admission_no)
-    await run.free_bed(ward, bed, existing)
+    holding = await run.uow.stays.active_by_admission_or_bed(ward.id, person.admission_no, bed)
+    existing = next((s for s in holding if s.admission_no == person.admission_no), None)
+    if any(s.bed == bed and s is not existing for s in holding):
+        raise Conflict("feed.bed_taken", bed=bed)
     if existing is not None:
         # Admitted already (typed in by a nurse with the number, or sent twice under two
         # ids): the event's details and bed win.
@@ -429,6 +438,68 @@ async def _transfer(run: _Run) -> int:
     return target.id
 
 
+async def _cancel_transfer(run: _Run) -> int:
+    """A12: the transfer did not happen; PV1-3 names where the patient is again, PV1-6 the
+    unit she was sent to.
+
+    When that ward ended her stay by the transfer, the stay is reopened in its bed (so the
+    ward keeps her tags, lines, notes and tasks) and the stay the receiving ward opened is
+    cancelled, as if it never was. Otherwise (a bed move within one ward, or no such stay
+    to reopen) she is moved back like an A02.
+    """
+    person = run.person
+    home = await run.ward(person.place.unit)
+    if home is None:
+        return await _transfer(run)
+    original = await _left_by_transfer(run, home, person)
+    found = await run.find(person, person.prior)
+    if original is None or (found is not None and found[0].id == home.id):
+        return await _transfer(run)
+    if found is not None:
+        # The receiving ward's stay ends first: the patient may go back to the same bed
+        # number only once no stay of hers holds one.
+        ward, stay = found
+        ended = await run.end(ward, stay, StayStatus.CANCELLED, run.clock.now(), None)
+        await run.audit(
+            ward,
+            "stay:cancel_transfer_in",
+            stay.bed,
+            before=stay_audit(stay),
+            after=stay_audit(ended),
+            stay=stay,
+        )
+    bed = run.bed(home, person.place) if person.place.bed else original.bed
+    await run.free_bed(home, bed, None)
+    reopened = await run.uow.stays.update(
+        dataclasses.replace(
+            original, bed=bed, status=StayStatus.ACTIVE, ended_at=None, transferred_to=None
+        )
+    )
+    await run.audit(
+        home,
+        "stay:cancel_transfer_out",
+        bed,
+        before=stay_audit(original),
+        after=stay_audit(reopened),
+        stay=reopened,
+    )
+    return home.id
+
+
+async def _left_by_transfer(run: _Run, ward: Ward, person: Person) -> Stay | None:
+    """The patient's latest stay in `ward`, if it ended by a transfer out lately."""
+    since = run.clock.now() - _REOPEN_WINDOW
+    stays = [
+        s for s in await run.uow.stays.by_admission(person.admission_no) if s.ward_id == ward.id
+    ]
+    if not stays:
+        return None
+    latest = max(stays, key=lambda s: (s.ended_at or s.admitted_at, s.id))
+    if latest.status is not StayStatus.TRANSFERRED or latest.ended_at is None:
+        return None
+    return latest if latest.ended_at >= since else None
+
+
 async def _swap(run: _Run) -> int:
     """Two patients of one ward exchange beds (A17)."""
     if len(run.event.people) != 2:
@@ -467,7 +538,7 @@ _HANDLERS = {
     EventKind.DISCHARGE: _discharge,
     EventKind.UPDATE: _update,
     EventKind.CANCEL_ADMIT: _cancel_admit,
-    EventKind.CANCEL_TRANSFER: _transfer,
+    EventKind.CANCEL_TRANSFER: _cancel_transfer,
     EventKind.CANCEL_DISCHARGE: _cancel_discharge,
     EventKind.SWAP: _swap,
 }

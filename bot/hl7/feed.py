@@ -52,7 +52,9 @@ class HisFeed:
 
     Each event runs under the locks of the points of care it names (taken in a fixed
     order), so two connections' messages for one ward are applied one after the other
-    while other wards go on; one connection's messages are sequential already.
+    while other wards go on; one connection's messages are sequential already. `serial`
+    (SQLite, one writer at a time) applies all events one after the other: waiting here
+    hands the database on at once, where the driver's busy wait sleeps up to 100 ms.
     """
 
     def __init__(
@@ -62,11 +64,13 @@ class HisFeed:
         clock: Clock,
         changed: Callable[[int], None],
         bot: Callable[[], Bot] | None = None,
+        serial: bool = False,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._changed = changed
         self._bot = bot
+        self._serial = serial
         self._locks: dict[str, asyncio.Lock] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -132,7 +136,7 @@ class HisFeed:
     @contextlib.asynccontextmanager
     async def _ordered(self, units: list[str]) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            for unit in units or ["*"]:
+            for unit in ["*"] if self._serial or not units else units:
                 await stack.enter_async_context(self._locks.setdefault(unit, asyncio.Lock()))
             yield
 

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.exc import IntegrityError
 
+from boards.errors import Conflict
 from boards.model import (
     Age,
     AuditEntry,
@@ -23,6 +25,7 @@ from boards.model import (
     SurgeryState,
     Transfer,
     TransferState,
+    Ward,
 )
 from boards.parsing import bed_sort_key
 from storage.models import (
@@ -32,8 +35,10 @@ from storage.models import (
     StayRow,
     SurgeryRow,
     TransferRow,
+    WardRow,
 )
 from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
+from storage.repositories.wards import _ward
 
 # SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
 _IN_CHUNK = 5000
@@ -147,23 +152,31 @@ def _stay(row: StayRow | Row[Any]) -> Stay:
     )
 
 
+def _stay_values(stay: Stay) -> dict[str, Any]:
+    """The stay's columns as stored, but its id."""
+    return {
+        "ward_id": stay.ward_id,
+        "bed": stay.bed,
+        "name": stay.name,
+        "sex": stay.sex.value,
+        "age": str(stay.age),
+        "diagnosis": stay.diagnosis,
+        "level": None if stay.level is None else stay.level.value,
+        "admitted_at": stay.admitted_at,
+        "token": stay.token,
+        "status": stay.status.value,
+        "ended_at": stay.ended_at,
+        "critical": None if stay.critical is None else stay.critical.value,
+        "transferred_from": stay.transferred_from,
+        "transferred_to": stay.transferred_to,
+        "admission_no": stay.admission_no,
+        "visit_no": stay.visit_no,
+    }
+
+
 def _fill_stay(row: StayRow, stay: Stay) -> None:
-    row.ward_id = stay.ward_id
-    row.bed = stay.bed
-    row.name = stay.name
-    row.sex = stay.sex.value
-    row.age = str(stay.age)
-    row.diagnosis = stay.diagnosis
-    row.level = None if stay.level is None else stay.level.value
-    row.admitted_at = stay.admitted_at
-    row.token = stay.token
-    row.status = stay.status.value
-    row.ended_at = stay.ended_at
-    row.critical = None if stay.critical is None else stay.critical.value
-    row.transferred_from = stay.transferred_from
-    row.transferred_to = stay.transferred_to
-    row.admission_no = stay.admission_no
-    row.visit_no = stay.visit_no
+    for key, value in _stay_values(stay).items():
+        setattr(row, key, value)
 
 
 class SqlStays(_Repository):
@@ -246,12 +259,18 @@ class SqlStays(_Repository):
         return [_stay(row) for row in rows]
 
     async def update(self, stay: Stay) -> Stay:
-        row = await self._session.get(StayRow, stay.id)
-        if row is None:
+        # One UPDATE by id: the row read before is seldom still in the session (its
+        # identity map holds rows weakly), and loading it again would be a SELECT more.
+        values = _stay_values(stay)
+        try:
+            result = await self._session.execute(
+                update(StayRow).where(StayRow.id == stay.id).values(values)
+            )
+        except IntegrityError as error:
+            raise Conflict("err.changed_meanwhile") from error
+        if getattr(result, "rowcount", 0) != 1:
             raise _missing("stay", stay.id)
-        _fill_stay(row, stay)
-        await self._flush()
-        return _stay(row)
+        return _stay(StayRow(id=stay.id, **values))
 
     async def active_by_admission(self, ward_id: int, admission_no: str) -> Stay | None:
         row = await self._session.scalar(
@@ -269,6 +288,30 @@ class SqlStays(_Repository):
             select(StayRow)
             .where(StayRow.admission_no == admission_no)
             .order_by(StayRow.admitted_at.desc(), StayRow.id.desc())
+        )
+        return [_stay(row) for row in rows]
+
+    async def active_with_wards(self, admission_no: str) -> list[tuple[Stay, Ward]]:
+        rows = await self._session.execute(
+            select(StayRow, WardRow)
+            .join(WardRow, WardRow.id == StayRow.ward_id)
+            .where(
+                StayRow.admission_no == admission_no,
+                StayRow.status == StayStatus.ACTIVE.value,
+            )
+            .order_by(StayRow.admitted_at.desc(), StayRow.id.desc())
+        )
+        return [(_stay(stay), _ward(ward)) for stay, ward in rows]
+
+    async def active_by_admission_or_bed(
+        self, ward_id: int, admission_no: str, bed: str
+    ) -> list[Stay]:
+        rows = await self._session.scalars(
+            select(StayRow).where(
+                StayRow.ward_id == ward_id,
+                StayRow.status == StayStatus.ACTIVE.value,
+                (StayRow.admission_no == admission_no) | (StayRow.bed == bed),
+            )
         )
         return [_stay(row) for row in rows]
 
