@@ -238,7 +238,9 @@ class BoardItemRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "ward_id", "at"),)
+    # (ward, target, at): whether a bed was changed by hand lately (the HIS feed asks for
+    # every event it applies), read from the index alone however long the ward's history.
+    __table_args__ = (Index(None, "ward_id", "at"), Index(None, "ward_id", "target", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))

@@ -1,6 +1,7 @@
 """Census imports in progress in the database: any bot instance takes the file and the
 confirmation of an import another one previewed. The board's lease: one instance at a time
-posts a ward's board.
+posts a ward's board. The audit indexed by (ward, target, time) for the HIS feed's check of
+recent manual edits.
 
 Revision ID: 0012
 Revises: 0011
@@ -38,12 +39,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_import_drafts")),
     )
     op.create_index(op.f("ix_import_drafts_at"), "import_drafts", ["at"], unique=False)
+    op.create_index(
+        op.f("ix_audit_log_ward_id_target_at"), "audit_log", ["ward_id", "target", "at"]
+    )
     with op.batch_alter_table("wards") as batch:
         batch.add_column(sa.Column("board_lease_owner", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("board_lease_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_audit_log_ward_id_target_at"), table_name="audit_log")
     with op.batch_alter_table("wards") as batch:
         batch.drop_column("board_lease_until")
         batch.drop_column("board_lease_owner")
