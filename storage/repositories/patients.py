@@ -7,7 +7,8 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Integer, Row, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 
 from boards.model import (
     Age,
@@ -258,12 +259,19 @@ class SqlStays(_Repository):
     async def many(self, stay_ids: Sequence[int]) -> list[Stay]:
         """The stays asked for that exist, by id; in chunks under the drivers' bind limits."""
         ids = sorted(set(stay_ids))
+        if not ids:
+            return []
+        query = select(*_STAY_COLUMNS).order_by(StayRow.id)
+        if self._session.get_bind().dialect.name == "postgresql":
+            # One array parameter, not one cast bind rendered per id: 12,000 stays at 08:00
+            # took SQLAlchemy 0.2 s to render as IN (...).
+            wanted = bindparam("ids", ids, type_=postgresql.ARRAY(Integer))
+            rows = await self._session.execute(query.where(StayRow.id == any_(wanted)))
+            return [_stay_of(row) for row in rows]
         found: list[Stay] = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            rows = await self._session.execute(
-                select(*_STAY_COLUMNS).where(StayRow.id.in_(chunk)).order_by(StayRow.id)
-            )
+            rows = await self._session.execute(query.where(StayRow.id.in_(chunk)))
             found += [_stay_of(row) for row in rows]
         return found
 
