@@ -32,7 +32,7 @@ from boards.i18n import texts
 from boards.model import Age, Sex, Stay, TaskKind, TaskOccurrence, Ward
 from bot.emulator import BotApiEmulator
 from bot.ratelimit import PriorityRateLimiter
-from bot.reminders import TASKS_PER_MESSAGE, Dispatcher, render_slot
+from bot.reminders import TASKS_PER_MESSAGE, Dispatcher, keyboard_kwargs, render_slot
 from bot.runtime import Runtime
 from bot.transaction import transaction
 from storage.migrate import open_database
@@ -192,7 +192,7 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
             t = texts(ward.locale, ward.timezone)
             for start in range(0, len(slot.tasks), TASKS_PER_MESSAGE):
                 chunk = slot.tasks[start : start + TASKS_PER_MESSAGE]
-                body, _markup = render_slot(t, slot.start, slot.late, chunk, stays)
+                body, _keyboard = render_slot(t, slot.start, slot.late, chunk, stays)
                 messages += 1
                 longest = max(longest, len(body))
         return len(slots), messages, longest
@@ -322,8 +322,8 @@ async def _naive_send(
     t = texts("zh_CN", TZ)
     started = time.perf_counter()
     for task in items:  # one after another, as a sender awaiting each message would
-        body, markup = render_slot(t, DUE, False, [task], stays)
-        await bot.send_message(chat_of[task.ward_id], body, reply_markup=markup)
+        body, keyboard = render_slot(t, DUE, False, [task], stays)
+        await bot.send_message(chat_of[task.ward_id], body, **keyboard_kwargs(keyboard))
     return time.perf_counter() - started
 
 
@@ -415,8 +415,11 @@ async def _run(args: argparse.Namespace) -> None:
             print(
                 "(a) claim until empty, load, group, render (what Dispatcher does before sending)"
             )
-            claimed, messages = await _claim_group_render(db, owner="bench-claim")
-            await _release(db, claimed, owner="bench-claim")
+            for _ in range(args.repeat):
+                claimed, messages = await _claim_group_render(db, owner="bench-claim")
+                await _release(db, claimed, owner="bench-claim")
+            if args.cpu_only:
+                return
             print(
                 "(b) delivery: real Dispatcher + ExtBot with the bot's PriorityRateLimiter "
                 "against BotApiEmulator(enforce_limits=True): 30/s overall, 20/min per group"
@@ -449,6 +452,10 @@ def main() -> None:
         "--naive-cap", type=int, default=600, help="messages the naive sender really sends"
     )
     parser.add_argument("--quick", action="store_true", help="20 wards, naive cap 300")
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="part (a) only: claim, group and render"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="part (a) this many times")
     args = parser.parse_args()
     if args.quick:
         args.wards, args.naive_cap = 20, 300

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from boards.text import clean_text, graphemes
 
 __all__ = ["MASK", "mask_name"]
@@ -11,6 +14,10 @@ MASK = "*"
 # Stars stand for hidden characters, but a 40-character transliterated name must still fit
 # a sign, and the exact length says little worth keeping: more than four are shown as four.
 _MAX_STARS = 4
+
+# The common name: ideographs only (CJK Unified and Extension A, every one of them assigned,
+# none a mark, a space or invisible), which cleaning leaves as it is, one character each.
+_IDEOGRAPHS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
 def _is_syllabic(ch: str) -> bool:
@@ -45,6 +52,9 @@ def mask_name(name: str) -> str:
     The full name is never returned: the output always holds a star, so only a name that
     already is a masked form comes back unchanged (masking is idempotent).
     """
+    if _IDEOGRAPHS.fullmatch(name):
+        # Cleaning and counting would change nothing: thousands are masked at 08:00.
+        return _by_character(name)
     # Not NFKC: the first character shows as stored (typed names were NFKC'd already).
     text = clean_text(name, nfkc=False)
     if not text:
@@ -52,10 +62,14 @@ def mask_name(name: str) -> str:
     # A one-word text holding a star is already masked (it may be a mixed-script name,
     # "A一B" → "A*B"): the character rule leaves such forms as they are.
     if any(_is_syllabic(ch) for ch in text) or (MASK in text and " " not in text):
-        chars = graphemes(text.replace(" ", ""))
-        if len(chars) <= 2:
-            return chars[0] + MASK
-        return chars[0] + MASK * min(len(chars) - 2, _MAX_STARS) + chars[-1]
+        return _by_character(graphemes(text.replace(" ", "")))
     words = text.split(" ")
     initials = [f"{graphemes(w)[0]}." for w in words[:-1]]
     return " ".join([*initials, graphemes(words[-1])[0] + MASK * 3])
+
+
+def _by_character(chars: Sequence[str]) -> str:
+    """First character, a star per hidden one (at most four), the last from three on."""
+    if len(chars) <= 2:
+        return chars[0] + MASK
+    return chars[0] + MASK * min(len(chars) - 2, _MAX_STARS) + chars[-1]

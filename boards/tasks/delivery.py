@@ -119,8 +119,13 @@ def group_slots(
     run in `row_order`."""
     batches: dict[tuple[int, datetime | None], list[TaskOccurrence]] = defaultdict(list)
     starts: dict[tuple[int, datetime | None], datetime] = {}
+    # A round has thousands of tasks and a few due times: each time slotted once per zone.
+    slotted: dict[tuple[datetime, ZoneInfo], datetime] = {}
     for task in tasks:
-        start = slot_of(task.due_at, zones[task.ward_id], slot_minutes)
+        zone = zones[task.ward_id]
+        start = slotted.get((task.due_at, zone))
+        if start is None:
+            start = slotted[(task.due_at, zone)] = slot_of(task.due_at, zone, slot_minutes)
         key = (task.ward_id, None if task.late else start)
         batches[key].append(task)
         starts[key] = min(starts.get(key, start), start)

@@ -46,16 +46,23 @@ def task_who(t: Texts, stays: Mapping[int, Stay], task: TaskOccurrence) -> str:
 
 def _status(t: Texts, task: TaskOccurrence, names: Mapping[int, str]) -> str:
     """Who closed it and when or why, or where it was snoozed to (catalogue markup)."""
-    who = html.escape(names.get(task.done_by or 0, ""))
     if task.status is TaskStatus.DONE and task.done_at is not None:
-        return " " + t("remind.done_by", who=who, time=t.hm(task.done_at))
+        return " " + t("remind.done_by", who=_closer(task, names), time=t.hm(task.done_at))
     if task.status is TaskStatus.SKIPPED:
-        return " " + t("remind.skipped_by", who=who, reason=html.escape(task.skip_reason or ""))
+        return " " + t(
+            "remind.skipped_by",
+            who=_closer(task, names),
+            reason=html.escape(task.skip_reason or ""),
+        )
     if task.status is TaskStatus.CANCELLED:
         return " " + t("remind.cancelled")
     if task.due_at != task.planned_at:
         return " " + t("remind.snoozed", time=t.hm(task.due_at))
     return ""
+
+
+def _closer(task: TaskOccurrence, names: Mapping[int, str]) -> str:
+    return html.escape(names.get(task.done_by or 0, ""))
 
 
 def _mark(task: TaskOccurrence) -> str:
@@ -79,14 +86,13 @@ def slot_view(
     for task in chunk:
         mark = _mark(task)
         when = f"{t.hm(task.planned_at)} " if late else ""
-        line = join(
-            [
-                text(f"{mark} {task_who(t, stays, task)} · {when}{task.text}"),
-                markup(_status(t, task, names)),
-            ],
-            "",
-        )
-        bed = t.bed(stays[task.stay_id].bed) if task.stay_id in stays else "?"
+        # As task_who, with the bed label worked out once for the line and the buttons.
+        stay = stays.get(task.stay_id)
+        bed = "?" if stay is None else t.bed(stay.bed)
+        who = "?" if stay is None else f"{bed} {mask_name(stay.name)}"
+        line = text(f"{mark} {who} · {when}{task.text}")
+        if status := _status(t, task, names):
+            line = join([line, markup(status)], "")
         rows.append(SlotRow(task=task, mark=mark, line=line, bed=bed))
     title = t("remind.late_title") if late else t("remind.title", time=t.hm(start))
     return SlotView(title=markup(title), rows=tuple(rows))

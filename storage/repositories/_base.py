@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,10 +41,3 @@ def _utc(value: datetime) -> datetime:
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
-
-
-def _plain(model: type[Any]) -> list[Any]:
-    """Every mapped column of `model`, to select as plain rows (attribute access by the
-    same names) rather than ORM entities: no identity map, several times cheaper to read in
-    bulk. Still an ORM statement, so the session flushes pending changes first."""
-    return [attr.class_attribute for attr in inspect(model).column_attrs]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Integer, Row, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from boards.errors import Conflict
@@ -37,7 +39,7 @@ from storage.models import (
     TransferRow,
     WardRow,
 )
-from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
 from storage.repositories.wards import _ward
 
 # SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
@@ -174,6 +176,76 @@ def _stay_values(stay: Stay) -> dict[str, Any]:
     }
 
 
+# A Stay's columns in the order of its fields, for reading thousands at once (08:00): rows
+# unpacked by position, an order of magnitude cheaper than by name; UtcDateTime hands
+# datetimes back as aware UTC already.
+_STAY_COLUMNS = (
+    StayRow.id,
+    StayRow.ward_id,
+    StayRow.bed,
+    StayRow.name,
+    StayRow.sex,
+    StayRow.age,
+    StayRow.diagnosis,
+    StayRow.level,
+    StayRow.admitted_at,
+    StayRow.token,
+    StayRow.status,
+    StayRow.ended_at,
+    StayRow.critical,
+    StayRow.transferred_from,
+    StayRow.transferred_to,
+    StayRow.admission_no,
+    StayRow.visit_no,
+)
+
+
+if [c.key for c in _STAY_COLUMNS] != [f.name for f in fields(Stay)]:
+    raise ImportError("_STAY_COLUMNS no longer follows Stay's fields")
+
+
+def _stay_of(row: Sequence[Any]) -> Stay:
+    """A row of `_STAY_COLUMNS` as the domain's stay."""
+    (
+        id_,
+        ward_id,
+        bed,
+        name,
+        sex,
+        age,
+        diagnosis,
+        level,
+        admitted_at,
+        token,
+        status,
+        ended_at,
+        critical,
+        transferred_from,
+        transferred_to,
+        admission_no,
+        visit_no,
+    ) = row
+    return Stay(
+        id=id_,
+        ward_id=ward_id,
+        bed=bed,
+        name=name,
+        sex=_SEX[sex],
+        age=Age.parse_stored(age),
+        diagnosis=diagnosis,
+        level=None if level is None else NursingLevel(level),
+        admitted_at=admitted_at,
+        token=token,
+        status=_STAY_STATUS[status],
+        ended_at=ended_at,
+        critical=None if critical is None else Critical(critical),
+        transferred_from=transferred_from,
+        transferred_to=transferred_to,
+        admission_no=admission_no,
+        visit_no=visit_no,
+    )
+
+
 def _fill_stay(row: StayRow, stay: Stay) -> None:
     for key, value in _stay_values(stay).items():
         setattr(row, key, value)
@@ -200,13 +272,20 @@ class SqlStays(_Repository):
     async def many(self, stay_ids: Sequence[int]) -> list[Stay]:
         """The stays asked for that exist, by id; in chunks under the drivers' bind limits."""
         ids = sorted(set(stay_ids))
+        if not ids:
+            return []
+        query = select(*_STAY_COLUMNS).order_by(StayRow.id)
+        if self._session.get_bind().dialect.name == "postgresql":
+            # One array parameter, not one cast bind rendered per id: 12,000 stays at 08:00
+            # took SQLAlchemy 0.2 s to render as IN (...).
+            wanted = bindparam("ids", ids, type_=postgresql.ARRAY(Integer))
+            rows = await self._session.execute(query.where(StayRow.id == any_(wanted)))
+            return [_stay_of(row) for row in rows]
         found: list[Stay] = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            rows = await self._session.execute(
-                select(*_plain(StayRow)).where(StayRow.id.in_(chunk)).order_by(StayRow.id)
-            )
-            found += [_stay(row) for row in rows]
+            rows = await self._session.execute(query.where(StayRow.id.in_(chunk)))
+            found += [_stay_of(row) for row in rows]
         return found
 
     async def by_token(self, token: str) -> Stay | None:

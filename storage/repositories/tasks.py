@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from storage.models import (
     TaskOccurrenceRow,
     WardRow,
 )
-from storage.repositories._base import _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _Repository, _utc, _utc_or_none
 
 # --- task occurrences: materialising, closing, claiming and delivering --------------------
 
@@ -65,6 +66,98 @@ def _task(row: TaskOccurrenceRow | Row[Any]) -> TaskOccurrence:
         lease_until=_utc_or_none(row.lease_until),
         late=bool(row.late),
     )
+
+
+# A TaskOccurrence's columns in the order of its fields: a bulk read selects these and
+# unpacks each row by position, an order of magnitude cheaper than by name (12,000 rows at
+# 08:00); UtcDateTime hands datetimes back as aware UTC already.
+_TASK_COLUMNS = (
+    TaskOccurrenceRow.id,
+    TaskOccurrenceRow.ward_id,
+    TaskOccurrenceRow.stay_id,
+    TaskOccurrenceRow.kind,
+    TaskOccurrenceRow.source_id,
+    TaskOccurrenceRow.rule_code,
+    TaskOccurrenceRow.planned_at,
+    TaskOccurrenceRow.due_at,
+    TaskOccurrenceRow.remind_at,
+    TaskOccurrenceRow.text,
+    TaskOccurrenceRow.created_at,
+    TaskOccurrenceRow.status,
+    TaskOccurrenceRow.done_at,
+    TaskOccurrenceRow.done_by,
+    TaskOccurrenceRow.skip_reason,
+    TaskOccurrenceRow.cancelled_at,
+    TaskOccurrenceRow.sent_at,
+    TaskOccurrenceRow.message_chat_id,
+    TaskOccurrenceRow.message_id,
+    TaskOccurrenceRow.escalated_at,
+    TaskOccurrenceRow.lease_owner,
+    TaskOccurrenceRow.lease_until,
+    TaskOccurrenceRow.late,
+)
+
+
+if [c.key for c in _TASK_COLUMNS] != [f.name for f in fields(TaskOccurrence)]:
+    raise ImportError("_TASK_COLUMNS no longer follows TaskOccurrence's fields")
+
+
+def _task_of(row: Sequence[Any]) -> TaskOccurrence:
+    """A row of `_TASK_COLUMNS` as the domain's task."""
+    (
+        id_,
+        ward_id,
+        stay_id,
+        kind,
+        source_id,
+        rule_code,
+        planned_at,
+        due_at,
+        remind_at,
+        text_,
+        created_at,
+        status,
+        done_at,
+        done_by,
+        skip_reason,
+        cancelled_at,
+        sent_at,
+        message_chat_id,
+        message_id,
+        escalated_at,
+        lease_owner,
+        lease_until,
+        late,
+    ) = row
+    return TaskOccurrence(
+        id=id_,
+        ward_id=ward_id,
+        stay_id=stay_id,
+        kind=_KIND[kind],
+        source_id=source_id,
+        rule_code=rule_code,
+        planned_at=planned_at,
+        due_at=due_at,
+        remind_at=remind_at,
+        text=text_,
+        created_at=created_at,
+        status=_STATUS[status],
+        done_at=done_at,
+        done_by=done_by,
+        skip_reason=skip_reason,
+        cancelled_at=cancelled_at,
+        sent_at=sent_at,
+        message_chat_id=message_chat_id,
+        message_id=message_id,
+        escalated_at=escalated_at,
+        lease_owner=lease_owner,
+        lease_until=lease_until,
+        late=bool(late),
+    )
+
+
+def _claim_order(task: TaskOccurrence) -> tuple[int, datetime, int]:
+    return (task.ward_id, task.remind_at, task.id)
 
 
 def _task_values(task: TaskOccurrence) -> dict[str, Any]:
@@ -320,41 +413,42 @@ class SqlTaskOccurrences(_Repository):
             # would post one slot as two messages): a ward another claim is taking is left
             # to it. The lock ends with this transaction; the leases carry on.
             whole_wards.append(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, _T.ward_id))
-        ids = list(
-            await self._session.scalars(
-                select(_T.id)
-                .where(
-                    _T.status == _PENDING,
-                    _T.sent_at.is_(None),
-                    _T.remind_at <= now,
-                    or_(_T.lease_until.is_(None), _T.lease_until <= now),
-                    *_STILL_WANTED,
-                    _DELIVERABLE,
-                    *whole_wards,
-                )
-                # Ward by ward: a batch splits at most one ward's tasks from the next batch.
-                .order_by(_T.ward_id, _T.remind_at, _T.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=_T)
+        due = (
+            select(_T.id)
+            .where(
+                _T.status == _PENDING,
+                _T.sent_at.is_(None),
+                _T.remind_at <= now,
+                or_(_T.lease_until.is_(None), _T.lease_until <= now),
+                *_STILL_WANTED,
+                _DELIVERABLE,
+                *whole_wards,
             )
+            # Ward by ward: a batch splits at most one ward's tasks from the next batch.
+            .order_by(_T.ward_id, _T.remind_at, _T.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=_T)
+            # A CTE: chosen (and locked) once, whatever plan the UPDATE gets; PostgreSQL
+            # never folds it into the UPDATE (it locks rows, it calls a volatile function).
+            .cte("due")
         )
-        if not ids:
-            return []
-        await self._session.execute(
+        # One statement: the leases are taken and the rows read back at once (no id list
+        # bound twice, no third query); plain rows, not ORM entities, as a round at 08:00
+        # reads thousands of them. RETURNING keeps no order: sorted as they were chosen.
+        rows = await self._session.execute(
             update(_T)
-            .where(_T.id.in_(ids))
+            .where(_T.id.in_(select(due.c.id)))
             .values(
                 lease_owner=owner,
                 lease_until=lease_until,
                 late=or_(_T.late, _T.due_at < late_before),
             )
+            .returning(*_TASK_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        # Plain rows, not ORM entities: a round at 08:00 reads thousands of them.
-        rows = await self._session.execute(
-            select(*_plain(_T)).where(_T.id.in_(ids)).order_by(_T.ward_id, _T.remind_at, _T.id)
-        )
-        return [_task(row) for row in rows]
+        claimed = [_task_of(row) for row in rows]
+        claimed.sort(key=_claim_order)
+        return claimed
 
     async def mark_sent(
         self, task_ids: Sequence[int], *, owner: str, chat_id: int, message_id: int, at: datetime
