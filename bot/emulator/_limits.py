@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from bot.emulator._model import ApiError
+from bot.emulator._model import Fault
 from bot.emulator._params import Params
 
 __all__ = ["FaultRule"]
 
-FaultRule = Callable[[str, Params], ApiError | None]
+FaultRule = Callable[[str, Params], Fault | None]
 
 # What Telegram's flood limits count: messages appearing or changing in a chat.
 _COUNTED = frozenset(
@@ -39,18 +39,18 @@ class _Limits:
     """What may make a call fail before it does anything: an injected fault or a flood limit."""
 
     def __init__(self, overall_limit: tuple[int, float], group_limit: tuple[int, float]) -> None:
-        self.injected: dict[str, deque[ApiError]] = {}
+        self.injected: dict[str, deque[Fault]] = {}
         self.rule: FaultRule | None = None
         self._overall = _Window(*overall_limit)
         self._group_limit = group_limit
         self._group_windows: dict[int, _Window] = {}
 
-    def inject(self, method: str, errors: list[ApiError]) -> None:
-        """Make the next calls of `method` fail with these errors, in order."""
+    def inject(self, method: str, errors: Sequence[Fault]) -> None:
+        """Make the next calls of `method` fail with these faults, in order."""
         self.injected.setdefault(method, deque()).extend(errors)
 
-    def fault(self, method: str, params: Params) -> ApiError | None:
-        """The next injected error of `method`, else what the fault rule says."""
+    def fault(self, method: str, params: Params) -> Fault | None:
+        """The next injected fault of `method`, else what the fault rule says."""
         queued = self.injected.get(method)
         error = queued.popleft() if queued else None
         if error is None and self.rule is not None:

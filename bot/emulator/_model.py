@@ -9,10 +9,13 @@ __all__ = [
     "GROUP_ANONYMOUS_BOT",
     "ApiCall",
     "ApiError",
+    "DropConnection",
     "EmuChat",
     "EmuFile",
     "EmuMessage",
     "EmuUser",
+    "Fault",
+    "HoldAnswer",
     "RateLimit",
     "Upload",
 ]
@@ -125,14 +128,44 @@ class ApiError(Exception):
         return body
 
 
+@dataclass(frozen=True, slots=True)
+class DropConnection:
+    """A fault that is no answer: the connection is closed without one. `accepted`: the call
+    took effect first (Telegram posted the message, then the connection dropped), so the
+    client cannot tell whether it did."""
+
+    accepted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HoldAnswer:
+    """A fault that answers late: `seconds` pass before the answer, and a client whose
+    timeout is shorter gives up (and closes the connection). `accepted`: the call takes
+    effect at once and only its answer is late; otherwise it takes effect only if the
+    client is still there when the time is up."""
+
+    seconds: float
+    accepted: bool = False
+
+
+# What a fault rule or an injection may make of a call: an error answer, or no answer.
+Fault = ApiError | DropConnection | HoldAnswer
+
+
 class ApiCall(NamedTuple):
-    """One Bot API call as the emulator saw it; `time` is `time.monotonic()` on arrival."""
+    """One Bot API call as the emulator saw it; `time` is `time.monotonic()` on arrival.
+
+    `ok`: the call took effect (a message sent: it is in its chat); `answered`: the client
+    got an answer (False for a dropped connection, or a client that gave up waiting; then
+    `error_code` is None, or 499 when the client closed the connection itself).
+    """
 
     time: float
     method: str
     params: dict[str, Any]
     ok: bool
     error_code: int | None
+    answered: bool = True
 
 
 class RateLimit(NamedTuple):

@@ -18,7 +18,16 @@ from bot.emulator._limits import FaultRule
 from bot.emulator._methods_bot import _BotMethods
 from bot.emulator._methods_chats import _ChatMethods
 from bot.emulator._methods_messages import _MessageMethods
-from bot.emulator._model import ApiCall, ApiError, EmuChat, EmuMessage, EmuUser, RateLimit
+from bot.emulator._model import (
+    ApiCall,
+    ApiError,
+    DropConnection,
+    EmuChat,
+    EmuMessage,
+    EmuUser,
+    Fault,
+    RateLimit,
+)
 from bot.emulator._params import Params, _read_params
 from bot.emulator._users import _UserActions
 
@@ -223,8 +232,18 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         errors = [ApiError(error_code, description, retry_after=retry_after) for _ in range(count)]
         self._limits.inject(entry[0], errors)
 
+    def inject_faults(self, method: str, *faults: Fault) -> None:
+        """Make the next calls of `method` meet these faults, in order: an `ApiError` is
+        answered (with no effect), a `DropConnection` closes the connection unanswered, a
+        `HoldAnswer` answers late (past the client's timeout: not at all)."""
+        entry = self._methods.get(method.lower())
+        if entry is None:
+            raise ValueError(f"the emulator does not serve {method!r}")
+        self._limits.inject(entry[0], list(faults))
+
     def set_fault(self, rule: FaultRule | None) -> None:
-        """Consult `rule(method, params)` on every call; an ApiError it returns is answered."""
+        """Consult `rule(method, params)` on every call; a fault it returns is played (an
+        `ApiError` answered, a `DropConnection` or `HoldAnswer` as `inject_faults` says)."""
         self._limits.rule = rule
 
     # ----------------------------------------------------------------- harness: users act
@@ -330,6 +349,8 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         params: Params = {}
         error: ApiError | None = None
         result: Any = None
+        done = False  # the call took effect
+        answered = False
         if not polling:
             self._inflight += 1
             self._touch()
@@ -340,27 +361,47 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
                 raise ApiError(404, "Not Found: method not found")
             params = await _read_params(request)
             fault = self._fault(method, params)
-            if fault is not None:
+            if isinstance(fault, ApiError):
                 raise fault
+            if fault is not None and not fault.accepted:
+                # Lost on the way in: nothing happens (or only once the time is up, if the
+                # client is still waiting then).
+                if isinstance(fault, DropConnection):
+                    return _drop(request)
+                await asyncio.sleep(fault.seconds)
             self._check_limits(method, params)
             handler = entry[1]
             result = await self._get_updates(params) if handler is None else handler(params)
             self._count(method, params)
+            done = True
+            if fault is not None and fault.accepted:
+                # Lost on the way back: done, and the client cannot tell.
+                if isinstance(fault, DropConnection):
+                    return _drop(request)
+                await asyncio.sleep(fault.seconds)
         except ApiError as exc:
             error = exc
         except asyncio.CancelledError:
-            error = ApiError(499, "Client Closed Request")
+            # The client closed the connection (gave up waiting): it gets no answer.
+            if not done:
+                error = ApiError(499, "Client Closed Request")
             raise
         except Exception as exc:
             _LOGGER.exception("the emulator failed on %s", method)
             self.errors.append(exc)
             error = ApiError(500, f"Internal Server Error: {exc!r}")
+            done = False
+        else:
+            answered = True
         finally:
             if not polling:
                 self._inflight -= 1
                 self._touch()
+            answered = answered or (error is not None and error.error_code != 499)
             code = None if error is None else error.error_code
-            self.requests.append(ApiCall(arrived, method, params, error is None, code))
+            self.requests.append(
+                ApiCall(arrived, method, params, done and error is None, code, answered)
+            )
         if error is not None:
             return web.json_response(error.payload(), status=error.error_code, dumps=_dumps)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
@@ -375,11 +416,11 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
 
-    def _fault(self, method: str, params: Params) -> ApiError | None:
-        error = self._limits.fault(method, params)
-        if error is not None and error.error_code == 429:
-            self._note_429(method, params, error.retry_after or 1, injected=True)
-        return error
+    def _fault(self, method: str, params: Params) -> Fault | None:
+        fault = self._limits.fault(method, params)
+        if isinstance(fault, ApiError) and fault.error_code == 429:
+            self._note_429(method, params, fault.retry_after or 1, injected=True)
+        return fault
 
     def _group_id(self, params: Params) -> int | None:
         """The group a call is about, whose own flood limit it counts against too."""
@@ -407,3 +448,10 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
         self.rate_limited.append(RateLimit(now, method, chat, retry_after, injected))
         # A bot honouring retry_after is busy until then, though it calls nothing.
         self._last_activity = max(self._last_activity, now + retry_after)
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer (the response returned is never written)."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=204)
