@@ -31,6 +31,7 @@ from bot.handover import HandoverJob
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
+from bot.transaction import retried
 from bot.turn import Turn
 
 __all__ = [
@@ -80,6 +81,12 @@ class Dispatcher:
         deliveries: list[asyncio.Task[None]] = []
         try:
             await self._claim_and_deliver(bot, now, deliveries)
+        except Exception:
+            # A claim failed (the database restarting, say): the sends under way finish and
+            # are recorded (`retried` waits for the database), or they would go out twice.
+            if deliveries:
+                await asyncio.wait(deliveries)
+            raise
         except BaseException:
             # Stopped (shutdown, a cancelled tick): no send goes on unseen; what was sent
             # and not recorded is sent again by the next claimer once the lease is over.
@@ -179,16 +186,21 @@ class Dispatcher:
             async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
-        # Recorded after the send, in a transaction of its own.
-        async with self.runtime.transaction() as uow:
-            await tasks.mark_sent(
+        # Recorded after the send, in a transaction of its own, tried again while the database
+        # is away: unrecorded, it would go out again after the lease (marking is idempotent).
+        sent_at = self.runtime.clock.now()
+        await retried(
+            self.runtime.uow_factory,
+            lambda uow: tasks.mark_sent(
                 uow,
                 task_ids=ids,
                 chat_id=message.chat_id,
                 message_id=message.message_id,
-                sent_at=self.runtime.clock.now(),
+                sent_at=sent_at,
                 owner=self.owner,
-            )
+            ),
+            what="sent reminder",
+        )
 
     async def _escalate(self, bot: Bot, now: datetime) -> None:
         async with self.runtime.transaction() as uow:
