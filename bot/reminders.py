@@ -84,8 +84,7 @@ class Dispatcher:
         except Exception:
             # A claim failed (the database restarting, say): the sends under way finish and
             # are recorded (`retried` waits for the database), or they would go out twice.
-            if deliveries:
-                await asyncio.wait(deliveries)
+            await asyncio.gather(*deliveries, return_exceptions=True)
             raise
         except BaseException:
             # Stopped (shutdown, a cancelled tick): no send goes on unseen; what was sent
