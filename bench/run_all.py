@@ -23,7 +23,12 @@ _HERE = Path(__file__).resolve().parent
 # (script, full-size arguments, quick arguments, the lines that carry the figures)
 _BENCHES: tuple[tuple[str, list[str], list[str], str], ...] = (
     ("bench_reminders.py", [], ["--quick"], r"reminders sent in|first reminder|total:|429"),
-    ("faults.py", [], ["--quick"], r"never delivered|delivered once|messages repeated|kills"),
+    (
+        "faults.py",
+        [],
+        ["--quick"],
+        r"^\s+(kills|delivered once|tasks repeated|never delivered)\b",
+    ),
     ("memory_idle.py", [], ["--quick"], r"wards: RSS"),
     ("bench_signs.py", [], ["--runs", "3"], r"PDF|sign|label"),
     ("board_png.py", [], ["--runs", "5"], r"median|first"),

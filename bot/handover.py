@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, TelegramError
+from telegram.error import BadRequest, ChatMigrated, NetworkError, TelegramError
 
 from boards import handover
 from boards.errors import Conflict, Forbidden
@@ -20,6 +21,7 @@ from boards.tasks._common import policy_of
 from bot import group_state
 from bot.logsafe import log_failure
 from bot.runtime import Runtime
+from bot.transaction import retried
 from bot.turn import Turn
 
 __all__ = ["HANDOVER_COMMANDS", "HandoverJob", "on_handover_button"]
@@ -31,6 +33,8 @@ _LEASE = timedelta(minutes=5)
 # The shortest take-over window a ward can set: no reminder candidate is younger.
 _MIN_WINDOW = timedelta(minutes=1)
 _PRESS = re.compile(r"h:(\d{1,19}):(\d{1,19})")
+# Seconds between tries of a report's later part (the first one waits for the next tick).
+_PART_RETRIES = (1.0, 2.0, 4.0)
 
 
 def _markup(t: Texts, ward_id: int, handover_id: int) -> InlineKeyboardMarkup:
@@ -91,20 +95,43 @@ class HandoverJob:
             # Posted already (before a restart, or by another instance), or being posted.
             return
         t = texts(ward.locale, ward.timezone)
-        async with self.runtime.uow() as uow:
-            report = await handover.handover_report(
-                uow, self.runtime.clock, ward=ward, span=span, locale=t.locale
+        try:
+            async with self.runtime.uow() as uow:
+                report = await handover.handover_report(
+                    uow, self.runtime.clock, ward=ward, span=span, locale=t.locale
+                )
+                by = await handover.handed_over_by(uow, ward=ward, span=span)
+        except Exception:
+            # The database went away (a restart): nothing sent, so the claim is given back
+            # once it is back, for the next tick to post rather than wait out the lease.
+            await retried(
+                self.runtime.uow_factory,
+                lambda uow: uow.handovers.release(claimed.id, owner=self.owner),
+                what="handover",
             )
-            by = await handover.handed_over_by(uow, ward=ward, span=span)
+            raise
         messages = handover.render_report(report, t, private=False)
         messages[-1] += "\n\n" + handover.waiting_line(t)
         sent: list[int] = []
         try:
             for number, text in enumerate(messages, start=1):
                 markup = _markup(t, ward.id, claimed.id) if number == len(messages) else None
-                message = await bot.send_message(
-                    ward.group_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
+                # A part after the first is tried again on a passing failure (a 5xx, a
+                # timeout, a dropped connection): the report is marked posted with what went
+                # out, and a missing last part would lose the 接班 button.
+                for wait in (*_PART_RETRIES, None) if sent else (None,):
+                    try:
+                        message = await bot.send_message(
+                            ward.group_chat_id,
+                            text,
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=markup,
+                        )
+                        break
+                    except NetworkError as exc:
+                        if wait is None or isinstance(exc, BadRequest):
+                            raise
+                        await asyncio.sleep(wait)
                 sent.append(message.message_id)
         except TelegramError as exc:
             if not sent:
@@ -132,16 +159,20 @@ class HandoverJob:
             log.warning("handover for ward %s not delivered", ward.id)
             if not sent:
                 return
-        async with self.runtime.uow() as uow:
-            await uow.handovers.mark_posted(
+        chat_id, at = ward.group_chat_id, self.runtime.clock.now()
+        # Tried again while the database is away: unrecorded, it would be posted twice.
+        await retried(
+            self.runtime.uow_factory,
+            lambda uow: uow.handovers.mark_posted(
                 claimed.id,
                 owner=self.owner,
-                chat_id=ward.group_chat_id,
+                chat_id=chat_id,
                 message_ids=sent,
-                at=self.runtime.clock.now(),
+                at=at,
                 handed_over_by=by,
-            )
-            await uow.commit()
+            ),
+            what="handover",
+        )
         self._posted.add((ward.id, span.start))
 
     async def _remind(self, bot: Bot, now: datetime) -> None:

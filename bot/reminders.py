@@ -12,7 +12,7 @@ import secrets
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,24 +20,21 @@ from telegram import Bot, Message
 from telegram.error import ChatMigrated, TelegramError
 
 from boards import queries, tasks
-from boards.commands import parse_bed_only
-from boards.errors import BadInput, Forbidden
+from boards.errors import Forbidden
 from boards.i18n import Texts, texts
-from boards.model import GroupProblem, Stay, TaskKind, TaskOccurrence, TaskStatus, Ward
-from boards.schedule import is_external, is_iv
+from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
 from boards.views.slot import slot_view, task_who
-from boards.views.tasks import task_list_view
-from boards.views.telegram_html import slot_html, task_list_html
+from boards.views.telegram_html import slot_html
 from bot import group_state
 from bot.handover import HandoverJob
 from bot.logsafe import log_failure
 from bot.ratelimit import send_urgent
 from bot.runtime import Runtime, WardContext
+from bot.transaction import retried
 from bot.turn import Turn
 
 __all__ = [
     "INSTANCE",
-    "REMINDER_COMMANDS",
     "Dispatcher",
     "dispatch_tick",
     "on_task_button",
@@ -49,7 +46,6 @@ log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 TASKS_PER_MESSAGE = 20  # three buttons a task stays well inside Telegram's keyboard limit
 SNOOZE_MINUTES = 15
-Action = Callable[[Turn, list[str]], Awaitable[None]]
 _MATERIALISE_EVERY = timedelta(minutes=10)
 _SKIP_REASONS = ("refused", "away", "fasting", "held", "other")
 
@@ -85,6 +81,11 @@ class Dispatcher:
         deliveries: list[asyncio.Task[None]] = []
         try:
             await self._claim_and_deliver(bot, now, deliveries)
+        except Exception:
+            # A claim failed (the database restarting, say): the sends under way finish and
+            # are recorded (`retried` waits for the database), or they would go out twice.
+            await asyncio.gather(*deliveries, return_exceptions=True)
+            raise
         except BaseException:
             # Stopped (shutdown, a cancelled tick): no send goes on unseen; what was sent
             # and not recorded is sent again by the next claimer once the lease is over.
@@ -184,16 +185,21 @@ class Dispatcher:
             async with self.runtime.transaction() as uow:
                 await tasks.release(uow, task_ids=ids, owner=self.owner)
             return
-        # Recorded after the send, in a transaction of its own.
-        async with self.runtime.transaction() as uow:
-            await tasks.mark_sent(
+        # Recorded after the send, in a transaction of its own, tried again while the database
+        # is away: unrecorded, it would go out again after the lease (marking is idempotent).
+        sent_at = self.runtime.clock.now()
+        await retried(
+            self.runtime.uow_factory,
+            lambda uow: tasks.mark_sent(
                 uow,
                 task_ids=ids,
                 chat_id=message.chat_id,
                 message_id=message.message_id,
-                sent_at=self.runtime.clock.now(),
+                sent_at=sent_at,
                 owner=self.owner,
-            )
+            ),
+            what="sent reminder",
+        )
 
     async def _escalate(self, bot: Bot, now: datetime) -> None:
         async with self.runtime.transaction() as uow:
@@ -465,140 +471,3 @@ async def _refresh_message(
         )
     except TelegramError:
         log.info("reminder message %s could not be refreshed", message_id)
-
-
-# --- commands -----------------------------------------------------------------------------
-
-
-async def _med(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    if len(args) < 2:
-        raise BadInput("err.missing_args")
-    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-    parsed = tasks.parse_med_args(args[1:], now=tn.runtime.clock.now(), tz=tn.t.tz)
-    done = await tasks.prescribe(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, args=parsed
-    )
-    tn.changed(ward.id)
-    await tn.commit()
-    upcoming = "、".join(
-        tn.t.date_hm(x.due_at, now=tn.runtime.clock.now()) for x in done.upcoming[:4]
-    )
-    await tn.reply(
-        tn.t(
-            "med.ok",
-            who=html.escape(tn.who(done.stay)),
-            n=done.number,
-            text=html.escape(
-                f"{parsed.drug} {parsed.dose} {parsed.route.value} {parsed.freq.value}"
-            ),
-            next=upcoming or "—",
-        )
-    )
-
-
-async def _meds(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    bed = parse_bed_only(args, bed_count=ward.bed_count)
-    stay, orders = await tasks.list_orders(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
-    )
-    lines = [tn.t("meds.title", who=html.escape(tn.who(stay)))]
-    for item in orders:
-        o = item.order
-        state = "" if item.active else f" · {tn.t('meds.stopped')}"
-        # External-use orders are kept visibly apart from IV ones, as on the ward's labels.
-        if is_external(o.route):
-            state = f" {tn.t('meds.external')}{state}"
-        elif is_iv(o.route):
-            state = f" {tn.t('meds.iv')}{state}"
-        lines.append(
-            f"{item.number}. {html.escape(o.drug)} {html.escape(o.dose)} "
-            f"{o.route.value} {o.freq.value}{state}"
-        )
-    if not orders:
-        lines.append(tn.t("meds.none"))
-    _, reminders = await tasks.list_reminders(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed
-    )
-    shown = [r for r in reminders if r.active]
-    if shown:
-        lines.append(tn.t("meds.reminders"))
-    now = tn.runtime.clock.now()
-    for entry in shown:
-        r = entry.reminder
-        when = (
-            tn.t("remind.daily", time=r.daily_at.strftime("%H:%M"))
-            if r.daily_at
-            else tn.t.date_hm(r.due_at, now=now)
-        )
-        lines.append(f"{entry.number}. {when} {html.escape(r.text)}")
-    await tn.reply("\n".join(lines))
-
-
-def _stopper(kind: TaskKind, done_key: str) -> Action:
-    """`/stopmed` and `/stopremind`: `床号 编号`, the number as /meds lists it."""
-
-    async def action(tn: Turn, args: list[str]) -> None:
-        ward, _ = await tn.ward()
-        if len(args) != 2 or not args[1].lstrip("#").isdigit():
-            raise BadInput("err.missing_args")
-        bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-        stopped = await tasks.stop(
-            tn.uow,
-            tn.runtime.clock,
-            actor=tn.actor,
-            ward=ward,
-            bed=bed,
-            kind=kind,
-            number=int(args[1].lstrip("#")),
-        )
-        tn.changed(ward.id)
-        await tn.commit()
-        await tn.reply(
-            tn.t(
-                done_key,
-                who=html.escape(tn.who(stopped.stay)),
-                n=stopped.number,
-                cancelled=len(stopped.cancelled),
-            )
-        )
-
-    return action
-
-
-async def _remind(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    if len(args) < 3:
-        raise BadInput("err.missing_args")
-    bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
-    parsed = tasks.parse_remind_args(args[1:], now=tn.runtime.clock.now(), tz=tn.t.tz)
-    stay, _ = await tasks.add_reminder(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, args=parsed
-    )
-    tn.changed(ward.id)
-    await tn.commit()
-    if parsed.daily_at is not None:
-        when = tn.t("remind.daily", time=parsed.daily_at.strftime("%H:%M"))
-    else:
-        assert parsed.due_at is not None
-        when = tn.t.date_hm(parsed.due_at, now=tn.runtime.clock.now())
-    await tn.reply(
-        tn.t("remind.ok", who=html.escape(tn.who(stay)), when=when, text=html.escape(parsed.text))
-    )
-
-
-async def _tasks(tn: Turn, args: list[str]) -> None:
-    ward, _ = await tn.ward()
-    view = await tasks.tasks_view(tn.uow, tn.runtime.clock, ward=ward)
-    await tn.reply(task_list_html(task_list_view(view, tn.t, private=tn.private), tn.t))
-
-
-REMINDER_COMMANDS = {
-    "med": _med,
-    "meds": _meds,
-    "stopmed": _stopper(TaskKind.MED, "stopmed.ok"),
-    "remind": _remind,
-    "stopremind": _stopper(TaskKind.REMINDER, "stopremind.ok"),
-    "tasks": _tasks,
-}

@@ -19,9 +19,9 @@ from bot.handlers import WARD_COMMANDS
 from bot.handover import HANDOVER_COMMANDS
 from bot.hl7.commands import HL7_COMMANDS
 from bot.membership import MEMBERSHIP_COMMANDS
+from bot.orders import REMINDER_COMMANDS
 from bot.policy import POLICY_COMMANDS
 from bot.quality import QUALITY_COMMANDS
-from bot.reminders import REMINDER_COMMANDS
 from bot.transfers import TRANSFER_COMMANDS
 from bot.turn import Turn
 

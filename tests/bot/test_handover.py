@@ -7,7 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from boards import access, commands, services, tasks
-from bot.emulator import EmuMessage
+from bot.emulator import ApiError, DropConnection, EmuMessage, Fault, Params
 from bot.reminders import Dispatcher
 from tests.bot.conftest import GROUP_ID, Shift, Ward
 
@@ -269,3 +269,33 @@ async def test_down_at_0800_the_handover_comes_late_once_across_restarts(
         # The button of the message posted before the restart still works.
         await ward.head.press(handovers(ward)[0], "接班")
         assert handovers(ward)[0].text.endswith("✅ 交班：李娜 · 接班：王芳 08:11")
+
+
+async def test_a_later_part_of_the_handover_lost_on_the_way_is_sent_again(
+    reminder_ward: Ward,
+) -> None:
+    # The second of the 60-bed report's messages meets a dropped connection, then a 502:
+    # the first is out already, so the rest is tried again at once, and the last message,
+    # the one with 接班, still arrives.
+    ward = reminder_ward
+    assert "已创建病区" in await ward.reply(ward.head, "/newward 普外科一病区 60")
+    await ward.join_nurse()
+    await ward.bind_group()
+    await _admit_60(ward)
+    plan: list[Fault] = [DropConnection(), ApiError(502, "Bad Gateway")]
+
+    def rule(method: str, params: Params) -> Fault | None:
+        second = str(params.get("text", "")).startswith("🔄 普外科一病区 · 大夜班交班（续 2/")
+        return plan.pop(0) if method == "sendMessage" and second and plan else None
+
+    ward.emu.set_fault(rule)
+    ward.clock.advance(timedelta(minutes=30))  # 08:00
+    await ward.ticks()
+    await ward.emu.wait_for(lambda: any(m.buttons() for m in handovers(ward)))
+    assert plan == []
+    messages = handovers(ward)
+    shown = [line for m in messages for line in m.text.splitlines() if line.startswith("▌")]
+    assert shown == [f"▌{bed}床 欧**华 · 一级护理" for bed in range(1, 61)]
+    assert [bool(m.buttons()) for m in messages] == [False] * (len(messages) - 1) + [True]
+    await ward.head.press(messages[-1], "接班")
+    assert "接班：王芳" in messages[-1].text
