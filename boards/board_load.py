@@ -30,7 +30,9 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
         for o in offers
         if o.stay_id in stays
     ]
-    summary, overdue = await tasks.board_reminders(uow, clock, ward=ward)
+    summary, overdue = await tasks.board_reminders(
+        uow, clock, ward=ward, active=data.active, policy=policy
+    )
     return dataclasses.replace(
         data,
         reminders=summary,
