@@ -213,8 +213,9 @@ class SqlStays(_Repository):
 
     async def active(self, ward_id: int) -> list[Stay]:
         """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
-        rows = await self._session.scalars(
-            select(StayRow).where(
+        # Plain rows, not entities: read for every board, every /tasks.
+        rows = await self._session.execute(
+            select(*_plain(StayRow)).where(
                 StayRow.ward_id == ward_id, StayRow.status == StayStatus.ACTIVE.value
             )
         )
@@ -224,8 +225,8 @@ class SqlStays(_Repository):
 
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
         """Stays of the ward that ended (discharge or transfer) at or after `since`."""
-        rows = await self._session.scalars(
-            select(StayRow)
+        rows = await self._session.execute(
+            select(*_plain(StayRow))
             .where(StayRow.ward_id == ward_id, StayRow.ended_at >= since)
             .order_by(StayRow.ended_at, StayRow.id)
         )
@@ -273,7 +274,7 @@ class SqlStays(_Repository):
         return [_stay(row) for row in rows]
 
 
-def _surgery(row: SurgeryRow) -> Surgery:
+def _surgery(row: SurgeryRow | Row[Any]) -> Surgery:
     return Surgery(
         id=row.id,
         stay_id=row.stay_id,
@@ -315,15 +316,15 @@ class SqlSurgeries(_Repository):
         """Every surgery of these stays, in any state, by scheduled time."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(SurgeryRow)
+        rows = await self._session.execute(
+            select(*_plain(SurgeryRow))
             .where(SurgeryRow.stay_id.in_(list(stay_ids)))
             .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
         )
         return [_surgery(row) for row in rows]
 
 
-def _item(row: BoardItemRow) -> BoardItem:
+def _item(row: BoardItemRow | Row[Any]) -> BoardItem:
     return BoardItem(
         id=row.id,
         stay_id=row.stay_id,
@@ -356,8 +357,8 @@ class SqlBoardItems(_Repository):
         """Items of these stays with start <= at < end, by time (a day is [00:00, next 00:00))."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(BoardItemRow)
+        rows = await self._session.execute(
+            select(*_plain(BoardItemRow))
             .where(
                 BoardItemRow.stay_id.in_(list(stay_ids)),
                 BoardItemRow.at >= start,
