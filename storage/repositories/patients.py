@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 
 from boards.model import (
     Age,
@@ -104,6 +104,17 @@ class SqlTransfers(_Repository):
         rows = await self._session.scalars(
             select(TransferRow)
             .where(TransferRow.to_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
+
+    async def pending_of(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(
+                or_(TransferRow.to_ward_id == ward_id, TransferRow.from_ward_id == ward_id),
+                TransferRow.state == "pending",
+            )
             .order_by(TransferRow.id)
         )
         return [_transfer(row) for row in rows]
