@@ -37,6 +37,7 @@ _BENCHES: tuple[tuple[str, list[str], list[str], str], ...] = (
     ("hl7_throughput.py", [], ["--messages", "200"], r"/s|p95"),
     ("quality_report.py", [], [], r" s\b|seconds"),
     ("screen_latency.py", [], ["--rounds", "5"], r"median|p90|max"),
+    ("commands.py", [], ["--runs", "10"], r"echo bot|worst p95"),
     ("bench_flood.py", [], [], r"\d"),
 )
 

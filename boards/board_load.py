@@ -18,11 +18,13 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     ward's safety days."""
     data = await bedside.board_with_bedside(uow, clock, ward=ward)
     policy = await tasks.get_policy(uow, ward=ward)
+    # Both ways in one read: offers waiting here, and this ward's own still undecided.
+    pending = await uow.transfers.pending_of(ward.id)
     arrivals = [
         TransferLine(a.transfer.bed_wanted or "?", a.stay.name, a.from_ward.name)
-        for a in await transfers.pending_arrivals(uow, ward=ward)
+        for a in await transfers.pending_arrivals(uow, ward=ward, offers=pending)
     ]
-    offers = await uow.transfers.pending_from(ward.id)
+    offers = [t for t in pending if t.from_ward_id == ward.id]
     stays = {s.id: s for s in data.active}
     targets = {w.id: w.name for w in await uow.wards.many([o.to_ward_id for o in offers])}
     outgoing = [
@@ -30,7 +32,9 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
         for o in offers
         if o.stay_id in stays
     ]
-    summary, overdue = await tasks.board_reminders(uow, clock, ward=ward)
+    summary, overdue = await tasks.board_reminders(
+        uow, clock, ward=ward, active=data.active, policy=policy
+    )
     return dataclasses.replace(
         data,
         reminders=summary,

@@ -179,6 +179,9 @@ class Transfers(Protocol):
 
     async def pending_to(self, ward_id: int) -> list[Transfer]: ...
     async def pending_from(self, ward_id: int) -> list[Transfer]: ...
+    async def pending_of(self, ward_id: int) -> list[Transfer]:
+        """Pending offers both ways, to and from the ward (the board shows both), by id."""
+        ...
 
 
 class Users(Protocol):

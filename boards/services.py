@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -114,14 +115,19 @@ async def create_ward(
     return ward
 
 
-async def current_ward(uow: UnitOfWork, *, user_id: int) -> tuple[Ward, Member]:
+async def current_ward(
+    uow: UnitOfWork, *, user_id: int, memberships: Sequence[Member] | None = None
+) -> tuple[Ward, Member]:
     """The ward a private-chat command acts on: the one chosen with /ward, or the only one.
 
     Never another one silently: a nurse whose chosen ward is no longer hers is asked to
-    choose, even if she has just one other ward.
+    choose, even if she has just one other ward. `memberships`: hers, if already read in
+    this unit of work (`members.of_user`).
     """
     prefs = await uow.users.get(user_id)
-    approved = [m for m in await uow.members.of_user(user_id) if m.approved]
+    if memberships is None:
+        memberships = await uow.members.of_user(user_id)
+    approved = [m for m in memberships if m.approved]
     if prefs is not None and prefs.current_ward_id is not None:
         member = next((m for m in approved if m.ward_id == prefs.current_ward_id), None)
         ward = await uow.wards.get(prefs.current_ward_id)

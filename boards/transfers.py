@@ -273,9 +273,15 @@ async def accept_transfer(
     return done, ended, arrived, source
 
 
-async def pending_arrivals(uow: UnitOfWork, *, ward: Ward) -> list[Arrival]:
-    """The offers waiting for this ward, with what it may see of each."""
-    offers = await uow.transfers.pending_to(ward.id)
+async def pending_arrivals(
+    uow: UnitOfWork, *, ward: Ward, offers: Sequence[Transfer] | None = None
+) -> list[Arrival]:
+    """The offers waiting for this ward, with what it may see of each (`offers`: the
+    ward's pending ones, if read already)."""
+    if offers is None:
+        offers = await uow.transfers.pending_to(ward.id)
+    else:
+        offers = [t for t in offers if t.to_ward_id == ward.id]
     stays = {s.id: s for s in await uow.stays.many([t.stay_id for t in offers])}
     wards = {w.id: w for w in await uow.wards.many([t.from_ward_id for t in offers])}
     return [

@@ -44,10 +44,19 @@ def _bed(tn: Turn, ward: Ward, args: list[str]) -> tuple[str, list[str]]:
 async def _tag(tn: Turn, args: list[str]) -> None:
     ward, _ = await tn.ward()
     bed, rest = _bed(tn, ward, args)
-    kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
+    # Read once for the parse and the tag itself.
+    catalogue = await bedside.ward_catalogue(tn.uow, ward)
+    kinds = catalogue.enabled
     word, detail = bedside.parse_tag_args(rest, kinds=kinds)
     stay, tag = await bedside.tag_patient(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word=word, detail=detail
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=bed,
+        word=word,
+        detail=detail,
+        catalogue=catalogue,
     )
     tn.changed(ward.id)
     await tn.commit()

@@ -74,5 +74,8 @@ class Dialogues:
 
     async def end(self, uow: UnitOfWork, chat_id: int) -> Dialogue | None:
         dialogue = await self.get(uow, chat_id)
-        await uow.dialogues.delete(chat_id)
+        # None: there was none, or `get` deleted a stale one; every command typed asks, and
+        # most find none: no DELETE then (a read-only command stays a read).
+        if dialogue is not None:
+            await uow.dialogues.delete(chat_id)
         return dialogue

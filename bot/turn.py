@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -83,12 +83,17 @@ class Turn:
             if self._pinned_ward is not None:
                 return await self.ward_of(self._pinned_ward)
             if self.private:
-                self._ward = await services.current_ward(self.uow, user_id=self.user_id)
+                # Read once: which ward is hers, and whether replies name it.
+                mine = await self.uow.members.of_user(self.user_id)
+                self._ward = await services.current_ward(
+                    self.uow, user_id=self.user_id, memberships=mine
+                )
+                await self._label(self._ward[0], mine)
             else:
                 self._ward = await services.ward_for_group(
                     self.uow, chat_id=self.chat_id, user_id=self.user_id
                 )
-            await self._label(self._ward[0])
+                await self._label(self._ward[0])
         return self._ward
 
     async def ward_of(self, ward_id: int) -> tuple[Ward, Member]:
@@ -100,11 +105,13 @@ class Turn:
         await self._label(ward)
         return self._ward
 
-    async def _label(self, ward: Ward) -> None:
+    async def _label(self, ward: Ward, memberships: Sequence[Member] | None = None) -> None:
         self.use_ward(ward)
         if self.private:
-            mine = [m for m in await self.uow.members.of_user(self.user_id) if m.approved]
-            self._ward_label = ward.name if len(mine) > 1 else None
+            if memberships is None:
+                memberships = await self.uow.members.of_user(self.user_id)
+            approved = [m for m in memberships if m.approved]
+            self._ward_label = ward.name if len(approved) > 1 else None
 
     async def hospital(self) -> Hospital:
         if self._hospital is None:

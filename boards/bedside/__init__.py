@@ -3,10 +3,12 @@
 from boards.bedside.arguments import parse_line_args, parse_tag_args
 from boards.bedside.bed_sign import LEVEL_COLOURS, build_bed_sign, sign_words
 from boards.bedside.catalogue import (
+    Catalogue,
     add_custom_tag,
     disable_tag,
     disabled_tag_codes,
     enable_tag,
+    ward_catalogue,
     ward_tag_kinds,
 )
 from boards.bedside.issuing import issue_sign, issue_signs, open_sign, scan_sign, stay_by_token
@@ -23,6 +25,7 @@ __all__ = [
     "MAX_DETAIL",
     "MAX_PURPOSE",
     "MAX_SITE",
+    "Catalogue",
     "add_custom_tag",
     "add_line",
     "bedside_view",
@@ -42,5 +45,6 @@ __all__ = [
     "stay_by_token",
     "tag_patient",
     "untag_patient",
+    "ward_catalogue",
     "ward_tag_kinds",
 ]

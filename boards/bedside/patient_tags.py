@@ -7,7 +7,7 @@ from typing import Any
 
 from boards.access import Actor, occupant, record_audit, require_member
 from boards.bedside._common import joined, tag_name
-from boards.bedside.catalogue import one_kind, ward_catalogue
+from boards.bedside.catalogue import Catalogue, one_kind, ward_catalogue
 from boards.errors import BadInput, Conflict, NotFound
 from boards.model import PatientTag, Stay, Ward
 from boards.ports import Clock, UnitOfWork
@@ -32,15 +32,18 @@ async def tag_patient(
     bed: str,
     word: str,
     detail: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> tuple[Stay, PatientTag]:
     """Put a warning tag on the patient in `bed`, or change the detail of one already up.
 
     The word is looked up among the ward's enabled kinds. Kinds that take a detail
     (allergy: the allergens; fasting: since when) refuse to go up without one.
+    `catalogue`: the ward's (`ward_catalogue`), if read already in this unit of work.
     """
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
-    catalogue = await ward_catalogue(uow, ward)
+    if catalogue is None:
+        catalogue = await ward_catalogue(uow, ward)
     if not tag_candidates(word, catalogue.enabled) and tag_candidates(word, catalogue.every):
         raise BadInput("err.tag_disabled", tag=excerpt(word))
     kind = one_kind(word, catalogue.enabled, ward.locale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -134,5 +135,8 @@ class WardPolicy:
         )
 
 
+@functools.cache
 def default_ward_policy() -> WardPolicy:
+    # Built once: a frozen value, read for every board, /tasks and reminder tick of a ward
+    # that never set its own (building it checks every default again, about 0.4 ms).
     return WardPolicy()

@@ -87,9 +87,11 @@ def _summary(
 
 
 async def _open_tasks(
-    uow: UnitOfWork, ward: Ward, until: datetime
+    uow: UnitOfWork, ward: Ward, until: datetime, active: Sequence[Stay] | None = None
 ) -> tuple[list[TaskOccurrence], dict[int, Stay]]:
-    stays = {s.id: s for s in await uow.stays.active(ward.id)}
+    if active is None:
+        active = await uow.stays.active(ward.id)
+    stays = {s.id: s for s in active}
     tasks = await uow.tasks.open_of_ward(ward.id, due_before=until)
     return [t for t in tasks if t.stay_id in stays], stays
 
@@ -101,12 +103,19 @@ async def board_summary(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> Reminde
 
 
 async def board_reminders(
-    uow: UnitOfWork, clock: Clock, *, ward: Ward
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ward: Ward,
+    active: Sequence[Stay] | None = None,
+    policy: WardPolicy | None = None,
 ) -> tuple[ReminderSummary, dict[int, int]]:
-    """The reminder area, and the number of overdue open tasks per stay (the beds' marks)."""
+    """The reminder area, and the number of overdue open tasks per stay (the beds' marks).
+    `active` (the ward's active stays) and `policy`: if the caller read them already."""
     now = clock.now()
-    tasks, _ = await _open_tasks(uow, ward, now + timedelta(days=1))
-    policy = await policy_of(uow, ward.id)
+    tasks, _ = await _open_tasks(uow, ward, now + timedelta(days=1), active)
+    if policy is None:
+        policy = await policy_of(uow, ward.id)
     overdue: dict[int, int] = {}
     for task in tasks:
         if task.due_at <= now and _overdue(task, policy, now):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,24 @@ class _Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def _get(self, model: type[Any], key: Any) -> Any:
+        """`session.get`, read once per session: several steps of one update ask for the
+        same row (a nurse's preferences, a ward's policy). The identity map alone does not
+        spare the query: it holds rows weakly, and a repository keeps only the domain copy;
+        nor does it remember a row that is absent (never set). Here both are kept for the
+        session. Only for a table no one but its repository writes (through the ORM), whose
+        writes call `_stored`."""
+        held: dict[tuple[type[Any], Any], Any] = self._session.info.setdefault("held", {})
+        if (model, key) in held:
+            return held[model, key]
+        row = await self._session.get(model, key)
+        held[model, key] = row
+        return row
+
+    def _stored(self, model: type[Any], key: Any) -> None:
+        """The row is being written: `_get` asks the session for it again."""
+        self._session.info.get("held", {}).pop((model, key), None)
 
     async def _flush(self) -> None:
         try:
@@ -41,3 +61,10 @@ def _utc(value: datetime) -> datetime:
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
+
+
+def _plain(model: type[Any]) -> list[Any]:
+    """Every mapped column of `model`, to select as plain rows (attribute access by the
+    same names) rather than ORM entities: no identity map, several times cheaper to read in
+    bulk. Still an ORM statement, so the session flushes pending changes first."""
+    return [attr.class_attribute for attr in inspect(model).column_attrs]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from boards.model import (
     PatientLine,
@@ -18,12 +19,12 @@ from storage.models import (
     PatientTagRow,
     WardTagRow,
 )
-from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
 
 # --- bedside: tags, lines, ward tag settings, printed signs --------------------------------
 
 
-def _patient_tag(row: PatientTagRow) -> PatientTag:
+def _patient_tag(row: PatientTagRow | Row[Any]) -> PatientTag:
     return PatientTag(
         id=row.id,
         stay_id=row.stay_id,
@@ -72,15 +73,16 @@ class SqlPatientTags(_Repository):
         """Tags not removed, of these stays, in the order they were added."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(PatientTagRow)
+        # Plain rows, not entities (as the other bedside reads of many stays): every board.
+        rows = await self._session.execute(
+            select(*_plain(PatientTagRow))
             .where(PatientTagRow.stay_id.in_(list(stay_ids)), PatientTagRow.removed_at.is_(None))
             .order_by(PatientTagRow.added_at, PatientTagRow.id)
         )
         return [_patient_tag(row) for row in rows]
 
 
-def _patient_line(row: PatientLineRow) -> PatientLine:
+def _patient_line(row: PatientLineRow | Row[Any]) -> PatientLine:
     return PatientLine(
         id=row.id,
         stay_id=row.stay_id,
@@ -128,8 +130,8 @@ class SqlPatientLines(_Repository):
         """Every line of these stays, removed ones too, in the order recorded (by id)."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(PatientLineRow)
+        rows = await self._session.execute(
+            select(*_plain(PatientLineRow))
             .where(PatientLineRow.stay_id.in_(list(stay_ids)))
             .order_by(PatientLineRow.id)
         )
@@ -181,7 +183,7 @@ class SqlWardTags(_Repository):
         return _ward_tag(row)
 
 
-def _sign(row: BedSignRow) -> SignPrint:
+def _sign(row: BedSignRow | Row[Any]) -> SignPrint:
     return SignPrint(
         stay_id=row.stay_id,
         printed_at=_utc(row.printed_at),
@@ -197,8 +199,8 @@ class SqlBedSigns(_Repository):
         """The last print of each of these stays' signs that has one, by stay id."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(BedSignRow)
+        rows = await self._session.execute(
+            select(*_plain(BedSignRow))
             .where(BedSignRow.stay_id.in_(list(stay_ids)))
             .order_by(BedSignRow.stay_id)
         )

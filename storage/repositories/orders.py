@@ -161,13 +161,14 @@ class SqlWardPolicies(_Repository):
     __slots__ = ()
 
     async def get(self, ward_id: int) -> dict[str, Any] | None:
-        row = await self._session.get(WardPolicyRow, ward_id)
+        row = await self._get(WardPolicyRow, ward_id)
         return None if row is None else dict(row.policy)
 
     async def put(
         self, ward_id: int, document: Mapping[str, Any], *, at: datetime, by: int
     ) -> None:
         """Insert or replace the ward's policy document."""
+        self._stored(WardPolicyRow, ward_id)
         row = await self._session.get(WardPolicyRow, ward_id)
         if row is None:
             row = WardPolicyRow(ward_id=ward_id)

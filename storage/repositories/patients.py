@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, any_, bindparam, select, update
+from sqlalchemy import Integer, Row, any_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +39,7 @@ from storage.models import (
     TransferRow,
     WardRow,
 )
-from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
 from storage.repositories.wards import _ward
 
 # SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
@@ -111,6 +111,17 @@ class SqlTransfers(_Repository):
         rows = await self._session.scalars(
             select(TransferRow)
             .where(TransferRow.to_ward_id == ward_id, TransferRow.state == "pending")
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row) for row in rows]
+
+    async def pending_of(self, ward_id: int) -> list[Transfer]:
+        rows = await self._session.scalars(
+            select(TransferRow)
+            .where(
+                or_(TransferRow.to_ward_id == ward_id, TransferRow.from_ward_id == ward_id),
+                TransferRow.state == "pending",
+            )
             .order_by(TransferRow.id)
         )
         return [_transfer(row) for row in rows]
@@ -305,8 +316,9 @@ class SqlStays(_Repository):
 
     async def active(self, ward_id: int) -> list[Stay]:
         """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
-        rows = await self._session.scalars(
-            select(StayRow).where(
+        # Plain rows, not entities: read for every board, every /tasks.
+        rows = await self._session.execute(
+            select(*_plain(StayRow)).where(
                 StayRow.ward_id == ward_id, StayRow.status == StayStatus.ACTIVE.value
             )
         )
@@ -316,8 +328,8 @@ class SqlStays(_Repository):
 
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
         """Stays of the ward that ended (discharge or transfer) at or after `since`."""
-        rows = await self._session.scalars(
-            select(StayRow)
+        rows = await self._session.execute(
+            select(*_plain(StayRow))
             .where(StayRow.ward_id == ward_id, StayRow.ended_at >= since)
             .order_by(StayRow.ended_at, StayRow.id)
         )
@@ -395,7 +407,7 @@ class SqlStays(_Repository):
         return [_stay(row) for row in rows]
 
 
-def _surgery(row: SurgeryRow) -> Surgery:
+def _surgery(row: SurgeryRow | Row[Any]) -> Surgery:
     return Surgery(
         id=row.id,
         stay_id=row.stay_id,
@@ -437,15 +449,15 @@ class SqlSurgeries(_Repository):
         """Every surgery of these stays, in any state, by scheduled time."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(SurgeryRow)
+        rows = await self._session.execute(
+            select(*_plain(SurgeryRow))
             .where(SurgeryRow.stay_id.in_(list(stay_ids)))
             .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
         )
         return [_surgery(row) for row in rows]
 
 
-def _item(row: BoardItemRow) -> BoardItem:
+def _item(row: BoardItemRow | Row[Any]) -> BoardItem:
     return BoardItem(
         id=row.id,
         stay_id=row.stay_id,
@@ -478,8 +490,8 @@ class SqlBoardItems(_Repository):
         """Items of these stays with start <= at < end, by time (a day is [00:00, next 00:00))."""
         if not stay_ids:
             return []
-        rows = await self._session.scalars(
-            select(BoardItemRow)
+        rows = await self._session.execute(
+            select(*_plain(BoardItemRow))
             .where(
                 BoardItemRow.stay_id.in_(list(stay_ids)),
                 BoardItemRow.at >= start,

@@ -295,11 +295,12 @@ class SqlUsers(_Repository):
     __slots__ = ()
 
     async def get(self, user_id: int) -> UserPrefs | None:
-        row = await self._session.get(UserPrefsRow, user_id)
+        row = await self._get(UserPrefsRow, user_id)
         return None if row is None else _prefs(row)
 
     async def put(self, prefs: UserPrefs) -> UserPrefs:
         """Insert or replace the user's preferences."""
+        self._stored(UserPrefsRow, prefs.user_id)
         row = await self._session.get(UserPrefsRow, prefs.user_id)
         if row is None:
             row = UserPrefsRow(user_id=prefs.user_id)
