@@ -81,31 +81,40 @@ def condense(
     something. Each shortened list ends with "…另有 N 条" ("… N more"); `fixed` is the
     plain length of everything else in the message.
     """
-    kept = [list(lines) for _, lines in sections]
+    # Each line measured once: a full 60-bed board gives way line by line, and measuring
+    # every line again at each step made that quadratic.
+    widths = [[plain_length(line) + 1 for line in lines] for _, lines in sections]
+    headings = [plain_length(title) + 1 for title, _ in sections]
+    shown = [len(w) for w in widths]
+    shown_size = [sum(w) for w in widths]
     hidden = [0] * len(sections)
+    more: dict[int, int] = {}
 
     def size() -> int:
         total = fixed
-        for i, (title, _) in enumerate(sections):
-            if kept[i] or hidden[i]:
-                total += plain_length(title) + 1
-                total += sum(plain_length(line) + 1 for line in kept[i])
+        for i in range(len(sections)):
+            if shown[i] or hidden[i]:
+                total += headings[i] + shown_size[i]
                 if hidden[i]:
-                    total += plain_length(t("board.more", n=hidden[i])) + 1
+                    n = hidden[i]
+                    if n not in more:
+                        more[n] = plain_length(t("board.more", n=n)) + 1
+                    total += more[n]
         return total
 
     while size() > budget:
-        longest = max(range(len(kept)), key=lambda i: len(kept[i]))
-        if not kept[longest]:
+        longest = max(range(len(shown)), key=shown.__getitem__)
+        if not shown[longest]:
             break
-        kept[longest].pop()
+        shown[longest] -= 1
+        shown_size[longest] -= widths[longest][shown[longest]]
         hidden[longest] += 1
     result = []
-    for i, (title, _) in enumerate(sections):
-        lines = kept[i]
+    for i, (title, lines) in enumerate(sections):
+        kept = list(lines[: shown[i]])
         if hidden[i]:
-            lines = [*lines, t("board.more", n=hidden[i])]
-        result.append((title, lines))
+            kept.append(t("board.more", n=hidden[i]))
+        result.append((title, kept))
     return result
 
 
