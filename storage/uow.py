@@ -79,6 +79,7 @@ from storage.repositories import (
     SqlWards,
     SqlWardTags,
 )
+from storage.sqlite_driver import one_trip_dbapi
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -107,7 +108,9 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
         # A bot idles for hours between shifts: test pooled connections before use.
         return create_async_engine(url, pool_pre_ping=True)
     # Reset on return is _on_reset's: a rollback only when a transaction is left open.
-    engine = create_async_engine(url, pool_reset_on_return=None)
+    # One trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
+    module = one_trip_dbapi() if make_url(url).get_driver_name() == "aiosqlite" else None
+    engine = create_async_engine(url, pool_reset_on_return=None, module=module)
     _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
     return engine
 
