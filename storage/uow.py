@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -91,6 +93,8 @@ __all__ = [
 
 # How long an SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A pooled PostgreSQL connection idle this long is pinged before it is used again.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def default_sqlite_url(cwd: str | os.PathLike[str]) -> str:
@@ -105,14 +109,38 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
     tables, which foreign key enforcement would turn into cascades or refusals.
     """
     if make_url(url).get_backend_name() != "sqlite":
-        # A bot idles for hours between shifts: test pooled connections before use.
-        return create_async_engine(url, pool_pre_ping=True)
+        engine = create_async_engine(url)
+        _ping_when_idle(engine)
+        return engine
     # Reset on return is _on_reset's: a rollback only when a transaction is left open.
     # One trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
     module = one_trip_dbapi() if make_url(url).get_driver_name() == "aiosqlite" else None
     engine = create_async_engine(url, pool_reset_on_return=None, module=module)
     _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A pooled connection that sat idle is tested before use (a bot idles for hours between
+    shifts; a firewall or the server may have closed it meanwhile); one back from use a
+    moment ago is not: the ping was a round trip on every unit of work (8% of an HL7
+    message). A server restarted in between costs the one transaction in flight, and the
+    pool then renews every connection it handed out before."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool drops it and hands out a fresh connection instead.
+            raise DisconnectionError() from error
 
 
 def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import StatementError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, StatementError
 
+import storage.uow as uow_module
 from boards.errors import Conflict
 from boards.model import Invite, Member, MemberStatus, Role, StayStatus
 from boards.ports import UnitOfWorkFactory
@@ -192,3 +194,41 @@ async def test_two_nurses_admitting_to_one_bed_at_once(database: Database) -> No
     assert len(refused) + results.count(None) == 2
     async with database.uow() as uow:
         assert len(await uow.stays.active(ward.id)) == 1
+
+
+async def _terminate_other_backends(database_url: str) -> None:
+    """What a server restart does to the pool's connections: closed under it."""
+    admin = Database(database_url)
+    async with admin._engine.connect() as connection:
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        await connection.commit()
+    await admin.dispose()
+
+
+async def test_a_connection_closed_while_idle_is_replaced_before_use(
+    database: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to lose the connection")
+    async with database.uow() as uow:
+        await add_ward(uow)
+        await uow.commit()
+    await _terminate_other_backends(database_url)
+    # Idle past the threshold: tested on checkout, replaced, and the work goes through.
+    monkeypatch.setattr(uow_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    async with database.uow() as uow:
+        assert len(await uow.wards.all()) == 1
+    # Back from use a moment ago: not tested, so a server that went away meanwhile costs
+    # that one transaction, and the pool renews the rest.
+    monkeypatch.setattr(uow_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    await _terminate_other_backends(database_url)
+    with pytest.raises(DBAPIError):
+        async with database.uow() as uow:
+            await uow.wards.all()
+    async with database.uow() as uow:
+        assert len(await uow.wards.all()) == 1
