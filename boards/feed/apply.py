@@ -361,17 +361,17 @@ async def _cancel_discharge(run: _Run) -> int:
         raise NotFound("feed.unknown_patient", number=person.admission_no)
     stay = max(ended, key=lambda s: (s.ended_at or s.admitted_at, s.id))
     bed = run.bed(ward, person.place) if person.place.bed else stay.bed
+    return await _reopen(run, ward, stay, bed, "stay:cancel_discharge")
+
+
+async def _reopen(run: _Run, ward: Ward, stay: Stay, bed: str, action: str, **changes: Any) -> int:
+    """A cancelled end (A13, A12): the stay itself active again in `bed`, audited."""
     await run.free_bed(ward, bed, None)
     reopened = await run.uow.stays.update(
-        dataclasses.replace(stay, bed=bed, status=StayStatus.ACTIVE, ended_at=None)
+        dataclasses.replace(stay, bed=bed, status=StayStatus.ACTIVE, ended_at=None, **changes)
     )
     await run.audit(
-        ward,
-        "stay:cancel_discharge",
-        bed,
-        before=stay_audit(stay),
-        after=stay_audit(reopened),
-        stay=reopened,
+        ward, action, bed, before=stay_audit(stay), after=stay_audit(reopened), stay=reopened
     )
     return ward.id
 
@@ -469,21 +469,7 @@ async def _cancel_transfer(run: _Run) -> int:
             stay=stay,
         )
     bed = run.bed(home, person.place) if person.place.bed else original.bed
-    await run.free_bed(home, bed, None)
-    reopened = await run.uow.stays.update(
-        dataclasses.replace(
-            original, bed=bed, status=StayStatus.ACTIVE, ended_at=None, transferred_to=None
-        )
-    )
-    await run.audit(
-        home,
-        "stay:cancel_transfer_out",
-        bed,
-        before=stay_audit(original),
-        after=stay_audit(reopened),
-        stay=reopened,
-    )
-    return home.id
+    return await _reopen(run, home, original, bed, "stay:cancel_transfer_out", transferred_to=None)
 
 
 async def _left_by_transfer(run: _Run, ward: Ward, person: Person) -> Stay | None:
