@@ -163,8 +163,8 @@ def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:
         # Take the write lock up front. A deferred transaction that read first and then
         # writes after another writer committed fails at once with SQLITE_BUSY, whatever
         # the busy timeout; an immediate one waits its turn instead.
-        # Sent as the driver's one-call helper: each call is a trip to aiosqlite's thread,
-        # and a statement through a cursor takes three (open, execute, close).
+        # Sent to the driver directly: one trip to aiosqlite's thread, and not counted as
+        # one of the command's statements (it is the transaction, not its work).
         driver = connection.connection.driver_connection
         assert driver is not None  # a connection being begun is a live one
         await_(driver.execute_fetchall("BEGIN IMMEDIATE"))

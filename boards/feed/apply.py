@@ -242,15 +242,23 @@ class _Run:
         return stay
 
     async def end(
-        self, ward: Ward, stay: Stay, status: StayStatus, at: datetime, moved_to: str | None
+        self,
+        ward: Ward,
+        stay: Stay,
+        status: StayStatus,
+        at: datetime,
+        moved_to: str | None,
+        *,
+        action: str,
     ) -> Stay:
+        """The stay ended (discharge, transfer out, a cancelled admit or arrival), audited."""
         # An offer to another ward ends with the stay: the hospital has decided.
         for offer in await self.uow.transfers.pending_from(ward.id):
             if offer.stay_id == stay.id:
                 await self.uow.transfers.decide(
                     offer.id, state=TransferState.CANCELLED, by=HIS_ACTOR.user_id, at=at
                 )
-        return await self.uow.stays.update(
+        ended = await self.uow.stays.update(
             dataclasses.replace(
                 stay,
                 status=status,
@@ -259,6 +267,10 @@ class _Run:
                 token=new_stay_token(),
             )
         )
+        await self.audit(
+            ward, action, stay.bed, before=stay_audit(stay), after=stay_audit(ended), stay=stay
+        )
+        return ended
 
 
 def age_on(born: date, at: datetime, timezone: str) -> Age:
@@ -317,29 +329,15 @@ async def _discharge(run: _Run) -> int:
     person = run.person
     ward, stay = await run.require(person, person.place)
     at = run.when(ward, person.discharged_at)
-    ended = await run.end(ward, stay, StayStatus.DISCHARGED, at, None)
-    await run.audit(
-        ward,
-        "stay:discharge",
-        stay.bed,
-        before=stay_audit(stay),
-        after=stay_audit(ended),
-        stay=stay,
-    )
+    await run.end(ward, stay, StayStatus.DISCHARGED, at, None, action="stay:discharge")
     return ward.id
 
 
 async def _cancel_admit(run: _Run) -> int:
     person = run.person
     ward, stay = await run.require(person, person.place)
-    ended = await run.end(ward, stay, StayStatus.CANCELLED, run.clock.now(), None)
-    await run.audit(
-        ward,
-        "stay:cancel_admit",
-        stay.bed,
-        before=stay_audit(stay),
-        after=stay_audit(ended),
-        stay=stay,
+    await run.end(
+        ward, stay, StayStatus.CANCELLED, run.clock.now(), None, action="stay:cancel_admit"
     )
     return ward.id
 
@@ -409,15 +407,7 @@ async def _transfer(run: _Run) -> int:
         bed = run.bed(target, person.place)
         await run.free_bed(target, bed, None)
         moved_to = target.name
-    ended = await run.end(ward, stay, StayStatus.TRANSFERRED, at, moved_to)
-    await run.audit(
-        ward,
-        "stay:transfer_out",
-        stay.bed,
-        before=stay_audit(stay),
-        after=stay_audit(ended),
-        stay=stay,
-    )
+    await run.end(ward, stay, StayStatus.TRANSFERRED, at, moved_to, action="stay:transfer_out")
     if target is None:
         return ward.id
     details = run.details(target, person, stay)
@@ -459,14 +449,13 @@ async def _cancel_transfer(run: _Run) -> int:
         # The receiving ward's stay ends first: the patient may go back to the same bed
         # number only once no stay of hers holds one.
         ward, stay = found
-        ended = await run.end(ward, stay, StayStatus.CANCELLED, run.clock.now(), None)
-        await run.audit(
+        await run.end(
             ward,
-            "stay:cancel_transfer_in",
-            stay.bed,
-            before=stay_audit(stay),
-            after=stay_audit(ended),
-            stay=stay,
+            stay,
+            StayStatus.CANCELLED,
+            run.clock.now(),
+            None,
+            action="stay:cancel_transfer_in",
         )
     bed = run.bed(home, person.place) if person.place.bed else original.bed
     return await _reopen(run, home, original, bed, "stay:cancel_transfer_out", transferred_to=None)

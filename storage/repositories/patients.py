@@ -318,22 +318,22 @@ class SqlStays(_Repository):
         """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
         # Plain rows, not entities: read for every board, every /tasks.
         rows = await self._session.execute(
-            select(*_plain(StayRow)).where(
+            select(*_STAY_COLUMNS).where(
                 StayRow.ward_id == ward_id, StayRow.status == StayStatus.ACTIVE.value
             )
         )
         # Bed labels are text ("2" < "10" numerically, "+1" after all): sort in Python with
         # the domain's own key rather than teach two SQL dialects the ward's ordering.
-        return sorted((_stay(row) for row in rows), key=lambda s: (bed_sort_key(s.bed), s.bed))
+        return sorted((_stay_of(row) for row in rows), key=lambda s: (bed_sort_key(s.bed), s.bed))
 
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
         """Stays of the ward that ended (discharge or transfer) at or after `since`."""
         rows = await self._session.execute(
-            select(*_plain(StayRow))
+            select(*_STAY_COLUMNS)
             .where(StayRow.ward_id == ward_id, StayRow.ended_at >= since)
             .order_by(StayRow.ended_at, StayRow.id)
         )
-        return [_stay(row) for row in rows]
+        return [_stay_of(row) for row in rows]
 
     async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
         """Stays present at some time in [start, end): admitted before `end`, not ended

@@ -24,7 +24,7 @@ from storage.models import (
     TaskOccurrenceRow,
     WardRow,
 )
-from storage.repositories._base import _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _Repository, _utc, _utc_or_none
 
 # --- task occurrences: materialising, closing, claiming and delivering --------------------
 
@@ -302,11 +302,11 @@ class SqlTaskOccurrences(_Repository):
     async def open_of_ward(self, ward_id: int, *, due_before: datetime) -> list[TaskOccurrence]:
         # Plain rows (fresh by nature, like populate_existing): every board, every /tasks.
         rows = await self._session.execute(
-            select(*_plain(_T))
+            select(*_TASK_COLUMNS)
             .where(_T.ward_id == ward_id, _T.status == _PENDING, _T.due_at < due_before)
             .order_by(_T.due_at, _T.id)
         )
-        return [_task(row) for row in rows]
+        return [_task_of(row) for row in rows]
 
     async def _update_returning_ids(self, statement: Any) -> list[int]:
         result = await self._session.execute(
