@@ -15,6 +15,8 @@ __all__ = [
     "graphemes",
     "has_invisible",
     "is_clean",
+    "is_number",
+    "typed_number",
     "visible_len",
 ]
 
@@ -206,3 +208,18 @@ def clean_field(text: str | None, *, limit: int) -> str | None:
     if len(clean) > limit:
         raise BadInput("err.too_long", limit=limit)
     return clean
+
+
+def is_number(text: str, *, digits: int = 9) -> bool:
+    """A number as the bot writes it into a button, or a nurse types an id or a count:
+    ASCII digits only, at most `digits` of them. `str.isdigit` also passes "²" and "①",
+    which `int` refuses, and an id of 20 digits would overflow its column (a row id is
+    PostgreSQL's integer: 9 digits always fit; a Telegram user id a bigint: 18 do)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
+
+
+def typed_number(word: str, *, digits: int = 9) -> int | None:
+    """A number a nurse typed (a list's #3, a count, minutes): full-width digits read as
+    ASCII, a leading # allowed; None when it is no such number."""
+    text = clean_text(word).lstrip("#＃")
+    return int(text) if is_number(text, digits=digits) else None

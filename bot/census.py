@@ -17,6 +17,7 @@ from boards import census, services
 from boards.census.files import MAX_BYTES
 from boards.errors import BadInput, Forbidden, WardError
 from boards.model import ImportDraft, Ward
+from boards.text import is_number
 from bot.flood import admit
 from bot.runtime import Runtime, WardContext
 from bot.turn import Turn, turn
@@ -181,7 +182,7 @@ async def on_import_button(tn: Turn, data: str) -> None:
     query = tn.update.callback_query
     assert query is not None
     parts = data.split(":")
-    if len(parts) != 4 or parts[1] not in ("ok", "no") or not parts[2].isdigit():
+    if len(parts) != 4 or parts[1] not in ("ok", "no") or not is_number(parts[2]):
         raise Forbidden("err.not_member")
     _, verb, ward_id, key = parts
     tn.command = "import"

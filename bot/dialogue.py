@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from boards.errors import BadInput
 from boards.i18n import Texts
 from boards.parsing import bed_sort_key, parse_age, parse_bed
-from boards.text import clean_text, excerpt
+from boards.text import clean_text, excerpt, is_number
 from boards.when import parse_when
 
 __all__ = [
@@ -169,22 +169,17 @@ class Answer:
     stay_id: int | None = None
 
 
-def _ascii_id(text: str) -> bool:
-    # Only the digits the bot writes: int() would also read "١٢" or "１２".
-    return text.isascii() and text.isdigit() and len(text) < 20
-
-
 def parse_answer(data: str) -> Answer | None:
     """The answer a button carries; None for anything malformed (a forged button)."""
     parts = data.split(":")
-    if len(parts) < 3 or parts[0] != "d" or not _ascii_id(parts[1]):
+    if len(parts) < 3 or parts[0] != "d" or not is_number(parts[1]):
         return None
     ward_id, kind = int(parts[1]), parts[2]
     if kind == "-" and len(parts) == 3:
         return Answer(ward_id, None)
     if kind == "c" and len(parts) == 4 and parts[3]:
         return Answer(ward_id, parts[3])
-    if kind == "b" and len(parts) == 5 and parts[3] and _ascii_id(parts[4]):
+    if kind == "b" and len(parts) == 5 and parts[3] and is_number(parts[4]):
         return Answer(ward_id, parts[3], int(parts[4]))
     return None
 

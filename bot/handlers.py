@@ -17,6 +17,7 @@ from boards.board_load import load_board
 from boards.errors import BadInput, Forbidden, WardError
 from boards.i18n import normalise_locale, texts
 from boards.model import ItemKind, Stay, Ward
+from boards.text import clean_text, is_number, typed_number
 from boards.views.card import card_view
 from boards.views.telegram_html import card_html
 from bot.bedside_handlers import SIGN_PREFIX, open_scanned_sign
@@ -67,8 +68,12 @@ async def _newward(tn: Turn, args: list[str]) -> None:
         raise BadInput("err.missing_args")
     bed_count = None
     words = list(args)
-    if len(words) > 1 and words[-1].isdigit():
-        bed_count = int(words.pop())
+    if len(words) > 1 and clean_text(words[-1]).isdigit():
+        # A last word of digits is the bed count: one that is no count is refused, not
+        # taken into the ward's name.
+        bed_count = typed_number(words.pop(), digits=4)
+        if bed_count is None:
+            raise BadInput("err.bed_count_form")
     ward = await services.create_ward(
         tn.uow,
         tn.runtime.clock,
@@ -121,7 +126,7 @@ async def ward_button(tn: Turn, data: str) -> None:
     query = tn.update.callback_query
     assert query is not None
     raw = data[2:]
-    if not raw.isdigit():
+    if not is_number(raw):
         raise Forbidden("err.not_member")
     ward = await services.switch_ward(tn.uow, actor=tn.actor, ward_id=int(raw))
     await tn.commit()

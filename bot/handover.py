@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _LEASE = timedelta(minutes=5)
 # The shortest take-over window a ward can set: no reminder candidate is younger.
 _MIN_WINDOW = timedelta(minutes=1)
-_PRESS = re.compile(r"h:(\d{1,19}):(\d{1,19})")
+_PRESS = re.compile(r"h:([0-9]{1,9}):([0-9]{1,9})")
 # Seconds between tries of a report's later part (the first one waits for the next tick).
 _PART_RETRIES = (1.0, 2.0, 4.0)
 

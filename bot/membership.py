@@ -12,6 +12,7 @@ from boards import membership, queries
 from boards.errors import Forbidden
 from boards.i18n import Texts
 from boards.model import Member, MemberStatus
+from boards.text import is_number
 from bot.turn import Turn, texts_for
 
 __all__ = [
@@ -151,15 +152,14 @@ async def _members(tn: Turn, args: list[str]) -> None:
     await tn.reply("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-def _id(text: str) -> bool:
-    """An id as the bot writes it into buttons: ASCII digits, nothing else."""
-    return text.isascii() and text.isdigit() and len(text) < 20
-
-
 async def on_join_button(tn: Turn, data: str) -> None:
     """`j:<ward>:<user>:y|n`: the head nurse approves or declines a request."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[3] not in ("y", "n") or not all(_id(p) for p in parts[1:3]):
+    if (
+        len(parts) != 4
+        or parts[3] not in ("y", "n")
+        or not (is_number(parts[1]) and is_number(parts[2], digits=18))
+    ):
         raise Forbidden("err.not_member")
     _, ward_id, user_id, verdict = parts
     query = tn.update.callback_query
@@ -200,7 +200,7 @@ async def on_member_button(tn: Turn, data: str) -> None:
     if (
         len(parts) != 4
         or parts[1] not in ("rm", "hd")
-        or not (parts[2].isdigit() and parts[3].isdigit())
+        or not (is_number(parts[2]) and is_number(parts[3], digits=18))
     ):
         raise Forbidden("err.not_member")
     _, action, ward_id, user_id = parts

@@ -10,6 +10,7 @@ from boards.commands import parse_bed_only
 from boards.errors import BadInput
 from boards.model import TaskKind
 from boards.schedule import is_external, is_iv
+from boards.text import typed_number
 from boards.views.tasks import task_list_view
 from boards.views.telegram_html import task_list_html
 from bot.turn import Turn
@@ -90,7 +91,8 @@ def _stopper(kind: TaskKind, done_key: str) -> Action:
 
     async def action(tn: Turn, args: list[str]) -> None:
         ward, _ = await tn.ward()
-        if len(args) != 2 or not args[1].lstrip("#").isdigit():
+        number = typed_number(args[1]) if len(args) == 2 else None
+        if number is None:
             raise BadInput("err.missing_args")
         bed = parse_bed_only(args[:1], bed_count=ward.bed_count)
         stopped = await tasks.stop(
@@ -100,7 +102,7 @@ def _stopper(kind: TaskKind, done_key: str) -> Action:
             ward=ward,
             bed=bed,
             kind=kind,
-            number=int(args[1].lstrip("#")),
+            number=number,
         )
         tn.changed(ward.id)
         await tn.commit()

@@ -21,7 +21,7 @@ from boards.schedule import (
     parse_route,
 )
 from boards.schedule.colours import BoardColours
-from boards.text import excerpt
+from boards.text import excerpt, typed_number
 from boards.views.policy import policy_view
 from boards.views.telegram_html import policy_html
 from bot.turn import Turn
@@ -121,9 +121,10 @@ async def _set_colour(tn: Turn, ward: Ward, policy: WardPolicy, words: list[str]
 
 
 def _minutes(word: str) -> int:
-    if not word.isdigit():
+    minutes = typed_number(word, digits=5)
+    if minutes is None or word.lstrip()[:1] in ("#", "＃"):
         raise BadInput("err.policy_minutes", value=excerpt(word, 12))
-    return int(word)
+    return minutes
 
 
 def _shift(policy: WardPolicy, name: str, start: str) -> WardPolicy:
@@ -182,9 +183,10 @@ async def _policy(tn: Turn, args: list[str]) -> None:
     elif head in ("shift", "班次") and len(args) == 3:
         new = _shift(policy, args[1], args[2])
     elif head in ("retention", "保留") and len(args) == 2:
-        if not args[1].isdigit():
+        days = typed_number(args[1], digits=5)
+        if days is None or args[1].lstrip()[:1] in ("#", "＃"):
             raise BadInput("err.policy_days", value=excerpt(args[1], 12))
-        new = dataclasses.replace(policy, retention_days=int(args[1]))
+        new = dataclasses.replace(policy, retention_days=days)
     elif head in _LANG and len(args) == 2:
         await _ward_lang(tn, args[1])
         return

@@ -372,7 +372,7 @@ async def dispatch_tick(context: WardContext) -> None:
 # --- buttons ------------------------------------------------------------------------------
 
 
-_PRESS = re.compile(r"t:(?:(\d{1,19}):)?(\d{1,19}):(d|z|k|b|i|r:[a-z]{1,16})")
+_PRESS = re.compile(r"t:(?:([0-9]{1,9}):)?([0-9]{1,9}):(d|z|k|b|i|r:[a-z]{1,16})")
 
 
 async def on_task_button(tn: Turn, data: str) -> None:

@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 
 from boards import queries
 from boards.errors import BadInput, Conflict, Forbidden, WardError
-from boards.text import clean_text
+from boards.text import clean_text, is_number
 from bot.dialogue import CANCEL, Dialogue, Kind, check_answer, keyboard, parse_answer
 from bot.flood import admit
 from bot.runtime import WardContext
@@ -197,7 +197,7 @@ async def on_card_button(tn: Turn, data: str) -> None:
     assert query is not None
     await query.answer()
     parts = data.split(":")
-    if len(parts) != 5 or not parts[2].isdigit() or not parts[3].isdigit():
+    if len(parts) != 5 or not is_number(parts[2]) or not is_number(parts[3]):
         raise Forbidden("err.not_member")
     _, name, ward_id, stay_id, bed = parts
     spec = next((c for c in COMMANDS if c.name == name and c.steps), None)

@@ -20,6 +20,7 @@ from boards.errors import BadInput, Forbidden
 from boards.i18n import Texts, texts
 from boards.masking import mask_name
 from boards.model import Stay, Transfer, Ward
+from boards.text import is_number, typed_number
 from bot.turn import Turn, texts_for
 
 __all__ = ["TRANSFER_COMMANDS", "on_transfer_button"]
@@ -66,10 +67,11 @@ async def _transfer(tn: Turn, args: list[str]) -> None:
 async def _accept(tn: Turn, args: list[str]) -> None:
     """`/accept 编号 [床号]`: take an offered patient, into the bed wanted or another."""
     ward, _ = await tn.ward()
-    if not args or len(args) > 2 or not args[0].lstrip("#").isdigit():
+    number = typed_number(args[0]) if args and len(args) <= 2 else None
+    if number is None:
         raise BadInput("err.missing_args")
     bed = args[1] if len(args) == 2 else None
-    await _do_accept(tn, ward, int(args[0].lstrip("#")), bed)
+    await _do_accept(tn, ward, number, bed)
 
 
 async def _do_accept(tn: Turn, ward: Ward, transfer_id: int, bed: str | None) -> None:
@@ -130,7 +132,7 @@ async def _tell(
 
 async def _offer(tn: Turn, parts: list[str]) -> None:
     ward_id, stay_id, bed, target_id, wanted = parts
-    if not (ward_id.isdigit() and stay_id.isdigit() and target_id.isdigit()):
+    if not (is_number(ward_id) and is_number(stay_id) and is_number(target_id)):
         raise Forbidden("err.not_member")
     tn.pin_ward(int(ward_id))
     ward, _ = await tn.ward()
@@ -186,7 +188,7 @@ async def _offer(tn: Turn, parts: list[str]) -> None:
 
 async def _decide(tn: Turn, kind: str, parts: list[str]) -> None:
     ward_id, transfer_id = parts
-    if not (ward_id.isdigit() and transfer_id.isdigit()):
+    if not (is_number(ward_id) and is_number(transfer_id)):
         raise Forbidden("err.not_member")
     tn.pin_ward(int(ward_id))
     ward, _ = await tn.ward()

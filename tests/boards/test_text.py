@@ -96,3 +96,16 @@ def test_without_nfkc_cleaning_is_stable_too(typed: str) -> None:
     kept = clean_text(typed, nfkc=False)
     assert not has_invisible(kept)
     assert clean_text(kept, nfkc=False) == kept
+
+
+def test_numbers_are_ascii_digits_that_fit_their_column() -> None:
+    from boards.text import is_number, typed_number
+
+    assert is_number("123") and is_number("999999999")
+    assert not is_number("1234567890")  # past PostgreSQL's integer
+    assert is_number("123456789012345678", digits=18)
+    for word in ("", "²", "①", "١٢", "１２", "-1", "1e3", " 1"):
+        assert not is_number(word), word
+    # What a nurse types: full-width digits and a list's # read; the rest refused.
+    assert typed_number("１２") == 12 and typed_number("#3") == 3 and typed_number("＃3") == 3
+    assert typed_number("99999999999999999999") is None and typed_number("三") is None

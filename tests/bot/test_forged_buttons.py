@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.bot.conftest import GROUP_ID, Ward
 
 __all__: list[str] = []
 
-_PREFIXES = ("d", "g", "t", "j", "m", "w", "xo", "xa", "xr", "xc", "xn", "zz", "")
+_PREFIXES = ("d", "g", "h", "t", "j", "m", "w", "xo", "xa", "xr", "xc", "xn", "ci", "zz", "")
 _JUNK = (
     "\u200b",
     "\u202e",
@@ -32,6 +33,9 @@ _JUNK = (
     "１２",
     "-1",
     "99999999999999999999",
+    "9999999999",
+    "²",
+    "①",
     "1e9",
     " ",
     ":",
@@ -92,3 +96,81 @@ async def test_forged_presses_never_crash_write_or_leak(
         assert all("出错了" not in m.text for m in sent), data
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert ward.emu.unanswered_callback_queries == []
+
+
+# Digits `str.isdigit` passes and `int` refuses (²), and ids too long for their column
+# (a row id is PostgreSQL's integer, a Telegram user id a bigint): each once, in every
+# place a command or a button reads a number. Before, each of these answered 出错了.
+_HUGE = "99999999999999999999"
+_NUMBERS = ("²", "①", "9999999999", _HUGE)
+_FORGED_COMMANDS = tuple(
+    form.format(n=n)
+    for n in _NUMBERS
+    for form in (
+        "/accept {n}",
+        "/accept #{n} 12",
+        "/stopmed 12 {n}",
+        "/newward 测试病区 {n}",
+        "/policy retention {n}",
+        "/policy lead {n}",
+    )
+)
+_FORGED_BUTTONS = tuple(
+    form.format(n=n, w="{w}", s="{s}")
+    for n in _NUMBERS
+    for form in (
+        "d:{n}:b:12:{s}",
+        "d:{w}:b:12:{n}",
+        "g:critical:{n}:{s}:12",
+        "g:critical:{w}:{n}:12",
+        "h:{w}:{n}",
+        "h:{n}:1",
+        "t:{w}:{n}:d",
+        "t:{n}:1:d",
+        "j:{w}:{n}:y",
+        "j:{n}:1:n",
+        "m:rm:{w}:{n}",
+        "m:hd:{n}:1",
+        "w:{n}",
+        "xo:{w}:{n}:12:{w}:=",
+        "xo:{w}:{s}:12:{n}:=",
+        "xa:{n}:1",
+        "xa:{w}:{n}",
+        "xr:{w}:{n}",
+        "xc:{n}:1",
+        "ci:ok:{n}:abc",
+    )
+)
+
+
+async def test_forged_numbers_are_refused_plainly_and_change_nothing(
+    ward: Ward, caplog: pytest.LogCaptureFixture
+) -> None:
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎")
+    ward_id = await ward.ward_id()
+    async with ward.database.uow() as uow:
+        stay = await uow.stays.active_in_bed(ward_id, "12")
+        assert stay is not None
+        before = len(await uow.audit.of_ward(ward_id, limit=10_000))
+    caplog.set_level(logging.ERROR)
+    for text in _FORGED_COMMANDS:
+        ward.clock.advance(timedelta(seconds=4))  # within her 20 commands a minute
+        sent = await ward.say(ward.head, text)
+        assert sent and all("出错了" not in m.text for m in sent), text
+    help_ = [m for m in await ward.say(ward.head, "/help") if m.chat_id == ward.head.id][-1]
+    for form in _FORGED_BUTTONS:
+        data = form.format(w=ward_id, s=stay.id)
+        ward.clock.advance(timedelta(seconds=4))
+        sent = await ward.head.press(help_, callback_data=data, settle=0.05)
+        assert all("出错了" not in m.text for m in sent), data
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert ward.emu.unanswered_callback_queries == []
+    async with ward.database.uow() as uow:
+        after = len(await uow.audit.of_ward(ward_id, limit=10_000))
+        still = await uow.stays.active_in_bed(ward_id, "12")
+        mine = await uow.members.of_user(ward.head.id)
+        names = [w.name for w in await uow.wards.many([m.ward_id for m in mine])]
+    assert after == before and still == stay
+    # A bed count too long is refused, never taken into the ward's name.
+    assert not [n for n in names if "999" in n], names
