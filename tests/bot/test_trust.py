@@ -242,6 +242,30 @@ async def test_a_transfer_can_be_rejected_or_withdrawn(ward: Ward) -> None:
         assert await uow.transfers.pending_from(general) == []
 
 
+async def test_the_senders_withdraw_button_takes_the_offer_back(ward: Ward) -> None:
+    await ward.ready()
+    general = await ward.ward_id()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45")
+    ortho = await second_ward(ward, bind=True)
+    await ward.reply(ward.nurse, "/ward 普外科一病区")
+    choose = last(await ward.say(ward.nurse, "/transfer 12"), ward.nurse.id)
+    sent = await ward.nurse.press(choose, "骨科病区")
+    notice = last(sent, ORTHO_GROUP)
+    offered = ward.emu.chat(ward.nurse.id).find(choose.message_id)
+    assert offered is not None and "【转出中】" in (await ward.board()).text
+    async with ward.database.uow() as uow:
+        assert len(await uow.transfers.pending_from(general)) == 1
+    await ward.nurse.press(offered, "撤回申请")
+    async with ward.database.uow() as uow:
+        assert await uow.transfers.pending_from(general) == []
+        assert await uow.transfers.pending_to(ortho) == []
+    assert "【转出中】" not in (await ward.board()).text
+    late = await ward.head.press(notice, "接收")
+    assert all("张三" not in m.text for m in late)
+    assert (await stay_in(ward, ortho, "12")) is None
+    assert (await stay_in(ward, general, "12")) is not None
+
+
 async def test_accept_into_another_bed_when_the_wanted_one_is_taken(ward: Ward) -> None:
     await ward.ready()
     await ward.say(ward.nurse, "/admit 12 张三 男 45")
