@@ -9,14 +9,17 @@ and the emulator, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
 from boards.clock import ManualClock
 from boards.i18n import texts
+from bot.app import _BUTTONS
 from bot.demo import running_bot
 from bot.emulator import BotApiEmulator, EmuMessage, EmuUser
 from bot.ratelimit import PriorityRateLimiter
@@ -93,6 +96,17 @@ LOST = _T("err.ward_lost")
 
 def test_every_command_has_an_example() -> None:
     assert set(EXAMPLES) == {c.name for c in COMMANDS}
+
+
+def test_every_button_kind_is_forged_in_the_matrix() -> None:
+    """A new kind of button cannot be drawn without the matrix pressing it as a stranger."""
+    ids = SimpleNamespace(ward_id=7, pending=SimpleNamespace(id=8), nurse=SimpleNamespace(id=9))
+    forged = _forged_buttons(ids)  # type: ignore[arg-type]
+    for pattern, _ in _BUTTONS:
+        assert any(re.match(pattern, data) for data in forged), pattern
+    # The transfer buttons share one prefix: each of its kinds is pressed too.
+    kinds = {data.split(":")[0] for data in forged if data.startswith("x")}
+    assert kinds == {"xo", "xa", "xr", "xc", "xn"}
 
 
 @dataclass
@@ -241,7 +255,9 @@ def _forged_buttons(h: Hospital) -> list[str]:
         f"w:{w}",
         f"xo:{w}:1:12:{w + 1}:=",
         f"xa:{w}:1",
+        f"xr:{w}:1",
         f"xc:{w}:1",
+        "xn",
         f"ci:ok:{w}:forged",
         f"ci:no:{w}:forged",
         "zz:nonsense",
