@@ -218,8 +218,10 @@ def is_number(text: str, *, digits: int = 9) -> bool:
     return 0 < len(text) <= digits and text.isascii() and text.isdigit()
 
 
-def typed_number(word: str, *, digits: int = 9) -> int | None:
-    """A number a nurse typed (a list's #3, a count, minutes): full-width digits read as
-    ASCII, a leading # allowed; None when it is no such number."""
-    text = clean_text(word).lstrip("#＃")
+def typed_number(word: str, *, digits: int = 9, listed: bool = False) -> int | None:
+    """A number a nurse typed (a count, minutes, or with `listed` a list's #3): full-width
+    digits read as ASCII; None when it is no such number."""
+    text = clean_text(word)
+    if listed:
+        text = text.lstrip("#＃")
     return int(text) if is_number(text, digits=digits) else None

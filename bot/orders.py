@@ -91,7 +91,7 @@ def _stopper(kind: TaskKind, done_key: str) -> Action:
 
     async def action(tn: Turn, args: list[str]) -> None:
         ward, _ = await tn.ward()
-        number = typed_number(args[1]) if len(args) == 2 else None
+        number = typed_number(args[1], listed=True) if len(args) == 2 else None
         if number is None:
             raise BadInput("err.missing_args")
         bed = parse_bed_only(args[:1], bed_count=ward.bed_count)

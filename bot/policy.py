@@ -122,7 +122,7 @@ async def _set_colour(tn: Turn, ward: Ward, policy: WardPolicy, words: list[str]
 
 def _minutes(word: str) -> int:
     minutes = typed_number(word, digits=5)
-    if minutes is None or word.lstrip()[:1] in ("#", "＃"):
+    if minutes is None:
         raise BadInput("err.policy_minutes", value=excerpt(word, 12))
     return minutes
 
@@ -184,7 +184,7 @@ async def _policy(tn: Turn, args: list[str]) -> None:
         new = _shift(policy, args[1], args[2])
     elif head in ("retention", "保留") and len(args) == 2:
         days = typed_number(args[1], digits=5)
-        if days is None or args[1].lstrip()[:1] in ("#", "＃"):
+        if days is None:
             raise BadInput("err.policy_days", value=excerpt(args[1], 12))
         new = dataclasses.replace(policy, retention_days=days)
     elif head in _LANG and len(args) == 2:

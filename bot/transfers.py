@@ -67,7 +67,7 @@ async def _transfer(tn: Turn, args: list[str]) -> None:
 async def _accept(tn: Turn, args: list[str]) -> None:
     """`/accept 编号 [床号]`: take an offered patient, into the bed wanted or another."""
     ward, _ = await tn.ward()
-    number = typed_number(args[0]) if args and len(args) <= 2 else None
+    number = typed_number(args[0], listed=True) if args and len(args) <= 2 else None
     if number is None:
         raise BadInput("err.missing_args")
     bed = args[1] if len(args) == 2 else None

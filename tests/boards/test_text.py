@@ -107,5 +107,6 @@ def test_numbers_are_ascii_digits_that_fit_their_column() -> None:
     for word in ("", "²", "①", "١٢", "１２", "-1", "1e3", " 1"):
         assert not is_number(word), word
     # What a nurse types: full-width digits and a list's # read; the rest refused.
-    assert typed_number("１２") == 12 and typed_number("#3") == 3 and typed_number("＃3") == 3
+    assert typed_number("１２") == 12 and typed_number("#3") is None
+    assert typed_number("#3", listed=True) == 3 and typed_number("＃3", listed=True) == 3
     assert typed_number("99999999999999999999") is None and typed_number("三") is None
