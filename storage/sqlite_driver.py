@@ -1,10 +1,23 @@
-"""SQLite through aiosqlite in one trip to its thread per statement, not four.
+"""SQLite through aiosqlite, with the work that cannot wait run where it is.
 
 SQLAlchemy's aiosqlite adapter opens a cursor, executes, fetches and closes it as four
 calls, each a round trip to aiosqlite's worker thread (a queue, a thread wake-up, a loop
-wake-up). Those trips, not SQLite, were most of what a command and an HL7 message cost.
-Here one function runs all four in the thread and hands back the rows with the cursor's
-description, row count and last row id; the rest of the adapter is SQLAlchemy's own.
+wake-up: 150-550 us on a shared 2-core machine). Those trips, not SQLite, were most of
+what a command and an HL7 message cost. Here:
+
+- A statement runs in the event loop's own thread, read out and closed at once: every
+  transaction is `BEGIN IMMEDIATE` (storage/uow.py), so a statement inside one holds the
+  write lock already and never waits for another connection (WAL: readers wait for
+  nobody); what it costs is SQLite's own work, microseconds on the ward's indexed tables.
+  Work that may be long (a statement given `execution_options(sqlite_in_thread=True)`,
+  or a batch of more than `MANY_IN_THREAD` rows) goes to aiosqlite's thread in one trip,
+  so the loop (the other nurses' replies, the 08:00 sending) goes on meanwhile.
+- `BEGIN IMMEDIATE` is tried here without waiting; only when another connection holds the
+  write lock is it sent to the thread, where it waits SQLite's busy timeout.
+- A commit with nothing written, and every rollback, end here (no disk write to wait
+  for); a commit of changes is the thread's (it syncs the write-ahead log to disk).
+
+The rest of the adapter is SQLAlchemy's own.
 """
 
 from __future__ import annotations
@@ -20,8 +33,12 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
-__all__ = ["one_trip_dbapi"]
+__all__ = ["MANY_IN_THREAD", "begin_immediate", "one_trip_dbapi"]
+
+# An executemany of more rows than this is run in aiosqlite's thread (task generation).
+MANY_IN_THREAD = 200
 
 
 def _execute(
@@ -43,8 +60,12 @@ def _execute(
         cursor.close()
 
 
+async def _done() -> None:
+    return None
+
+
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount", "in_thread")
 
     def __init__(self, adapt_connection: Any) -> None:  # no cursor opened: no trip
         self._adapt_connection = adapt_connection
@@ -56,6 +77,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rowcount = -1
         self._lastrowid: int | None = None
         self._arraysize = 1
+        # Set per statement by the engine's before_cursor_execute (storage/uow.py).
+        self.in_thread = False
 
     @property
     def description(self) -> Any:
@@ -83,12 +106,34 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def close(self) -> None:
         self._rows.clear()
 
+    def _keep(self, found: tuple[Any, list[Any] | None, int, int | None]) -> None:
+        self._description, rows, self._rowcount, self._lastrowid = found
+        self._rows = collections.deque(rows or ())
+
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
             connection = self._connection
             found = await connection._execute(_execute, connection, operation, parameters, many)
-        self._description, rows, self._rowcount, self._lastrowid = found
-        self._rows = collections.deque(rows or ())
+        self._keep(found)
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        if self.in_thread:
+            return super().execute(operation, parameters)
+        self._here(operation, parameters, False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        if self.in_thread or len(seq_of_parameters) > MANY_IN_THREAD:
+            return super().executemany(operation, seq_of_parameters)
+        self._here(operation, seq_of_parameters, True)
+
+    def _here(self, operation: Any, parameters: Any, many: bool) -> None:
+        try:
+            self._keep(_execute(self._connection, operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        # AsyncConnection.execute checks that the driver awaited something (a sync driver
+        # by mistake would not): a coroutine that is done at once, no loop turn.
+        await_(_done())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         await self._run(operation, parameters, False)
@@ -106,6 +151,48 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
+
+    def rollback(self) -> None:
+        # Nothing to write: what the transaction changed is dropped from SQLite's cache
+        # (WAL: nothing of it reached the database file).
+        driver = self._connection
+        if driver._connection:
+            try:
+                driver._conn.rollback()
+            except Exception as error:
+                self._handle_exception(error)
+
+    def commit(self) -> None:
+        driver = self._connection
+        if not driver._connection:
+            return
+        conn = driver._conn
+        if conn.total_changes != getattr(driver, "changes_at_begin", None):
+            super().commit()  # the thread's: the log is synced to disk
+            return
+        try:
+            conn.commit()  # nothing written: nothing to sync
+        except Exception as error:
+            self._handle_exception(error)
+
+
+def begin_immediate(driver: aiosqlite.Connection, busy_timeout_ms: int) -> None:
+    """`BEGIN IMMEDIATE` on a pooled connection, in a greenlet (a "begin" event): here at
+    once when the write lock is free, else in aiosqlite's thread, waiting up to the busy
+    timeout for the writer before it."""
+    conn = driver._conn
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+    else:
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    # A commit that finds the same count wrote nothing (see _OneTripConnection.commit).
+    driver.changes_at_begin = conn.total_changes  # type: ignore[attr-defined]
 
 
 class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):

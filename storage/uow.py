@@ -81,7 +81,7 @@ from storage.repositories import (
     SqlWards,
     SqlWardTags,
 )
-from storage.sqlite_driver import one_trip_dbapi
+from storage.sqlite_driver import begin_immediate, one_trip_dbapi
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -115,8 +115,14 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
     # Reset on return is _on_reset's: a rollback only when a transaction is left open.
     # One trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
     module = one_trip_dbapi() if make_url(url).get_driver_name() == "aiosqlite" else None
-    engine = create_async_engine(url, pool_reset_on_return=None, module=module)
-    _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
+    engine = create_async_engine(
+        url,
+        pool_reset_on_return=None,
+        module=module,
+        # Statements run in the loop's thread too, one connection never in two at once.
+        connect_args={"check_same_thread": False} if module is not None else {},
+    )
+    _tune_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys, one_trip=module is not None)
     return engine
 
 
@@ -143,7 +149,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError() from error
 
 
-def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool, one_trip: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver (see _on_begin); this also makes
@@ -163,11 +169,23 @@ def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool) -> None:
         # Take the write lock up front. A deferred transaction that read first and then
         # writes after another writer committed fails at once with SQLITE_BUSY, whatever
         # the busy timeout; an immediate one waits its turn instead.
-        # Sent to the driver directly: one trip to aiosqlite's thread, and not counted as
-        # one of the command's statements (it is the transaction, not its work).
+        # Sent to the driver directly, not counted as one of the command's statements (it
+        # is the transaction, not its work); here at once when no one else is writing.
         driver = connection.connection.driver_connection
         assert driver is not None  # a connection being begun is a live one
-        await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+        if one_trip:
+            begin_immediate(driver, SQLITE_BUSY_TIMEOUT_MS)
+        else:
+            await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+
+    if one_trip:
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _where(
+            _conn: Any, cursor: Any, _sql: str, _params: Any, context: Any, _many: bool
+        ) -> None:
+            # Long work in aiosqlite's thread, the rest here (storage/sqlite_driver.py).
+            cursor.in_thread = context.execution_options.get("sqlite_in_thread", False)
 
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:

@@ -183,6 +183,8 @@ class SqlQualityFacts(_Repository):
                     t.done_at.between(start, end),
                 ),
             )
+            # A year of a ward's tasks: SQLite reads it in its own thread, the loop goes on.
+            .execution_options(sqlite_in_thread=True)
         )
         return [
             TaskFact(

@@ -1,11 +1,15 @@
-"""SQLite in one trip to aiosqlite's thread per statement: the same results, errors and
-transactions as SQLAlchemy's own adapter, a quarter of the trips."""
+"""SQLite run in the event loop's thread where it cannot wait, in aiosqlite's where it may:
+the same results, errors and transactions as SQLAlchemy's own adapter, a trip to the
+driver's thread only for a commit that wrote, a long statement, or a lock to wait for."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import asyncio
+import time
 
 import aiosqlite
 import pytest
@@ -61,9 +65,7 @@ async def test_a_constraint_error_is_sqlalchemys_and_rolls_back(engine: AsyncEng
     assert names == ["张三"]  # the whole transaction went, the first insert with it
 
 
-async def test_one_trip_to_the_drivers_thread_per_statement(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     trips = [0]
     real = aiosqlite.Connection._execute
 
@@ -71,15 +73,72 @@ async def test_one_trip_to_the_drivers_thread_per_statement(
         trips[0] += 1
         return await real(self, fn, *args, **kwargs)
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def test_only_a_commit_that_wrote_goes_to_the_drivers_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))  # the pool's connection is open now
         await connection.commit()
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        trips = _count_trips(monkeypatch)
         async with connection.begin():
             for bed in range(10):
                 await connection.execute(
                     text("INSERT INTO beds (bed, name) VALUES (:bed, 'x')"), {"bed": str(bed)}
                 )
             assert len((await connection.execute(text("SELECT * FROM beds"))).all()) == 10
-    # BEGIN IMMEDIATE, 11 statements, COMMIT: SQLAlchemy's own adapter takes 4 a statement.
-    assert trips[0] == 13
+        # BEGIN IMMEDIATE and 11 statements here, the COMMIT (a disk sync) in the thread:
+        # SQLAlchemy's own adapter takes 4 trips a statement, 46 in all.
+        assert trips[0] == 1
+        async with connection.begin():  # read, nothing written: no trip at all
+            assert len((await connection.execute(text("SELECT * FROM beds"))).all()) == 10
+        with pytest.raises(IntegrityError):
+            async with connection.begin():  # a failed write rolls back here too
+                await connection.execute(text("INSERT INTO beds (bed, name) VALUES ('3', 'y')"))
+        assert trips[0] == 1
+        long = text("SELECT count(*) FROM beds").execution_options(sqlite_in_thread=True)
+        async with connection.begin():
+            assert (await connection.execute(long)).scalar() == 10
+        assert trips[0] == 2  # the statement marked long, in the thread
+    async with engine.connect() as connection:  # what was committed is on disk
+        assert (await connection.execute(text("SELECT count(*) FROM beds"))).scalar() == 10
+
+
+async def test_waiting_for_another_writer_leaves_the_loop_free(engine: AsyncEngine) -> None:
+    # A transaction that must wait for the write lock waits in the driver's thread (the
+    # busy timeout), not in the loop: other work goes on, and it begins once the lock is
+    # free.
+    ticks: list[float] = []
+
+    async def ticking() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        async with engine.connect() as holder:
+            await holder.begin()
+            await holder.execute(text("INSERT INTO beds (bed, name) VALUES ('1', '张三')"))
+
+            async def second() -> list[Any]:
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        text("INSERT INTO beds (bed, name) VALUES ('2', '李四')")
+                    )
+                    return list(
+                        (await connection.execute(text("SELECT bed FROM beds"))).scalars()
+                    )
+
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            during = len(ticks)
+            await holder.commit()
+        assert sorted(await waiting) == ["1", "2"]
+    finally:
+        ticker.cancel()
+    assert during >= 10  # the loop ran on while the second transaction waited
