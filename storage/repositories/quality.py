@@ -174,7 +174,8 @@ class SqlQualityFacts(_Repository):
                 t.skip_reason,
                 t.sent_at,
                 t.escalated_at,
-            ).where(
+            )
+            .where(
                 t.ward_id == ward_id,
                 t.status != TaskStatus.CANCELLED.value,
                 or_(

@@ -4,12 +4,11 @@ driver's thread only for a commit that wrote, a long statement, or a lock to wai
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import asyncio
-import time
 
 import aiosqlite
 import pytest
@@ -129,9 +128,7 @@ async def test_waiting_for_another_writer_leaves_the_loop_free(engine: AsyncEngi
                     await connection.execute(
                         text("INSERT INTO beds (bed, name) VALUES ('2', '李四')")
                     )
-                    return list(
-                        (await connection.execute(text("SELECT bed FROM beds"))).scalars()
-                    )
+                    return list((await connection.execute(text("SELECT bed FROM beds"))).scalars())
 
             waiting = asyncio.create_task(second())
             await asyncio.sleep(0.3)
