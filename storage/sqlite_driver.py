@@ -128,7 +128,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _here(self, operation: Any, parameters: Any, many: bool) -> None:
         try:
-            self._keep(_execute(self._connection, operation, parameters, many))
+            driver: Any = self._connection
+            self._keep(_execute(driver, operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         # AsyncConnection.execute checks that the driver awaited something (a sync driver
