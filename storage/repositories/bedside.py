@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from boards.model import (
     PatientLine,
@@ -47,6 +47,32 @@ def _fill_patient_tag(row: PatientTagRow, tag: PatientTag) -> None:
     row.removed_by = tag.removed_by
 
 
+# The bedside reads of every board and card, built once; the values are bound when run.
+_PRESENT_TAGS = (
+    select(*_plain(PatientTagRow))
+    .where(
+        PatientTagRow.stay_id.in_(bindparam("ids", expanding=True)),
+        PatientTagRow.removed_at.is_(None),
+    )
+    .order_by(PatientTagRow.added_at, PatientTagRow.id)
+)
+_LINES_OF = (
+    select(*_plain(PatientLineRow))
+    .where(PatientLineRow.stay_id.in_(bindparam("ids", expanding=True)))
+    .order_by(PatientLineRow.id)
+)
+_SIGNS_OF = (
+    select(*_plain(BedSignRow))
+    .where(BedSignRow.stay_id.in_(bindparam("ids", expanding=True)))
+    .order_by(BedSignRow.stay_id)
+)
+_WARD_TAGS = (
+    select(*_plain(WardTagRow))
+    .where(WardTagRow.ward_id == bindparam("ward_id"))
+    .order_by(WardTagRow.created_at, WardTagRow.code)
+)
+
+
 class SqlPatientTags(_Repository):
     __slots__ = ()
 
@@ -74,11 +100,7 @@ class SqlPatientTags(_Repository):
         if not stay_ids:
             return []
         # Plain rows, not entities (as the other bedside reads of many stays): every board.
-        rows = await self._session.execute(
-            select(*_plain(PatientTagRow))
-            .where(PatientTagRow.stay_id.in_(list(stay_ids)), PatientTagRow.removed_at.is_(None))
-            .order_by(PatientTagRow.added_at, PatientTagRow.id)
-        )
+        rows = await self._session.execute(_PRESENT_TAGS, {"ids": list(stay_ids)})
         return [_patient_tag(row) for row in rows]
 
 
@@ -130,15 +152,11 @@ class SqlPatientLines(_Repository):
         """Every line of these stays, removed ones too, in the order recorded (by id)."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(
-            select(*_plain(PatientLineRow))
-            .where(PatientLineRow.stay_id.in_(list(stay_ids)))
-            .order_by(PatientLineRow.id)
-        )
+        rows = await self._session.execute(_LINES_OF, {"ids": list(stay_ids)})
         return [_patient_line(row) for row in rows]
 
 
-def _ward_tag(row: WardTagRow) -> WardTagSetting:
+def _ward_tag(row: WardTagRow | Row[Any]) -> WardTagSetting:
     return WardTagSetting(
         ward_id=row.ward_id,
         code=row.code,
@@ -158,11 +176,7 @@ class SqlWardTags(_Repository):
 
     async def of_ward(self, ward_id: int) -> list[WardTagSetting]:
         """The ward's settings, oldest first."""
-        rows = await self._session.scalars(
-            select(WardTagRow)
-            .where(WardTagRow.ward_id == ward_id)
-            .order_by(WardTagRow.created_at, WardTagRow.code)
-        )
+        rows = await self._session.execute(_WARD_TAGS, {"ward_id": ward_id})
         return [_ward_tag(row) for row in rows]
 
     async def put(self, setting: WardTagSetting) -> WardTagSetting:
@@ -199,11 +213,7 @@ class SqlBedSigns(_Repository):
         """The last print of each of these stays' signs that has one, by stay id."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(
-            select(*_plain(BedSignRow))
-            .where(BedSignRow.stay_id.in_(list(stay_ids)))
-            .order_by(BedSignRow.stay_id)
-        )
+        rows = await self._session.execute(_SIGNS_OF, {"ids": list(stay_ids)})
         return [_sign(row) for row in rows]
 
     async def put(self, sign: SignPrint) -> SignPrint:

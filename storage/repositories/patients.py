@@ -65,6 +65,20 @@ def _transfer(row: TransferRow) -> Transfer:
     )
 
 
+# Read for every board: built once.
+_PENDING_OF = (
+    select(TransferRow)
+    .where(
+        or_(
+            TransferRow.to_ward_id == bindparam("ward_id"),
+            TransferRow.from_ward_id == bindparam("ward_id"),
+        ),
+        TransferRow.state == "pending",
+    )
+    .order_by(TransferRow.id)
+)
+
+
 class SqlTransfers(_Repository):
     __slots__ = ()
 
@@ -116,14 +130,7 @@ class SqlTransfers(_Repository):
         return [_transfer(row) for row in rows]
 
     async def pending_of(self, ward_id: int) -> list[Transfer]:
-        rows = await self._session.scalars(
-            select(TransferRow)
-            .where(
-                or_(TransferRow.to_ward_id == ward_id, TransferRow.from_ward_id == ward_id),
-                TransferRow.state == "pending",
-            )
-            .order_by(TransferRow.id)
-        )
+        rows = await self._session.scalars(_PENDING_OF, {"ward_id": ward_id})
         return [_transfer(row) for row in rows]
 
     async def pending_from(self, ward_id: int) -> list[Transfer]:
@@ -208,6 +215,22 @@ _STAY_COLUMNS = (
     StayRow.transferred_to,
     StayRow.admission_no,
     StayRow.visit_no,
+)
+
+# The statements of every board and card, built once (a select of twenty columns costs
+# more to build than SQLite takes to run it); the values are bound when run.
+_ACTIVE = select(*_STAY_COLUMNS).where(
+    StayRow.ward_id == bindparam("ward_id"), StayRow.status == StayStatus.ACTIVE.value
+)
+_ENDED_SINCE = (
+    select(*_STAY_COLUMNS)
+    .where(StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since"))
+    .order_by(StayRow.ended_at, StayRow.id)
+)
+_IN_BED = select(*_STAY_COLUMNS).where(
+    StayRow.ward_id == bindparam("ward_id"),
+    StayRow.bed == bindparam("bed"),
+    StayRow.status == StayStatus.ACTIVE.value,
 )
 
 
@@ -305,34 +328,20 @@ class SqlStays(_Repository):
         return None if row is None else _stay(row)
 
     async def active_in_bed(self, ward_id: int, bed: str) -> Stay | None:
-        row = await self._session.scalar(
-            select(StayRow).where(
-                StayRow.ward_id == ward_id,
-                StayRow.bed == bed,
-                StayRow.status == StayStatus.ACTIVE.value,
-            )
-        )
-        return None if row is None else _stay(row)
+        row = (await self._session.execute(_IN_BED, {"ward_id": ward_id, "bed": bed})).first()
+        return None if row is None else _stay_of(row)
 
     async def active(self, ward_id: int) -> list[Stay]:
         """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
         # Plain rows, not entities: read for every board, every /tasks.
-        rows = await self._session.execute(
-            select(*_STAY_COLUMNS).where(
-                StayRow.ward_id == ward_id, StayRow.status == StayStatus.ACTIVE.value
-            )
-        )
+        rows = await self._session.execute(_ACTIVE, {"ward_id": ward_id})
         # Bed labels are text ("2" < "10" numerically, "+1" after all): sort in Python with
         # the domain's own key rather than teach two SQL dialects the ward's ordering.
         return sorted((_stay_of(row) for row in rows), key=lambda s: (bed_sort_key(s.bed), s.bed))
 
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
         """Stays of the ward that ended (discharge or transfer) at or after `since`."""
-        rows = await self._session.execute(
-            select(*_STAY_COLUMNS)
-            .where(StayRow.ward_id == ward_id, StayRow.ended_at >= since)
-            .order_by(StayRow.ended_at, StayRow.id)
-        )
+        rows = await self._session.execute(_ENDED_SINCE, {"ward_id": ward_id, "since": since})
         return [_stay_of(row) for row in rows]
 
     async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
@@ -426,6 +435,13 @@ def _fill_surgery(row: SurgeryRow, surgery: Surgery) -> None:
     row.updated_at = surgery.updated_at
 
 
+_SURGERIES_OF = (
+    select(*_plain(SurgeryRow))
+    .where(SurgeryRow.stay_id.in_(bindparam("ids", expanding=True)))
+    .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
+)
+
+
 class SqlSurgeries(_Repository):
     __slots__ = ()
 
@@ -449,11 +465,7 @@ class SqlSurgeries(_Repository):
         """Every surgery of these stays, in any state, by scheduled time."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(
-            select(*_plain(SurgeryRow))
-            .where(SurgeryRow.stay_id.in_(list(stay_ids)))
-            .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
-        )
+        rows = await self._session.execute(_SURGERIES_OF, {"ids": list(stay_ids)})
         return [_surgery(row) for row in rows]
 
 
@@ -466,6 +478,17 @@ def _item(row: BoardItemRow | Row[Any]) -> BoardItem:
         text=row.text,
         created_by=row.created_by,
     )
+
+
+_ITEMS_BETWEEN = (
+    select(*_plain(BoardItemRow))
+    .where(
+        BoardItemRow.stay_id.in_(bindparam("ids", expanding=True)),
+        BoardItemRow.at >= bindparam("start"),
+        BoardItemRow.at < bindparam("end"),
+    )
+    .order_by(BoardItemRow.at, BoardItemRow.id)
+)
 
 
 class SqlBoardItems(_Repository):
@@ -491,13 +514,7 @@ class SqlBoardItems(_Repository):
         if not stay_ids:
             return []
         rows = await self._session.execute(
-            select(*_plain(BoardItemRow))
-            .where(
-                BoardItemRow.stay_id.in_(list(stay_ids)),
-                BoardItemRow.at >= start,
-                BoardItemRow.at < end,
-            )
-            .order_by(BoardItemRow.at, BoardItemRow.id)
+            _ITEMS_BETWEEN, {"ids": list(stay_ids), "start": start, "end": end}
         )
         return [_item(row) for row in rows]
 

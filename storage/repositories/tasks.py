@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, text, update
+from sqlalchemy import Row, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boards.model import (
@@ -192,6 +192,16 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 _T = TaskOccurrenceRow
+# Every board's and every /tasks' read, built once.
+_OPEN_OF_WARD = (
+    select(*_TASK_COLUMNS)
+    .where(
+        _T.ward_id == bindparam("ward_id"),
+        _T.status == _PENDING,
+        _T.due_at < bindparam("due_before"),
+    )
+    .order_by(_T.due_at, _T.id)
+)
 # Never claim or escalate a task whose patient has left, or the care of a line taken out
 # before the task's time: the tick may run before the next top-up cancels them.
 _STAY_ACTIVE = (
@@ -302,9 +312,7 @@ class SqlTaskOccurrences(_Repository):
     async def open_of_ward(self, ward_id: int, *, due_before: datetime) -> list[TaskOccurrence]:
         # Plain rows (fresh by nature, like populate_existing): every board, every /tasks.
         rows = await self._session.execute(
-            select(*_TASK_COLUMNS)
-            .where(_T.ward_id == ward_id, _T.status == _PENDING, _T.due_at < due_before)
-            .order_by(_T.due_at, _T.id)
+            _OPEN_OF_WARD, {"ward_id": ward_id, "due_before": due_before}
         )
         return [_task_of(row) for row in rows]
 
