@@ -15,7 +15,7 @@ class SqlDialogues(_Repository):
     __slots__ = ()
 
     async def get(self, chat_id: int) -> DialogueState | None:
-        row = await self._session.get(DialogueRow, chat_id)
+        row = await self._row(DialogueRow, chat_id)
         if row is None:
             return None
         return DialogueState(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 
 from boards.model import TaskKind, TaskStatus
 from boards.quality_model import (
@@ -125,7 +126,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _settings(row: QualitySettingsRow) -> QualitySettings:
+def _settings(row: QualitySettingsRow | Row[Any]) -> QualitySettings:
     return QualitySettings(
         ward_id=row.ward_id,
         safety_types=tuple(EventType(code) for code in row.safety_types),
@@ -140,7 +141,7 @@ class SqlQualitySettings(_Repository):
     __slots__ = ()
 
     async def get(self, ward_id: int) -> QualitySettings | None:
-        row = await self._session.get(QualitySettingsRow, ward_id)
+        row = await self._row(QualitySettingsRow, ward_id)
         return None if row is None else _settings(row)
 
     async def put(self, settings: QualitySettings) -> QualitySettings:

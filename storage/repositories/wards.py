@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from boards.model import (
     Invite,
@@ -30,7 +31,7 @@ from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
 # --- wards --------------------------------------------------------------------------------
 
 
-def _ward(row: WardRow) -> Ward:
+def _ward(row: WardRow | Row[Any]) -> Ward:
     return Ward(
         id=row.id,
         name=row.name,
@@ -66,7 +67,7 @@ class SqlWards(_Repository):
         return _ward(row)
 
     async def get(self, ward_id: int) -> Ward | None:
-        row = await self._session.get(WardRow, ward_id)
+        row = await self._row(WardRow, ward_id)
         return None if row is None else _ward(row)
 
     async def by_name(self, name: str) -> Ward | None:
@@ -157,7 +158,7 @@ class SqlWards(_Repository):
 # --- people -------------------------------------------------------------------------------
 
 
-def _member(row: MemberRow) -> Member:
+def _member(row: MemberRow | Row[Any]) -> Member:
     return Member(
         ward_id=row.ward_id,
         user_id=row.user_id,
@@ -173,7 +174,7 @@ class SqlMembers(_Repository):
     __slots__ = ()
 
     async def get(self, ward_id: int, user_id: int) -> Member | None:
-        row = await self._session.get(MemberRow, (ward_id, user_id))
+        row = await self._row(MemberRow, (ward_id, user_id))
         return None if row is None else _member(row)
 
     async def put(self, member: Member) -> Member:
@@ -282,7 +283,7 @@ class SqlInvites(_Repository):
         return int(getattr(result, "rowcount", 0))
 
 
-def _prefs(row: UserPrefsRow) -> UserPrefs:
+def _prefs(row: UserPrefsRow | Row[Any]) -> UserPrefs:
     return UserPrefs(
         user_id=row.user_id,
         current_ward_id=row.current_ward_id,
