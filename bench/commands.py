@@ -39,6 +39,7 @@ from bot.emulator import BotApiEmulator, EmuChat, EmuMessage, EmuUser
 from bot.ratelimit import PriorityRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime
 from storage.migrate import upgrade
+from storage.models.core import BoardItemRow, StayRow, TaskOccurrenceRow
 from storage.uow import Database
 
 os.environ["PTB_TIMEDELTA"] = "1"
@@ -155,7 +156,64 @@ async def _fill(say: Callable[[str], Any]) -> None:
     await say("/note 19 明晨空腹抽血")
 
 
-async def _ward_bot(emu: BotApiEmulator, database: Database, runs: int) -> Nurse:
+async def _history(database: Database, stays: int) -> None:
+    """`stays` discharged stays of the ward's past (ward 1), ten done tasks and a note each,
+    written straight to the tables (what years of use leave behind)."""
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    async with database.uow() as uow:
+        session = uow._session  # the bench's own fill, below the domain
+        for first in range(0, stays, 1000):
+            batch = []
+            for i in range(first, min(stays, first + 1000)):
+                admitted = start + timedelta(hours=6 * i)
+                batch.append(
+                    StayRow(
+                        ward_id=1,
+                        bed=str(i % BEDS + 1),
+                        name=_name(i),
+                        sex="男",
+                        age=60,
+                        diagnosis="往年",
+                        level="二级",
+                        admitted_at=admitted,
+                        token=f"h{i}",
+                        status="discharged",
+                        ended_at=admitted + timedelta(days=5),
+                    )
+                )
+            session.add_all(batch)
+            await session.flush()
+            for row in batch:
+                at = row.admitted_at
+                session.add(
+                    BoardItemRow(
+                        stay_id=row.id, kind="note", at=at, text="往年备注", created_by=501
+                    )
+                )
+                session.add_all(
+                    TaskOccurrenceRow(
+                        ward_id=1,
+                        stay_id=row.id,
+                        kind="reminder",
+                        source_id=row.id,
+                        rule_code=f"h{k}",
+                        planned_at=at + timedelta(hours=k),
+                        due_at=at + timedelta(hours=k),
+                        remind_at=at + timedelta(hours=k),
+                        text="测血压",
+                        created_at=at,
+                        status="done",
+                        done_at=at + timedelta(hours=k),
+                        done_by=501,
+                        late=False,
+                    )
+                    for k in range(10)
+                )
+            await session.flush()
+        await uow.commit()
+
+
+async def _ward_bot(emu: BotApiEmulator, database: Database, runs: int, history: int = 0) -> Nurse:
     clock = ManualClock(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # 08:00 in Shanghai
     head = emu.user(501)
     async with running_bot(
@@ -176,6 +234,8 @@ async def _ward_bot(emu: BotApiEmulator, database: Database, runs: int) -> Nurse
         nurse = Nurse(emu, head, clock, runtime)
         await nurse.say("/newward 普外科一病区 60")
         await emu.say(head, "/bind", chat=emu.chat(GROUP), settle=0.05)
+        if history:
+            await _history(database, history)
         await _fill(nurse.say)
         await nurse.say("/note 1 首条备注")  # the once-only "the group reads notes" hint
         occupied = [b for b in range(1, BEDS + 1) if b not in _FREE]
@@ -238,7 +298,7 @@ async def _bench(args: argparse.Namespace) -> None:
             other = emu.add_user(502, "李娜", language_code="zh-hans")
             emu.add_group(GROUP, "普外一病区群", members=[head, other])
             echo = await _echo_bot(emu, args.runs)
-            nurse = await _ward_bot(emu, database, args.runs)
+            nurse = await _ward_bot(emu, database, args.runs, args.history)
             echo += await _echo_bot(emu, args.runs)
             _report(args, echo, nurse.times, emu.chat(GROUP))
             if emu.errors:
@@ -255,7 +315,8 @@ def _report(
     target = 30 if args.db == "sqlite" else 40
     echo50, echo95 = statistics.median(echo), _pct(echo, 0.95)
     print(
-        f"command round trip, {BEDS}-bed ward, {args.db}, {args.runs} runs each "
+        f"command round trip, {BEDS}-bed ward, {args.history} past stays, {args.db}, "
+        f"{args.runs} runs each "
         f"(send -> first reply in her chat; target p95 < {target} ms and < 3x echo):"
     )
     print(f"  {'echo bot':14} p50 {echo50:6.1f} ms  p95 {echo95:6.1f} ms  (bare PTB)")
@@ -275,6 +336,9 @@ def _report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50, help="times each command is sent")
+    parser.add_argument(
+        "--history", type=int, default=0, help="discharged stays of past years in the ward"
+    )
     add_database_arguments(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from boards.errors import BadInput, Forbidden
 from boards.model import AuditEntry, Operator
 from boards.ports import Clock, UnitOfWork
-from boards.text import is_number
+from boards.text import BIGINT_MAX, is_number
 
 __all__ = [
     "Hospital",
@@ -44,7 +44,7 @@ def parse_operator_ids(text: str | None) -> frozenset[int]:
         return frozenset()
     ids: set[int] = set()
     for word in text.replace(",", " ").split():
-        if not is_number(word, digits=18) or int(word) == 0:
+        if not is_number(word, most=BIGINT_MAX) or int(word) == 0:
             raise ValueError("WARDBOARD_ADMINS must be Telegram user ids separated by commas")
         ids.add(int(word))
     return frozenset(ids)

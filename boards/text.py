@@ -210,18 +210,25 @@ def clean_field(text: str | None, *, limit: int) -> str | None:
     return clean
 
 
-def is_number(text: str, *, digits: int = 9) -> bool:
+# The largest row id (PostgreSQL's integer) and Telegram user id (its bigint).
+ROW_ID_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
+
+def is_number(text: str, *, most: int = ROW_ID_MAX) -> bool:
     """A number as the bot writes it into a button, or a nurse types an id or a count:
-    ASCII digits only, at most `digits` of them. `str.isdigit` also passes "²" and "①",
-    which `int` refuses, and an id of 20 digits would overflow its column (a row id is
-    PostgreSQL's integer: 9 digits always fit; a Telegram user id a bigint: 18 do)."""
-    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
+    ASCII digits only, at most `most`. `str.isdigit` also passes "²" and "①", which `int`
+    refuses, and an id past its column's range would fail in the database instead (a row
+    id is PostgreSQL's integer, `ROW_ID_MAX`; a Telegram user id its bigint, `BIGINT_MAX`)."""
+    return (
+        0 < len(text) <= len(str(most)) and text.isascii() and text.isdigit() and int(text) <= most
+    )
 
 
-def typed_number(word: str, *, digits: int = 9, listed: bool = False) -> int | None:
+def typed_number(word: str, *, most: int = ROW_ID_MAX, listed: bool = False) -> int | None:
     """A number a nurse typed (a count, minutes, or with `listed` a list's #3): full-width
     digits read as ASCII; None when it is no such number."""
     text = clean_text(word)
     if listed:
         text = text.lstrip("#＃")
-    return int(text) if is_number(text, digits=digits) else None
+    return int(text) if is_number(text, most=most) else None

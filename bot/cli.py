@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from boards.access import Actor
 from boards.model import Ward
 from boards.ports import UnitOfWork
-from boards.text import is_number
+from boards.text import BIGINT_MAX, is_number
 from bot import cli_data
 from bot.config import Settings
 
@@ -214,7 +214,7 @@ async def _admin(settings: Settings, action: str, user_id: int | None, note: str
 
 
 def _user_id(text: str) -> int:
-    if not is_number(text, digits=18) or int(text) == 0:
+    if not is_number(text, most=BIGINT_MAX) or int(text) == 0:
         raise argparse.ArgumentTypeError("a Telegram user id is a positive number")
     return int(text)
 

@@ -71,7 +71,7 @@ async def _newward(tn: Turn, args: list[str]) -> None:
     if len(words) > 1 and clean_text(words[-1]).isdigit():
         # A last word of digits is the bed count: one that is no count is refused, not
         # taken into the ward's name.
-        bed_count = typed_number(words.pop(), digits=4)
+        bed_count = typed_number(words.pop(), most=9999)
         if bed_count is None:
             raise BadInput("err.bed_count_form")
     ward = await services.create_ward(

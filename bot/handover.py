@@ -18,6 +18,7 @@ from boards.i18n import Texts, texts
 from boards.model import GroupProblem, Handover, Ward
 from boards.schedule import WardPolicy
 from boards.tasks._common import policy_of
+from boards.text import is_number
 from bot import group_state
 from bot.logsafe import log_failure
 from bot.runtime import Runtime
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 _LEASE = timedelta(minutes=5)
 # The shortest take-over window a ward can set: no reminder candidate is younger.
 _MIN_WINDOW = timedelta(minutes=1)
-_PRESS = re.compile(r"h:([0-9]{1,9}):([0-9]{1,9})")
+_PRESS = re.compile(r"h:([0-9]{1,10}):([0-9]{1,10})")
 # Seconds between tries of a report's later part (the first one waits for the next tick).
 _PART_RETRIES = (1.0, 2.0, 4.0)
 
@@ -229,7 +230,11 @@ async def on_handover_button(tn: Turn, data: str) -> None:
     message = query.message
     pressed = _PRESS.fullmatch(data)
     try:
-        if pressed is None or not isinstance(message, Message):
+        if (
+            pressed is None
+            or not isinstance(message, Message)
+            or not all(is_number(n) for n in pressed.groups())
+        ):
             raise Forbidden("err.not_member")
         ward, taken = await handover.take_over(
             tn.uow,

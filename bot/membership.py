@@ -12,7 +12,7 @@ from boards import membership, queries
 from boards.errors import Forbidden
 from boards.i18n import Texts
 from boards.model import Member, MemberStatus
-from boards.text import is_number
+from boards.text import BIGINT_MAX, is_number
 from bot.turn import Turn, texts_for
 
 __all__ = [
@@ -158,7 +158,7 @@ async def on_join_button(tn: Turn, data: str) -> None:
     if (
         len(parts) != 4
         or parts[3] not in ("y", "n")
-        or not (is_number(parts[1]) and is_number(parts[2], digits=18))
+        or not (is_number(parts[1]) and is_number(parts[2], most=BIGINT_MAX))
     ):
         raise Forbidden("err.not_member")
     _, ward_id, user_id, verdict = parts
@@ -200,7 +200,7 @@ async def on_member_button(tn: Turn, data: str) -> None:
     if (
         len(parts) != 4
         or parts[1] not in ("rm", "hd")
-        or not (is_number(parts[2]) and is_number(parts[3], digits=18))
+        or not (is_number(parts[2]) and is_number(parts[3], most=BIGINT_MAX))
     ):
         raise Forbidden("err.not_member")
     _, action, ward_id, user_id = parts

@@ -121,7 +121,7 @@ async def _set_colour(tn: Turn, ward: Ward, policy: WardPolicy, words: list[str]
 
 
 def _minutes(word: str) -> int:
-    minutes = typed_number(word, digits=5)
+    minutes = typed_number(word, most=99_999)
     if minutes is None:
         raise BadInput("err.policy_minutes", value=excerpt(word, 12))
     return minutes
@@ -183,7 +183,7 @@ async def _policy(tn: Turn, args: list[str]) -> None:
     elif head in ("shift", "班次") and len(args) == 3:
         new = _shift(policy, args[1], args[2])
     elif head in ("retention", "保留") and len(args) == 2:
-        days = typed_number(args[1], digits=5)
+        days = typed_number(args[1], most=99_999)
         if days is None:
             raise BadInput("err.policy_days", value=excerpt(args[1], 12))
         new = dataclasses.replace(policy, retention_days=days)

@@ -23,6 +23,7 @@ from boards import queries, tasks
 from boards.errors import Forbidden
 from boards.i18n import Texts, texts
 from boards.model import GroupProblem, Stay, TaskOccurrence, TaskStatus, Ward
+from boards.text import is_number
 from boards.views.slot import slot_view, task_who
 from boards.views.telegram_html import slot_html
 from bot import group_state
@@ -372,7 +373,7 @@ async def dispatch_tick(context: WardContext) -> None:
 # --- buttons ------------------------------------------------------------------------------
 
 
-_PRESS = re.compile(r"t:(?:([0-9]{1,9}):)?([0-9]{1,9}):(d|z|k|b|i|r:[a-z]{1,16})")
+_PRESS = re.compile(r"t:(?:([0-9]{1,10}):)?([0-9]{1,10}):(d|z|k|b|i|r:[a-z]{1,16})")
 
 
 async def on_task_button(tn: Turn, data: str) -> None:
@@ -388,7 +389,7 @@ async def on_task_button(tn: Turn, data: str) -> None:
         return
     pressed = _PRESS.fullmatch(data)
     try:
-        if pressed is None:
+        if pressed is None or not all(is_number(n) for n in pressed.groups()[:2] if n):
             raise Forbidden("err.not_member")
         raw_ward, raw_task, action = pressed.groups()
         task_id = int(raw_task)

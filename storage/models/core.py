@@ -170,6 +170,8 @@ class StayRow(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index(None, "ward_id", "ended_at"),
+        # The active ones of a ward (every board): not a scan of all its years of stays.
+        Index(None, "ward_id", "status"),
         # The hospital's identifiers name one active patient of a ward; any stay (also an
         # ended one, for a cancelled discharge) is found by them across wards.
         Index(

@@ -45,7 +45,7 @@ class _Repository:
         found: Row[Any] | None = (await self._session.execute(_by_key(model), params)).first()
         return found
 
-    def _stored(self, model: type[Any], key: Any) -> None:
+    def _stored(self, model: object, key: Any) -> None:
         """The row is being written: `_get` asks the session for it again."""
         self._session.info.get("held", {}).pop((model, key), None)
 

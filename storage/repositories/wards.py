@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from boards.model import (
     Invite,
@@ -26,7 +26,7 @@ from storage.models import (
     WardDisplayRow,
     WardRow,
 )
-from storage.repositories._base import _missing, _Repository, _utc, _utc_or_none
+from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
 
 # --- wards --------------------------------------------------------------------------------
 
@@ -170,15 +170,32 @@ def _member(row: MemberRow | Row[Any]) -> Member:
     )
 
 
+# Her memberships, read by nearly every update (which ward is hers); built once.
+_OF_USER = (
+    select(*_plain(MemberRow))
+    .where(MemberRow.user_id == bindparam("user_id"))
+    .order_by(MemberRow.ward_id)
+)
+# The key under which `_Repository._get`'s cache notes that all of a user's are held.
+_ALL_OF = "members of user"
+
+
 class SqlMembers(_Repository):
     __slots__ = ()
 
     async def get(self, ward_id: int, user_id: int) -> Member | None:
-        row = await self._row(MemberRow, (ward_id, user_id))
+        # Her memberships read this session (the turn reads them first) answer at once:
+        # the command's own membership check asks again, for the ward it acts in.
+        held = self._session.info.get("held", {})
+        if (MemberRow, (ward_id, user_id)) not in held and (_ALL_OF, user_id) in held:
+            return None  # all of hers are known, and this ward is not among them
+        row = await self._get(MemberRow, (ward_id, user_id))
         return None if row is None else _member(row)
 
     async def put(self, member: Member) -> Member:
         """Insert or replace the membership of this user in this ward."""
+        self._stored(MemberRow, (member.ward_id, member.user_id))
+        self._stored(_ALL_OF, member.user_id)
         row = await self._session.get(MemberRow, (member.ward_id, member.user_id))
         if row is None:
             row = MemberRow(ward_id=member.ward_id, user_id=member.user_id)
@@ -200,9 +217,11 @@ class SqlMembers(_Repository):
 
     async def of_user(self, user_id: int) -> list[Member]:
         """Every membership of the user, whatever its status, by ward id."""
-        rows = await self._session.scalars(
-            select(MemberRow).where(MemberRow.user_id == user_id).order_by(MemberRow.ward_id)
-        )
+        rows = (await self._session.execute(_OF_USER, {"user_id": user_id})).all()
+        held = self._session.info.setdefault("held", {})
+        for row in rows:
+            held[MemberRow, (row.ward_id, row.user_id)] = row
+        held[_ALL_OF, user_id] = True
         return [_member(row) for row in rows]
 
 

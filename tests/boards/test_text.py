@@ -99,11 +99,13 @@ def test_without_nfkc_cleaning_is_stable_too(typed: str) -> None:
 
 
 def test_numbers_are_ascii_digits_that_fit_their_column() -> None:
-    from boards.text import is_number, typed_number
+    from boards.text import BIGINT_MAX, is_number, typed_number
 
-    assert is_number("123") and is_number("999999999")
-    assert not is_number("1234567890")  # past PostgreSQL's integer
-    assert is_number("123456789012345678", digits=18)
+    assert is_number("123") and is_number("1000000000") and is_number("2147483647")
+    assert not is_number("2147483648")  # past PostgreSQL's integer
+    assert not is_number("02147483648")  # nor by leading zeros
+    assert is_number("123456789012345678", most=BIGINT_MAX)
+    assert not is_number("9223372036854775808", most=BIGINT_MAX)
     for word in ("", "²", "①", "١٢", "１２", "-1", "1e3", " 1"):
         assert not is_number(word), word
     # What a nurse types: full-width digits and a list's # read; the rest refused.

@@ -102,7 +102,7 @@ async def test_forged_presses_never_crash_write_or_leak(
 # (a row id is PostgreSQL's integer, a Telegram user id a bigint): each once, in every
 # place a command or a button reads a number. Before, each of these answered 出错了.
 _HUGE = "99999999999999999999"
-_NUMBERS = ("²", "①", "9999999999", _HUGE)
+_NUMBERS = ("²", "①", "2147483648", "9999999999", _HUGE)
 _FORGED_COMMANDS = tuple(
     form.format(n=n)
     for n in _NUMBERS
