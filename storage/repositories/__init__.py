@@ -6,9 +6,7 @@ from storage.repositories.handovers import SqlHandovers
 from storage.repositories.imports import SqlImportDrafts
 from storage.repositories.orders import SqlMedicationOrders, SqlReminders, SqlWardPolicies
 from storage.repositories.patients import (
-    SqlAuditLog,
     SqlBoardItems,
-    SqlHisMessages,
     SqlStays,
     SqlSurgeries,
     SqlTransfers,
@@ -19,6 +17,7 @@ from storage.repositories.quality import (
     SqlQualityFacts,
     SqlQualitySettings,
 )
+from storage.repositories.records import SqlAuditLog, SqlHisMessages
 from storage.repositories.retention import SqlRetention
 from storage.repositories.tasks import SqlTaskOccurrences
 from storage.repositories.wards import (
