@@ -11,7 +11,8 @@ what a command and an HL7 message cost. Here:
   nobody); what it costs is SQLite's own work, microseconds on the ward's indexed tables.
   Work that may be long (a statement given `execution_options(sqlite_in_thread=True)`,
   or a batch of more than `MANY_IN_THREAD` rows) goes to aiosqlite's thread in one trip,
-  so the loop (the other nurses' replies, the 08:00 sending) goes on meanwhile.
+  so the loop (the other nurses' replies, the 08:00 sending) goes on meanwhile; and a
+  long run of statements gives the loop a turn every `LOOP_TURN_EVERY` seconds.
 - `BEGIN IMMEDIATE` is tried here without waiting; only when another connection holds the
   write lock is it sent to the thread, where it waits SQLite's busy timeout.
 - A commit with nothing written, and every rollback, end here (no disk write to wait
@@ -22,8 +23,10 @@ The rest of the adapter is SQLAlchemy's own.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import time
 from typing import Any
 
 import aiosqlite
@@ -35,10 +38,14 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-__all__ = ["MANY_IN_THREAD", "begin_immediate", "one_trip_dbapi"]
+__all__ = ["LOOP_TURN_EVERY", "MANY_IN_THREAD", "begin_immediate", "one_trip_dbapi"]
 
 # An executemany of more rows than this is run in aiosqlite's thread (task generation).
 MANY_IN_THREAD = 200
+# Seconds of statements run in the loop's thread before the loop is given a turn.
+LOOP_TURN_EVERY = 0.005
+# When the loop last had a turn from here (time.monotonic()).
+_turn_given = [0.0]
 
 
 def _execute(
@@ -132,9 +139,17 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._keep(_execute(driver, operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
-        # AsyncConnection.execute checks that the driver awaited something (a sync driver
-        # by mistake would not): a coroutine that is done at once, no loop turn.
-        await_(_done())
+        # Statements run here do not let the loop run between them: after a few
+        # milliseconds of them in a row (a long transaction) it gets one turn, so the bot's
+        # other work (sending, taking updates) waits no longer than that. Otherwise a
+        # coroutine that is done at once (AsyncConnection.execute checks that the driver
+        # awaited something, as a sync driver by mistake would not).
+        now = time.monotonic()
+        if now - _turn_given[0] > LOOP_TURN_EVERY:
+            _turn_given[0] = now
+            await_(asyncio.sleep(0))
+        else:
+            await_(_done())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         await self._run(operation, parameters, False)

@@ -139,3 +139,31 @@ async def test_waiting_for_another_writer_leaves_the_loop_free(engine: AsyncEngi
     finally:
         ticker.cancel()
     assert during >= 10  # the loop ran on while the second transaction waited
+
+
+async def test_a_long_transaction_lets_the_loop_run(engine: AsyncEngine) -> None:
+    # Thousands of statements in one transaction, each run in the loop's thread: the loop
+    # still gets a turn every few milliseconds (replies, the 08:00 sending go on).
+    ticks: list[float] = []
+
+    async def ticking() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.001)
+
+    ticker = asyncio.create_task(ticking())
+    await asyncio.sleep(0.01)
+    try:
+        started = time.monotonic()
+        async with engine.begin() as connection:
+            for bed in range(4000):
+                await connection.execute(
+                    text("INSERT INTO beds (bed, name) VALUES (:bed, 'x')"), {"bed": str(bed)}
+                )
+        ended = time.monotonic()
+    finally:
+        ticker.cancel()
+    during = [t for t in ticks if started <= t <= ended]
+    gaps = [b - a for a, b in zip([started, *during], [*during, ended], strict=True)]
+    assert ended - started > 0.1  # long enough to tell
+    assert max(gaps) < 0.05, max(gaps)
