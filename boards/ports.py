@@ -185,7 +185,11 @@ class Transfers(Protocol):
 
 
 class Users(Protocol):
-    async def get(self, user_id: int) -> UserPrefs | None: ...
+    async def get(self, user_id: int, *, chat_id: int | None = None) -> UserPrefs | None:
+        """Her preferences; with `chat_id`, that chat's dialogue is read in the same
+        statement (every update asks for both), for `Dialogues.get` to answer."""
+        ...
+
     async def put(self, prefs: UserPrefs) -> UserPrefs: ...
 
 

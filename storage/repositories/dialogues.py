@@ -15,7 +15,8 @@ class SqlDialogues(_Repository):
     __slots__ = ()
 
     async def get(self, chat_id: int) -> DialogueState | None:
-        row = await self._row(DialogueRow, chat_id)
+        # Read once a session (the turn reads it with her preferences: SqlUsers.get).
+        row = await self._get(DialogueRow, chat_id)
         if row is None:
             return None
         return DialogueState(
@@ -29,6 +30,7 @@ class SqlDialogues(_Repository):
         )
 
     async def put(self, state: DialogueState) -> None:
+        self._stored(DialogueRow, state.chat_id)
         row = await self._session.get(DialogueRow, state.chat_id)
         if row is None:
             row = DialogueRow(chat_id=state.chat_id)
@@ -42,4 +44,5 @@ class SqlDialogues(_Repository):
         await self._flush()
 
     async def delete(self, chat_id: int) -> None:
+        self._stored(DialogueRow, chat_id)
         await self._session.execute(delete(DialogueRow).where(DialogueRow.chat_id == chat_id))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import BigInteger, Row, bindparam, select, update
 
 from boards.model import (
     Invite,
@@ -19,6 +19,7 @@ from boards.model import (
     WardDisplay,
 )
 from storage.models import (
+    DialogueRow,
     InviteRow,
     MemberRow,
     OperatorRow,
@@ -311,10 +312,36 @@ def _prefs(row: UserPrefsRow | Row[Any]) -> UserPrefs:
     )
 
 
+# Her preferences and her chat's dialogue, the first two things every update reads: one
+# statement, each table joined (left) to a row of the two keys.
+_KEYS = select(
+    bindparam("user_id", type_=BigInteger).label("user_key"),
+    bindparam("chat_id", type_=BigInteger).label("chat_key"),
+).subquery()
+_PREFS_AND_DIALOGUE = (
+    select(*_plain(UserPrefsRow), *_plain(DialogueRow))
+    .select_from(_KEYS)
+    .outerjoin(UserPrefsRow, UserPrefsRow.user_id == _KEYS.c.user_key)
+    .outerjoin(DialogueRow, DialogueRow.chat_id == _KEYS.c.chat_key)
+)
+
+
 class SqlUsers(_Repository):
     __slots__ = ()
 
-    async def get(self, user_id: int) -> UserPrefs | None:
+    async def get(self, user_id: int, *, chat_id: int | None = None) -> UserPrefs | None:
+        held = self._session.info.setdefault("held", {})
+        if chat_id is not None and (UserPrefsRow, user_id) not in held:
+            row = (
+                await self._session.execute(
+                    _PREFS_AND_DIALOGUE, {"user_id": user_id, "chat_id": chat_id}
+                )
+            ).one()
+            # One row of both tables' columns (no name is in both): a table's half is all
+            # None when it has no row.
+            held[UserPrefsRow, user_id] = row if row.user_id is not None else None
+            if (DialogueRow, chat_id) not in held:
+                held[DialogueRow, chat_id] = row if row.chat_id is not None else None
         row = await self._get(UserPrefsRow, user_id)
         return None if row is None else _prefs(row)
 
