@@ -22,12 +22,14 @@ class _Repository:
         self._session = session
 
     async def _get(self, model: type[Any], key: Any) -> Any:
-        """`session.get`, read once per session: several steps of one update ask for the
-        same row (a nurse's preferences, a ward's policy). The identity map alone does not
-        spare the query: it holds rows weakly, and a repository keeps only the domain copy;
-        nor does it remember a row that is absent (never set). Here both are kept for the
-        session. Only for a table no one but its repository writes (through the ORM), whose
-        writes call `_stored`."""
+        """The row by primary key, read once per session: several steps of one update ask
+        for the same row (a nurse's preferences, her dialogue, her ward, a ward's policy).
+        The identity map alone does not spare the query: it holds rows weakly, and a
+        repository keeps only the domain copy; nor does it remember a row that is absent
+        (never set). Here both are kept for the session; a read that brings such rows along
+        (her preferences with her dialogue, her memberships with their wards) may hold them
+        too. Only for a table no one but its repository writes, every write of which calls
+        `_stored` first."""
         held: dict[tuple[type[Any], Any], Any] = self._session.info.setdefault("held", {})
         if (model, key) in held:
             return held[model, key]

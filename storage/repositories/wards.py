@@ -65,10 +65,12 @@ class SqlWards(_Repository):
         )
         self._session.add(row)
         await self._flush()
+        self._stored(WardRow, row.id)
         return _ward(row)
 
     async def get(self, ward_id: int) -> Ward | None:
-        row = await self._row(WardRow, ward_id)
+        # Read once a session; her memberships bring their wards along (SqlMembers.of_user).
+        row = await self._get(WardRow, ward_id)
         return None if row is None else _ward(row)
 
     async def by_name(self, name: str) -> Ward | None:
@@ -80,6 +82,7 @@ class SqlWards(_Repository):
         return None if row is None else _ward(row)
 
     async def update(self, ward: Ward) -> Ward:
+        self._stored(WardRow, ward.id)
         row = await self._session.get(WardRow, ward.id)
         if row is None:
             raise _missing("ward", ward.id)
@@ -102,6 +105,7 @@ class SqlWards(_Repository):
 
     async def set_his_code(self, ward_id: int, code: str | None) -> Ward:
         """Map the ward to a HIS code; one another ward holds raises Conflict (unique)."""
+        self._stored(WardRow, ward_id)
         row = await self._session.get(WardRow, ward_id)
         if row is None:
             raise _missing("ward", ward_id)
@@ -127,6 +131,7 @@ class SqlWards(_Repository):
         self, ward_id: int, owner: str, *, now: datetime, until: datetime
     ) -> bool:
         """Take the ward's board for `owner` until `until`, unless another holds it now."""
+        self._stored(WardRow, ward_id)
         result = await self._session.execute(
             update(WardRow)
             .where(
@@ -141,6 +146,7 @@ class SqlWards(_Repository):
         return bool(getattr(result, "rowcount", 0))
 
     async def release_board(self, ward_id: int, owner: str) -> None:
+        self._stored(WardRow, ward_id)
         await self._session.execute(
             update(WardRow)
             .where(WardRow.id == ward_id, WardRow.board_lease_owner == owner)
@@ -171,9 +177,11 @@ def _member(row: MemberRow | Row[Any]) -> Member:
     )
 
 
-# Her memberships, read by nearly every update (which ward is hers); built once.
+# Her memberships with their wards, read by nearly every update (which ward is hers, and
+# that ward); built once.
 _OF_USER = (
-    select(*_plain(MemberRow))
+    select(*_plain(MemberRow), *_plain(WardRow))
+    .join(WardRow, WardRow.id == MemberRow.ward_id)
     .where(MemberRow.user_id == bindparam("user_id"))
     .order_by(MemberRow.ward_id)
 )
@@ -221,7 +229,10 @@ class SqlMembers(_Repository):
         rows = (await self._session.execute(_OF_USER, {"user_id": user_id})).all()
         held = self._session.info.setdefault("held", {})
         for row in rows:
+            # A row of both tables' columns (no name is in both): her membership and its
+            # ward, for `get` and `SqlWards.get` to answer from.
             held[MemberRow, (row.ward_id, row.user_id)] = row
+            held.setdefault((WardRow, row.id), row)
         held[_ALL_OF, user_id] = True
         return [_member(row) for row in rows]
 

@@ -30,14 +30,15 @@ COMMANDS = (
 # when it drops. 2 Dec 2026: 24, 16, 11, 32, 33, 30 before the turn read her preferences
 # and memberships once and the board its stays, policy and transfers once; 3 Dec: 18, 13,
 # 8, 25, 26, 24 before her memberships answered the command's own membership check, and
-# 17, 11, 7, 24, 25, 23 before her preferences and her chat's dialogue came in one read.
+# 17, 11, 7, 24, 25, 23 before her preferences and her chat's dialogue came in one read,
+# and 16, 10, 6, 23, 24, 22 before her memberships brought their wards along.
 CEILING = {
-    "/board": 16,
-    "/card 3": 10,
-    "/tasks": 6,
-    "/note 3 复测血压": 23,
-    "/tag 3 防跌倒": 24,
-    "/admit 40 新患者 女 50": 22,
+    "/board": 15,
+    "/card 3": 9,
+    "/tasks": 5,
+    "/note 3 复测血压": 22,
+    "/tag 3 防跌倒": 23,
+    "/admit 40 新患者 女 50": 21,
 }
 
 
