@@ -74,3 +74,41 @@ async def test_signs_command_prints_the_ward_sheet(
     assert "未打印" not in await ward.reply(ward.nurse, "/board")
     bad = ["signs", "--ward", "无此病区", "--out", str(out), "--bot", "x_bot"]
     assert await asyncio.to_thread(main, bad) == 2
+
+
+@pytest.mark.parametrize("admins", ["", "7123456789"])
+async def test_run_warns_once_at_start_when_anyone_may_create_a_ward(
+    tmp_path: Path, admins: str
+) -> None:
+    # `wardboard run` with no hospital operator (none set, none added) tells the IT person
+    # at start that the hospital is open to whoever finds the bot; with one, it does not.
+    from bot.emulator import BotApiEmulator
+
+    token = "123456789:RUN-wardboard-test"
+    async with BotApiEmulator(token=token, bot_username="wardboard_run_bot") as emu:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WARDBOARD_")}
+        env.update(
+            WARDBOARD_TOKEN=token,
+            WARDBOARD_BOT_API_URL=emu.api_root,
+            WARDBOARD_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+            WARDBOARD_ADMINS=admins,
+        )
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert child.stderr is not None
+        lines: list[str] = []
+        try:
+            async with asyncio.timeout(120):
+                while not any("WardBoard is running" in line for line in lines):
+                    line = (await child.stderr.readline()).decode()
+                    assert line, "".join(lines)[-2000:]
+                    lines.append(line)
+        finally:
+            child.terminate()
+            _, rest = await asyncio.wait_for(child.communicate(), 60)
+    logged = "".join(lines) + (rest or b"").decode()
+    warned = logged.count("no hospital operators")
+    assert warned == (0 if admins else 1), logged[-2000:]
+    assert token.split(":")[1] not in logged  # nor the token, whatever it logs
