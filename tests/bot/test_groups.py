@@ -180,6 +180,39 @@ async def test_an_upgrade_found_by_the_failed_send_loses_and_repeats_nothing(
         assert move.actor_id == ward.emu.bot_id  # found by the bot itself
 
 
+async def test_a_board_edit_that_meets_the_upgrade_moves_the_ward_once(
+    reminder_ward: Ward,
+) -> None:
+    # No service message told the bot (notify=False) and no reminder is due: the first call
+    # to meet "group chat was upgraded" is the board's edit after a nurse's change.
+    ward = reminder_ward
+    await bind_basic_group(ward)
+    await prescribe(ward)
+    old_board = await pinned_board(ward, BASIC)
+    mark = len(ward.emu.requests)
+
+    new_id = ward.emu.migrate_to_supergroup(BASIC, notify=False)
+    await ward.say(ward.nurse, "/admit 13 李四 女 60")
+    board = await pinned_board(ward, new_id)
+    assert "13床 李*" in board.text and "12床 张*" in board.text and "李四" not in board.text
+    assert ward.emu.chat(new_id).pins == [(board.message_id, True)]
+    assert boards_in(ward, new_id) == [board]
+    assert ward.emu.chat(BASIC).message(old_board.message_id).text == old_board.text
+    assert all(not ok for _, ok in calls_on(ward, BASIC, mark))
+    (move,) = await audits(ward)
+    assert move.action == "ward:group_move" and move.actor_id == ward.emu.bot_id
+    assert (move.before, move.after) == ({"group": BASIC}, {"group": new_id})
+
+    # The next change edits the new board in place: no second board, no second move.
+    edits = board.edit_count
+    await ward.say(ward.nurse, "/discharge 13")
+    again = await pinned_board(ward, new_id)
+    assert again.message_id == board.message_id and again.edit_count == edits + 1
+    assert "13床 李* 出院" in again.text
+    assert boards_in(ward, new_id) == [again]
+    assert len(await audits(ward)) == 1
+
+
 async def test_an_overdue_notice_follows_the_upgrade(reminder_ward: Ward) -> None:
     ward = reminder_ward
     await bind_basic_group(ward)
