@@ -200,13 +200,16 @@ def begin_immediate(driver: aiosqlite.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA busy_timeout = 0")
     try:
         conn.execute("BEGIN IMMEDIATE")
+        busy = False
     except sqlite3.OperationalError as error:
         if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
             raise
+        busy = True
+    finally:
+        # Whatever happened, the connection waits for writers again from here on.
         conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    if busy:
         await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
-    else:
-        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     # A commit that finds the same count wrote nothing (see _OneTripConnection.commit).
     driver.changes_at_begin = conn.total_changes  # type: ignore[attr-defined]
 

@@ -113,7 +113,7 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
         _ping_when_idle(engine)
         return engine
     # Reset on return is _on_reset's: a rollback only when a transaction is left open.
-    # One trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
+    # Statements in the loop's thread, waits and disk syncs in aiosqlite's (sqlite_driver.py).
     module = one_trip_dbapi() if make_url(url).get_driver_name() == "aiosqlite" else None
     engine = create_async_engine(
         url,
