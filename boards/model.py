@@ -25,6 +25,7 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NursingLevel",
+    "OpenTask",
     "Operator",
     "PatientLine",
     "PatientTag",
@@ -477,6 +478,16 @@ class TaskStatus(enum.StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """What the board needs of an open task: whose, when due, and whether its overdue
+    notice went out (the reminder area and the beds' overdue marks)."""
+
+    stay_id: int
+    due_at: datetime
+    escalated_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from boards.model import (
     Invite,
     MedicationOrder,
     Member,
+    OpenTask,
     Operator,
     PatientLine,
     PatientTag,
@@ -208,6 +209,10 @@ class Stays(Protocol):
     async def active_in_bed(self, ward_id: int, bed: str) -> Stay | None: ...
     async def active(self, ward_id: int) -> list[Stay]: ...
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]: ...
+    async def on_board(self, ward_id: int, since: datetime) -> tuple[list[Stay], list[Stay]]:
+        """`active` and `ended_since` in one read: every board asks for both."""
+        ...
+
     async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
         """Stays of the ward present at some time in [start, end): admitted before `end`,
         not ended before `start`; by id."""
@@ -386,6 +391,11 @@ class TaskOccurrences(Protocol):
 
     async def open_of_ward(self, ward_id: int, *, due_before: datetime) -> list[TaskOccurrence]:
         """The ward's pending tasks due before `due_before`, by due time."""
+        ...
+
+    async def open_due_of_ward(self, ward_id: int, *, due_before: datetime) -> list[OpenTask]:
+        """`open_of_ward` with only what the board shows of each task (three columns of
+        twenty-three: read for every board)."""
         ...
 
     async def cancel(self, task_ids: Sequence[int], *, at: datetime) -> list[TaskOccurrence]:

@@ -536,12 +536,8 @@ async def add_item(
 async def board_data(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     now = clock.now()
     start, end = day_bounds(now, ZoneInfo(ward.timezone))
-    active = await uow.stays.active(ward.id)
-    ended = [
-        s
-        for s in await uow.stays.ended_since(ward.id, start)
-        if s.status is not StayStatus.CANCELLED
-    ]
+    active, ended_since = await uow.stays.on_board(ward.id, start)
+    ended = [s for s in ended_since if s.status is not StayStatus.CANCELLED]
     ids = [s.id for s in (*active, *ended)]
     surgeries = await uow.surgeries.of_stays(ids)
     items = await uow.items.of_stays_between(ids, start, end)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from boards.board_data import ReminderSummary
-from boards.model import Stay, TaskOccurrence, Ward
+from boards.model import OpenTask, Stay, TaskOccurrence, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.schedule import DEFAULT_SLOT_MINUTES, WardPolicy, slot_of
 from boards.tasks._common import policy_of
@@ -68,12 +68,12 @@ async def message_slot(
     )
 
 
-def _overdue(task: TaskOccurrence, policy: WardPolicy, now: datetime) -> bool:
+def _overdue(task: TaskOccurrence | OpenTask, policy: WardPolicy, now: datetime) -> bool:
     return task.escalated_at is not None or policy.overdue_at(task.due_at) <= now
 
 
 def _summary(
-    tasks: Sequence[TaskOccurrence], policy: WardPolicy, tz: ZoneInfo, now: datetime
+    tasks: Sequence[TaskOccurrence | OpenTask], policy: WardPolicy, tz: ZoneInfo, now: datetime
 ) -> ReminderSummary:
     due = [t for t in tasks if t.due_at <= now]
     later = [t for t in tasks if t.due_at > now]
@@ -113,7 +113,15 @@ async def board_reminders(
     """The reminder area, and the number of overdue open tasks per stay (the beds' marks).
     `active` (the ward's active stays) and `policy`: if the caller read them already."""
     now = clock.now()
-    tasks, _ = await _open_tasks(uow, ward, now + timedelta(days=1), active)
+    if active is None:
+        active = await uow.stays.active(ward.id)
+    present = {s.id for s in active}
+    # Only what the board shows of each task (a board is read far more often than /tasks).
+    tasks = [
+        t
+        for t in await uow.tasks.open_due_of_ward(ward.id, due_before=now + timedelta(days=1))
+        if t.stay_id in present
+    ]
     if policy is None:
         policy = await policy_of(uow, ward.id)
     overdue: dict[int, int] = {}

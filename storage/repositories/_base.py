@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, inspect, select
+from sqlalchemy import Executable, Result, Row, Select, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,8 +44,22 @@ class _Repository:
         read at least once by every update (her preferences, her dialogue, her ward)."""
         keys = key if isinstance(key, tuple) else (key,)
         params = {f"k{i}": value for i, value in enumerate(keys)}
-        found: Row[Any] | None = (await self._session.execute(_by_key(model), params)).first()
+        found: Row[Any] | None = (await self._plain_rows(_by_key(model), params)).first()
         return found
+
+    async def _plain_rows(
+        self, statement: Executable, params: dict[str, Any]
+    ) -> Result[*tuple[Any, ...]]:
+        """A select of plain columns run on the session's connection, past the ORM: half
+        the cost of `session.execute` for a statement that finds a row or none (the ORM's
+        compile state and row loading are most of it), read in every update. As the ORM
+        would, pending changes are flushed first, so the read sees them; every write here
+        flushes at once anyway."""
+        session = self._session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        connection = await session.connection()
+        return await connection.execute(statement, params)
 
     def _stored(self, model: object, key: Any) -> None:
         """The row is being written: `_get` asks the session for it again."""

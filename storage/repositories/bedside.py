@@ -100,7 +100,7 @@ class SqlPatientTags(_Repository):
         if not stay_ids:
             return []
         # Plain rows, not entities (as the other bedside reads of many stays): every board.
-        rows = await self._session.execute(_PRESENT_TAGS, {"ids": list(stay_ids)})
+        rows = await self._plain_rows(_PRESENT_TAGS, {"ids": list(stay_ids)})
         return [_patient_tag(row) for row in rows]
 
 
@@ -152,7 +152,7 @@ class SqlPatientLines(_Repository):
         """Every line of these stays, removed ones too, in the order recorded (by id)."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(_LINES_OF, {"ids": list(stay_ids)})
+        rows = await self._plain_rows(_LINES_OF, {"ids": list(stay_ids)})
         return [_patient_line(row) for row in rows]
 
 
@@ -176,7 +176,7 @@ class SqlWardTags(_Repository):
 
     async def of_ward(self, ward_id: int) -> list[WardTagSetting]:
         """The ward's settings, oldest first."""
-        rows = await self._session.execute(_WARD_TAGS, {"ward_id": ward_id})
+        rows = await self._plain_rows(_WARD_TAGS, {"ward_id": ward_id})
         return [_ward_tag(row) for row in rows]
 
     async def put(self, setting: WardTagSetting) -> WardTagSetting:
@@ -213,7 +213,7 @@ class SqlBedSigns(_Repository):
         """The last print of each of these stays' signs that has one, by stay id."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(_SIGNS_OF, {"ids": list(stay_ids)})
+        rows = await self._plain_rows(_SIGNS_OF, {"ids": list(stay_ids)})
         return [_sign(row) for row in rows]
 
     async def put(self, sign: SignPrint) -> SignPrint:

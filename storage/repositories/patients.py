@@ -7,7 +7,18 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, any_, bindparam, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Row,
+    any_,
+    bindparam,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
@@ -223,6 +234,16 @@ _ENDED_SINCE = (
     .where(StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since"))
     .order_by(StayRow.ended_at, StayRow.id)
 )
+# Both of a board's stays in one statement, each half by its own index; the first column
+# says which half a row came from.
+_ON_BOARD: CompoundSelect[Any] = union_all(
+    select(literal_column("1"), *_STAY_COLUMNS).where(
+        StayRow.ward_id == bindparam("ward_id"), StayRow.status == StayStatus.ACTIVE.value
+    ),
+    select(literal_column("0"), *_STAY_COLUMNS).where(
+        StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since")
+    ),
+)
 _IN_BED = select(*_STAY_COLUMNS).where(
     StayRow.ward_id == bindparam("ward_id"),
     StayRow.bed == bindparam("bed"),
@@ -276,6 +297,10 @@ def _stay_of(row: Sequence[Any]) -> Stay:
     )
 
 
+def _bed_order(stay: Stay) -> tuple[tuple[int, int], str]:
+    return bed_sort_key(stay.bed), stay.bed
+
+
 def _fill_stay(row: StayRow, stay: Stay) -> None:
     for key, value in _stay_values(stay).items():
         setattr(row, key, value)
@@ -324,20 +349,29 @@ class SqlStays(_Repository):
         return None if row is None else _stay(row)
 
     async def active_in_bed(self, ward_id: int, bed: str) -> Stay | None:
-        row = (await self._session.execute(_IN_BED, {"ward_id": ward_id, "bed": bed})).first()
+        row = (await self._plain_rows(_IN_BED, {"ward_id": ward_id, "bed": bed})).first()
         return None if row is None else _stay_of(row)
 
     async def active(self, ward_id: int) -> list[Stay]:
         """Active stays in ward bed order: numbered beds by number, extra beds (+1...) last."""
         # Plain rows, not entities: read for every board, every /tasks.
-        rows = await self._session.execute(_ACTIVE, {"ward_id": ward_id})
+        rows = await self._plain_rows(_ACTIVE, {"ward_id": ward_id})
         # Bed labels are text ("2" < "10" numerically, "+1" after all): sort in Python with
         # the domain's own key rather than teach two SQL dialects the ward's ordering.
-        return sorted((_stay_of(row) for row in rows), key=lambda s: (bed_sort_key(s.bed), s.bed))
+        return sorted((_stay_of(row) for row in rows), key=_bed_order)
+
+    async def on_board(self, ward_id: int, since: datetime) -> tuple[list[Stay], list[Stay]]:
+        active: list[Stay] = []
+        ended: list[Stay] = []
+        for row in await self._plain_rows(_ON_BOARD, {"ward_id": ward_id, "since": since}):
+            (active if row[0] == 1 else ended).append(_stay_of(row[1:]))
+        active.sort(key=_bed_order)
+        ended.sort(key=lambda s: (s.ended_at or since, s.id))
+        return active, ended
 
     async def ended_since(self, ward_id: int, since: datetime) -> list[Stay]:
         """Stays of the ward that ended (discharge or transfer) at or after `since`."""
-        rows = await self._session.execute(_ENDED_SINCE, {"ward_id": ward_id, "since": since})
+        rows = await self._plain_rows(_ENDED_SINCE, {"ward_id": ward_id, "since": since})
         return [_stay_of(row) for row in rows]
 
     async def overlapping(self, ward_id: int, start: datetime, end: datetime) -> list[Stay]:
@@ -461,7 +495,7 @@ class SqlSurgeries(_Repository):
         """Every surgery of these stays, in any state, by scheduled time."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(_SURGERIES_OF, {"ids": list(stay_ids)})
+        rows = await self._plain_rows(_SURGERIES_OF, {"ids": list(stay_ids)})
         return [_surgery(row) for row in rows]
 
 
@@ -509,7 +543,7 @@ class SqlBoardItems(_Repository):
         """Items of these stays with start <= at < end, by time (a day is [00:00, next 00:00))."""
         if not stay_ids:
             return []
-        rows = await self._session.execute(
+        rows = await self._plain_rows(
             _ITEMS_BETWEEN, {"ids": list(stay_ids), "start": start, "end": end}
         )
         return [_item(row) for row in rows]

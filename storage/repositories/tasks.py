@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from boards.model import (
     GroupProblem,
+    OpenTask,
     StayStatus,
     TaskKind,
     TaskOccurrence,
@@ -202,6 +203,15 @@ _OPEN_OF_WARD = (
     )
     .order_by(_T.due_at, _T.id)
 )
+_OPEN_DUE_OF_WARD = (
+    select(_T.stay_id, _T.due_at, _T.escalated_at)
+    .where(
+        _T.ward_id == bindparam("ward_id"),
+        _T.status == _PENDING,
+        _T.due_at < bindparam("due_before"),
+    )
+    .order_by(_T.due_at, _T.id)
+)
 # Never claim or escalate a task whose patient has left, or the care of a line taken out
 # before the task's time: the tick may run before the next top-up cancels them.
 _STAY_ACTIVE = (
@@ -311,10 +321,16 @@ class SqlTaskOccurrences(_Repository):
 
     async def open_of_ward(self, ward_id: int, *, due_before: datetime) -> list[TaskOccurrence]:
         # Plain rows (fresh by nature, like populate_existing): every board, every /tasks.
-        rows = await self._session.execute(
+        rows = await self._plain_rows(
             _OPEN_OF_WARD, {"ward_id": ward_id, "due_before": due_before}
         )
         return [_task_of(row) for row in rows]
+
+    async def open_due_of_ward(self, ward_id: int, *, due_before: datetime) -> list[OpenTask]:
+        rows = await self._plain_rows(
+            _OPEN_DUE_OF_WARD, {"ward_id": ward_id, "due_before": due_before}
+        )
+        return [OpenTask(*row) for row in rows]
 
     async def _update_returning_ids(self, statement: Any) -> list[int]:
         result = await self._session.execute(

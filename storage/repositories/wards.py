@@ -226,7 +226,7 @@ class SqlMembers(_Repository):
 
     async def of_user(self, user_id: int) -> list[Member]:
         """Every membership of the user, whatever its status, by ward id."""
-        rows = (await self._session.execute(_OF_USER, {"user_id": user_id})).all()
+        rows = (await self._plain_rows(_OF_USER, {"user_id": user_id})).all()
         held = self._session.info.setdefault("held", {})
         for row in rows:
             # A row of both tables' columns (no name is in both): her membership and its
@@ -344,7 +344,7 @@ class SqlUsers(_Repository):
         held = self._session.info.setdefault("held", {})
         if chat_id is not None and (UserPrefsRow, user_id) not in held:
             row = (
-                await self._session.execute(
+                await self._plain_rows(
                     _PREFS_AND_DIALOGUE, {"user_id": user_id, "chat_id": chat_id}
                 )
             ).one()

@@ -25,6 +25,7 @@ from boards.model import (
     UserPrefs,
 )
 from storage import Database
+from storage.models.core import StayRow
 from storage.repositories import SqlStays
 from tests.storage.factories import BIG_CHAT, BIG_USER, NOW, SHANGHAI, add_ward, stay
 
@@ -223,6 +224,27 @@ async def test_ended_since(database: Database) -> None:
             ended["3"],
         ]
         assert await uow.stays.ended_since(ward.id, start + timedelta(days=1)) == []
+        # The board's one read: the same two lists, whichever half a stay is in.
+        active, since = await uow.stays.on_board(ward.id, start)
+        assert [s.bed for s in active] == ["4"] and active == await uow.stays.active(ward.id)
+        assert since == [ended["2"], ended["3"]]
+        assert await uow.stays.on_board(other.id, start + timedelta(hours=1)) == ([], [])
+
+
+async def test_a_read_sees_what_the_same_unit_of_work_has_not_flushed(
+    database: Database,
+) -> None:
+    # The board's reads run past the ORM (storage/repositories/_base.py `_plain_rows`);
+    # like the ORM they flush the unit of work's pending changes first.
+    async with database.uow() as uow:
+        ward = await add_ward(uow)
+        admitted = await uow.stays.add(stay(ward.id, "5"))
+        row = await uow._session.get(StayRow, admitted.id)
+        assert row is not None
+        row.bed = "6"  # changed, not flushed
+        moved = await uow.stays.active(ward.id)
+        assert [s.bed for s in moved] == ["6"]
+        assert await uow.stays.active_in_bed(ward.id, "5") is None
 
 
 async def test_surgeries_round_trip(database: Database) -> None:
