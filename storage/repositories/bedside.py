@@ -19,7 +19,14 @@ from storage.models import (
     PatientTagRow,
     WardTagRow,
 )
-from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import (
+    _missing,
+    _plain,
+    _Repository,
+    _utc,
+    _utc_or_none,
+    among,
+)
 
 # --- bedside: tags, lines, ward tag settings, printed signs --------------------------------
 
@@ -51,20 +58,18 @@ def _fill_patient_tag(row: PatientTagRow, tag: PatientTag) -> None:
 _PRESENT_TAGS = (
     select(*_plain(PatientTagRow))
     .where(
-        PatientTagRow.stay_id.in_(bindparam("ids", expanding=True)),
+        among(PatientTagRow.stay_id),
         PatientTagRow.removed_at.is_(None),
     )
     .order_by(PatientTagRow.added_at, PatientTagRow.id)
 )
 _LINES_OF = (
     select(*_plain(PatientLineRow))
-    .where(PatientLineRow.stay_id.in_(bindparam("ids", expanding=True)))
+    .where(among(PatientLineRow.stay_id))
     .order_by(PatientLineRow.id)
 )
 _SIGNS_OF = (
-    select(*_plain(BedSignRow))
-    .where(BedSignRow.stay_id.in_(bindparam("ids", expanding=True)))
-    .order_by(BedSignRow.stay_id)
+    select(*_plain(BedSignRow)).where(among(BedSignRow.stay_id)).order_by(BedSignRow.stay_id)
 )
 _WARD_TAGS = (
     select(*_plain(WardTagRow))

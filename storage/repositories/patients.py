@@ -46,7 +46,14 @@ from storage.models import (
     TransferRow,
     WardRow,
 )
-from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import (
+    _missing,
+    _plain,
+    _Repository,
+    _utc,
+    _utc_or_none,
+    among,
+)
 from storage.repositories.wards import _ward
 
 # SQLite allows 32,766 bound parameters a statement, asyncpg 32,767: stay well below.
@@ -467,7 +474,7 @@ def _fill_surgery(row: SurgeryRow, surgery: Surgery) -> None:
 
 _SURGERIES_OF = (
     select(*_plain(SurgeryRow))
-    .where(SurgeryRow.stay_id.in_(bindparam("ids", expanding=True)))
+    .where(among(SurgeryRow.stay_id))
     .order_by(SurgeryRow.scheduled_at, SurgeryRow.id)
 )
 
@@ -513,7 +520,7 @@ def _item(row: BoardItemRow | Row[Any]) -> BoardItem:
 _ITEMS_BETWEEN = (
     select(*_plain(BoardItemRow))
     .where(
-        BoardItemRow.stay_id.in_(bindparam("ids", expanding=True)),
+        among(BoardItemRow.stay_id),
         BoardItemRow.at >= bindparam("start"),
         BoardItemRow.at < bindparam("end"),
     )
