@@ -63,7 +63,7 @@ _IN_CHUNK = 5000
 # --- transfers ----------------------------------------------------------------------------
 
 
-def _transfer(row: TransferRow) -> Transfer:
+def _transfer(row: TransferRow | Row[Any]) -> Transfer:
     return Transfer(
         id=row.id,
         stay_id=row.stay_id,
@@ -81,7 +81,7 @@ def _transfer(row: TransferRow) -> Transfer:
 
 # Read for every board: built once.
 _PENDING_OF = (
-    select(TransferRow)
+    select(*_plain(TransferRow))
     .where(
         or_(
             TransferRow.to_ward_id == bindparam("ward_id"),
@@ -144,7 +144,7 @@ class SqlTransfers(_Repository):
         return [_transfer(row) for row in rows]
 
     async def pending_of(self, ward_id: int) -> list[Transfer]:
-        rows = await self._session.scalars(_PENDING_OF, {"ward_id": ward_id})
+        rows = await self._plain_rows(_PENDING_OF, {"ward_id": ward_id})
         return [_transfer(row) for row in rows]
 
     async def pending_from(self, ward_id: int) -> list[Transfer]:

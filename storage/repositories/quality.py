@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 
 from boards.model import TaskKind, TaskStatus
 from boards.quality_model import (
@@ -100,21 +100,25 @@ class SqlAdverseEvents(_Repository):
     async def last_of_types(self, ward_id: int, types: Sequence[str]) -> dict[str, datetime]:
         if not types:
             return {}
-        rows = await self._session.execute(
-            select(AdverseEventRow.type, func.max(AdverseEventRow.occurred_at))
-            .where(
-                AdverseEventRow.ward_id == ward_id,
-                AdverseEventRow.type.in_(list(types)),
-                AdverseEventRow.status != EventStatus.RETRACTED.value,
-            )
-            .group_by(AdverseEventRow.type)
-        )
+        rows = await self._plain_rows(_LAST_OF_TYPES, {"ward_id": ward_id, "types": list(types)})
         found: dict[str, datetime] = {}
         for code, last in rows:
             when = _utc_or_none(_aware(last))
             if when is not None:
                 found[code] = when
         return found
+
+
+# Every board's safety days, built once.
+_LAST_OF_TYPES = (
+    select(AdverseEventRow.type, func.max(AdverseEventRow.occurred_at))
+    .where(
+        AdverseEventRow.ward_id == bindparam("ward_id"),
+        AdverseEventRow.type.in_(bindparam("types", expanding=True)),
+        AdverseEventRow.status != EventStatus.RETRACTED.value,
+    )
+    .group_by(AdverseEventRow.type)
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
