@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -49,31 +50,62 @@ def _fingerprint(
     and on again) makes the sign current again. The masked name is what the sign shows,
     so correcting 张三 to 张山 needs no reprint. The token is included: a rotated token
     means the printed QR no longer opens the card. Changing what goes in here marks every
-    printed sign outdated once, so add to it deliberately.
+    printed sign outdated once, so add to it deliberately (tests/boards pins the digest).
     """
     tz = ZoneInfo(ward.timezone)
+    return _digest(
+        ward.name,
+        stay.bed,
+        mask_name(stay.name),
+        stay.sex.value,
+        str(stay.age),
+        stay.level.value if stay.level is not None else None,
+        stay.token,
+        tuple(
+            sorted(
+                (t.kind.code, t.tag.detail or "", t.kind.colour, t.kind.badge_zh, t.kind.badge_en)
+                for t in tags
+            )
+        ),
+        tuple(
+            sorted(
+                (
+                    ln.kind.code,
+                    ln.line.site or "",
+                    ln.line.inserted_at.astimezone(tz).date().isoformat(),
+                    ln.line.purpose or "",
+                )
+                for ln in lines
+            )
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(
+    ward: str,
+    bed: str,
+    name: str,
+    sex: str,
+    age: str,
+    level: str | None,
+    token: str,
+    tags: tuple[tuple[str, ...], ...],
+    lines: tuple[tuple[str, ...], ...],
+) -> str:
+    # Of what the sign shows, so a pure function: kept for beds that did not change since
+    # the last board (a board computes one per bed, each a JSON text and a SHA-256).
     shown = {
         "v": 1,
-        "ward": ward.name,
-        "bed": stay.bed,
-        "name": mask_name(stay.name),
-        "sex": stay.sex.value,
-        "age": str(stay.age),
-        "level": stay.level.value if stay.level is not None else None,
-        "token": stay.token,
-        "tags": sorted(
-            [t.kind.code, t.tag.detail or "", t.kind.colour, t.kind.badge_zh, t.kind.badge_en]
-            for t in tags
-        ),
-        "lines": sorted(
-            [
-                ln.kind.code,
-                ln.line.site or "",
-                ln.line.inserted_at.astimezone(tz).date().isoformat(),
-                ln.line.purpose or "",
-            ]
-            for ln in lines
-        ),
+        "ward": ward,
+        "bed": bed,
+        "name": name,
+        "sex": sex,
+        "age": age,
+        "level": level,
+        "token": token,
+        "tags": [list(t) for t in tags],
+        "lines": [list(ln) for ln in lines],
     }
     blob = json.dumps(shown, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
