@@ -154,6 +154,9 @@ class _Among(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # A condition itself: without this SQLAlchemy writes `(... IN ...) = 1` on SQLite, which
+    # has no boolean type, and no index serves that (every read scanned its whole table).
+    _is_implicitly_boolean = True
     _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 - SQLAlchemy's own form
         ("column", InternalTraversal.dp_clauseelement),
         ("ids", InternalTraversal.dp_clauseelement),

@@ -1,0 +1,48 @@
+"""The reads of every board find their rows by index in SQLite, whatever the ward's past."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.dialects import sqlite
+
+from storage.repositories.bedside import _LINES_OF, _PRESENT_TAGS, _SIGNS_OF
+from storage.repositories.patients import _ITEMS_BETWEEN, _MANY, _ON_BOARD, _SURGERIES_OF
+from storage.repositories.tasks import _OPEN_DUE_OF_WARD
+
+__all__: list[str] = []
+
+# A ward's stays as one bound list (storage/repositories/_base.py `among`), its board's
+# stays in one read: each must search an index, never scan the table (a ward has years
+# of past stays, notes and tasks: a scan grows with every year, and runs in the event
+# loop's thread).
+READS = {
+    "stays by id": (_MANY, "stays"),
+    "surgeries": (_SURGERIES_OF, "surgeries"),
+    "today's items": (_ITEMS_BETWEEN, "board_items"),
+    "present tags": (_PRESENT_TAGS, "patient_tags"),
+    "lines": (_LINES_OF, "patient_lines"),
+    "signs": (_SIGNS_OF, "bed_signs"),
+    "board stays": (_ON_BOARD, "stays"),
+    "open tasks": (_OPEN_DUE_OF_WARD, "task_occurrences"),
+}
+
+
+def _plan(path: Path, statement: Any) -> list[str]:
+    compiled = statement.compile(dialect=sqlite.dialect())
+    values = {"ids": "[1, 2, 3]", "ward_id": 1}
+    params = [values.get(name, "2026-11-23 00:00:00.000000") for name in compiled.positiontup]
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(f"EXPLAIN QUERY PLAN {compiled}", params).fetchall()
+    return [row[-1] for row in rows]
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_a_board_read_searches_an_index(_sqlite_template: Path, read: str) -> None:
+    statement, table = READS[read]
+    plan = _plan(_sqlite_template, statement)
+    assert any(step.startswith(f"SEARCH {table} ") for step in plan), plan
+    assert not any(step.startswith(f"SCAN {table}") for step in plan), plan
