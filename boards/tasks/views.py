@@ -87,11 +87,9 @@ def _summary(
 
 
 async def _open_tasks(
-    uow: UnitOfWork, ward: Ward, until: datetime, active: Sequence[Stay] | None = None
+    uow: UnitOfWork, ward: Ward, until: datetime
 ) -> tuple[list[TaskOccurrence], dict[int, Stay]]:
-    if active is None:
-        active = await uow.stays.active(ward.id)
-    stays = {s.id: s for s in active}
+    stays = {s.id: s for s in await uow.stays.active(ward.id)}
     tasks = await uow.tasks.open_of_ward(ward.id, due_before=until)
     return [t for t in tasks if t.stay_id in stays], stays
 

@@ -126,7 +126,7 @@ def _by_key(model: type[Any]) -> Select[Any]:
 def _plain(model: type[Any]) -> list[Any]:
     """Every mapped column of `model`, to select as plain rows (attribute access by the
     same names) rather than ORM entities: no identity map, several times cheaper to read in
-    bulk. Still an ORM statement, so the session flushes pending changes first."""
+    bulk. Run through `_plain_rows`, which flushes pending changes first as the ORM would."""
     return [attr.class_attribute for attr in inspect(model).column_attrs]
 
 

@@ -226,23 +226,15 @@ _STAY_COLUMNS = (
 
 # The statements of every board and card, built once (a select of twenty columns costs
 # more to build than SQLite takes to run it); the values are bound when run.
-_ACTIVE = select(*_STAY_COLUMNS).where(
-    StayRow.ward_id == bindparam("ward_id"), StayRow.status == StayStatus.ACTIVE.value
-)
-_ENDED_SINCE = (
-    select(*_STAY_COLUMNS)
-    .where(StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since"))
-    .order_by(StayRow.ended_at, StayRow.id)
-)
+_IS_ACTIVE = (StayRow.ward_id == bindparam("ward_id"), StayRow.status == StayStatus.ACTIVE.value)
+_ENDED = (StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since"))
+_ACTIVE = select(*_STAY_COLUMNS).where(*_IS_ACTIVE)
+_ENDED_SINCE = select(*_STAY_COLUMNS).where(*_ENDED).order_by(StayRow.ended_at, StayRow.id)
 # Both of a board's stays in one statement, each half by its own index; the first column
 # says which half a row came from.
 _ON_BOARD: CompoundSelect[Any] = union_all(
-    select(literal_column("1"), *_STAY_COLUMNS).where(
-        StayRow.ward_id == bindparam("ward_id"), StayRow.status == StayStatus.ACTIVE.value
-    ),
-    select(literal_column("0"), *_STAY_COLUMNS).where(
-        StayRow.ward_id == bindparam("ward_id"), StayRow.ended_at >= bindparam("since")
-    ),
+    select(literal_column("1"), *_STAY_COLUMNS).where(*_IS_ACTIVE),
+    select(literal_column("0"), *_STAY_COLUMNS).where(*_ENDED),
 )
 _MANY = select(*_STAY_COLUMNS).where(among(StayRow.id)).order_by(StayRow.id)
 _IN_BED = select(*_STAY_COLUMNS).where(
