@@ -100,6 +100,10 @@ def catalogue(locale: str) -> dict[str, str]:
     return table
 
 
+# Bed labels a `Texts` keeps (more than any ward has beds; past it, they are made each time).
+_BEDS_KEPT = 2048
+
+
 class Texts:
     """Everything a reply needs in one locale: catalogue lookups and formatting."""
 
@@ -108,6 +112,8 @@ class Texts:
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self._table = catalogue(self.locale)
         self._babel = Locale.parse(self.locale)
+        # "12床" by bed: a board names each bed several times, and beds are few.
+        self._beds: dict[str, str] = {}
 
     def __call__(self, key: str, /, **params: Any) -> str:
         text = self._table.get(key)
@@ -133,9 +139,15 @@ class Texts:
         return key in self._table
 
     def bed(self, bed: str) -> str:
-        if bed.startswith("+"):
-            return self("fmt.extra_bed", n=bed[1:])
-        return self("fmt.bed", bed=bed)
+        label = self._beds.get(bed)
+        if label is None:
+            if bed.startswith("+"):
+                label = self("fmt.extra_bed", n=bed[1:])
+            else:
+                label = self("fmt.bed", bed=bed)
+            if len(self._beds) < _BEDS_KEPT:
+                self._beds[bed] = label
+        return label
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)

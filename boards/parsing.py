@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -50,8 +51,9 @@ def parse_bed(text: str, *, bed_count: int | None = None) -> str:
     return f"+{extra}"
 
 
+@functools.lru_cache(maxsize=4096)
 def bed_sort_key(bed: str) -> tuple[int, int]:
-    """Numbered beds in order, extra beds after them."""
+    """Numbered beds in order, extra beds after them (kept: a board sorts by it often)."""
     if bed.startswith("+"):
         return (1, int(bed[1:]))
     return (0, int(bed)) if bed.isdigit() else (2, 0)

@@ -38,6 +38,7 @@ from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
 from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import dispatch_tick, on_task_button
+from bot.request import JsonRequest
 from bot.routing import (
     button_handler,
     command_handler,
@@ -130,6 +131,8 @@ def build_application(
         # here, not at each send. Something sent as plain text says parse_mode=None.
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(rate_limiter or PriorityRateLimiter(max_retries=5))
+        # PTB's pool size for the bot's requests (not getUpdates'), sent as JSON.
+        .request(JsonRequest(connection_pool_size=256))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -114,8 +114,14 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[Section]:
     by_id = {s.id: s for s in (*data.active, *data.ended_today)}
     order = sorted(data.active, key=lambda s: bed_sort_key(s.bed))
 
+    people: dict[int, Line] = {}
+
     def person(stay: Stay) -> Line:
-        return who(stay, t, private=private)
+        # Most beds are named in several lists (tags, lines, notes): each made once.
+        line = people.get(stay.id)
+        if line is None:
+            line = people[stay.id] = who(stay, t, private=private)
+        return line
 
     def free(value: str) -> Line:
         # The group sees free text only where the ward chose to show it there.
@@ -218,7 +224,7 @@ def _sections(data: BoardData, t: Texts, *, private: bool) -> list[Section]:
         for o in sorted(data.outgoing, key=lambda o: bed_sort_key(o.bed))
     ]
 
-    tags, lines, signs = _bedside_sections(data, order, t, private=private)
+    tags, lines, signs = _bedside_sections(data, order, t, private=private, person=person)
     lists = [
         _reminder_lines(data, t),
         admissions,
@@ -264,7 +270,12 @@ def _reminder_lines(data: BoardData, t: Texts) -> list[Line]:
 
 
 def _bedside_sections(
-    data: BoardData, order: Sequence[Stay], t: Texts, *, private: bool
+    data: BoardData,
+    order: Sequence[Stay],
+    t: Texts,
+    *,
+    private: bool,
+    person: Callable[[Stay], Line],
 ) -> tuple[list[Line], list[Line], list[Line]]:
     """Warning tags per bed with a count per tag, lines with dwell days, signs to print."""
     counts: Counter[str] = Counter()
@@ -284,14 +295,14 @@ def _bedside_sections(
             detail = f"({entry.tag.detail})" if private and entry.tag.detail else ""
             badges.append(text(f"{badge}{detail}"))
         if badges:
-            tags.append(join([who(stay, t, private=private), join(badges, " · ")]))
+            tags.append(join([person(stay), join(badges, " · ")]))
         shown = []
         for line in info.lines:
             name = t.pick(line.kind.name_zh, line.kind.abbr)
             label = f"{name} {t('board.dwell_day', n=line.dwell_day)}"
             shown.append(strong(f"⚠{label}") if line.overdue else text(label))
         if shown:
-            lines.append(join([who(stay, t, private=private), join(shown, " · ")]))
+            lines.append(join([person(stay), join(shown, " · ")]))
         if info.needs_reprint:
             reprint.append(t.bed(stay.bed))
         elif info.printed_at is None:

@@ -38,14 +38,14 @@ def line_html(line: Line) -> str:
     out: list[str] = []
     run: list[str] = []
     bold = False
-    for span in line:
-        if not span.text:
+    for value, strong in line:
+        if not value:
             continue
-        if span.strong != bold and run:
+        if strong != bold and run:
             out.append(_run("".join(run), bold))
             run = []
-        bold = span.strong
-        run.append(span.text)
+        bold = strong
+        run.append(value)
     if run:
         out.append(_run("".join(run), bold))
     return "".join(out)

@@ -158,6 +158,8 @@ class ApiCall(NamedTuple):
     `ok`: the call took effect (a message sent: it is in its chat); `answered`: the client
     got an answer (False for a dropped connection, or a client that gave up waiting; then
     `error_code` is None, or 499 when the client closed the connection itself).
+    `body`: how its parameters came (`application/json`, `multipart/form-data`…; "" for
+    none).
     """
 
     time: float
@@ -166,6 +168,7 @@ class ApiCall(NamedTuple):
     ok: bool
     error_code: int | None
     answered: bool = True
+    body: str = ""
 
 
 class RateLimit(NamedTuple):

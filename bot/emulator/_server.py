@@ -400,7 +400,15 @@ class BotApiEmulator(_UserActions, _BotMethods, _MessageMethods, _ChatMethods):
             answered = answered or (error is not None and error.error_code != 499)
             code = None if error is None else error.error_code
             self.requests.append(
-                ApiCall(arrived, method, params, done and error is None, code, answered)
+                ApiCall(
+                    arrived,
+                    method,
+                    params,
+                    done and error is None,
+                    code,
+                    answered,
+                    request.content_type if request.body_exists else "",
+                )
             )
         if error is not None:
             return web.json_response(error.payload(), status=error.error_code, dumps=_dumps)
