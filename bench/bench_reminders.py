@@ -161,11 +161,12 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
     claim, load, group = _Clock(), _Clock(), _Clock()
     claimed: list[TaskOccurrence] = []
     rounds = 0
+    limit = tasks.CLAIM_LIMIT
     while True:
 
-        async def one_claim() -> list[TaskOccurrence]:
+        async def one_claim(limit: int = limit) -> list[TaskOccurrence]:
             async with db.uow() as uow:
-                claimed = await tasks.claim_due(uow, now=NOW, owner=owner)
+                claimed = await tasks.claim_due(uow, now=NOW, owner=owner, limit=limit)
                 await uow.commit()
                 return claimed
 
@@ -174,6 +175,7 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
         if not batch:
             break
         claimed += batch
+        limit = tasks.next_claim_limit(limit)
 
     # What Dispatcher._deliver reads before sending: zones, wards, stays (one get per stay).
     async def load_all() -> tuple[Any, dict[int, Ward], dict[int, Stay]]:
@@ -199,7 +201,10 @@ async def _claim_group_render(db: Database, owner: str) -> tuple[list[TaskOccurr
         return len(slots), messages, longest
 
     slots, messages, longest = await group.time(group_and_render)
-    print(f"  claim_due x{rounds} (limit {tasks.CLAIM_LIMIT}): {claim}  -> {len(claimed)} tasks")
+    print(
+        f"  claim_due x{rounds} (limit {tasks.CLAIM_LIMIT}-{tasks.CLAIM_LIMIT_MAX}): {claim}"
+        f"  -> {len(claimed)} tasks"
+    )
     print(f"  load zones, wards, {len(stays)} stays:  {load}")
     print(
         f"  group_slots + render_slot:       {group}  -> {slots} slots, "

@@ -106,13 +106,15 @@ class Dispatcher:
         self, bot: Bot, now: datetime, deliveries: list[asyncio.Task[None]]
     ) -> None:
         waiting: list[TaskOccurrence] = []
+        limit = tasks.CLAIM_LIMIT
         while True:
             # Each lease is committed as its block ends: visible to other instances before
             # anything is sent.
             async with self.runtime.transaction() as uow:
-                batch = await tasks.claim_due(uow, now=now, owner=self.owner)
+                batch = await tasks.claim_due(uow, now=now, owner=self.owner, limit=limit)
             if not batch:
                 break
+            limit = tasks.next_claim_limit(limit)
             waiting += batch
             last = waiting[-1].ward_id
             ready = [t for t in waiting if t.ward_id != last]

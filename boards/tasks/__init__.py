@@ -10,12 +10,14 @@ from boards.tasks.closing import (
 )
 from boards.tasks.delivery import (
     CLAIM_LIMIT,
+    CLAIM_LIMIT_MAX,
     LATE_AFTER,
     LEASE,
     Slot,
     claim_due,
     group_slots,
     mark_sent,
+    next_claim_limit,
     release,
     row_order,
     ward_zones,
@@ -66,6 +68,7 @@ from boards.tasks.views import (
 
 __all__ = [
     "CLAIM_LIMIT",
+    "CLAIM_LIMIT_MAX",
     "HORIZON",
     "LATE_AFTER",
     "LEASE",
@@ -100,6 +103,7 @@ __all__ = [
     "mark_sent",
     "materialise",
     "message_slot",
+    "next_claim_limit",
     "parse_med_args",
     "parse_remind_args",
     "prescribe",

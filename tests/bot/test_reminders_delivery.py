@@ -14,12 +14,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from boards import access, commands, services, tasks
 from boards.model import TaskOccurrence, TaskStatus
+from boards.ports import UnitOfWork
+from boards.tasks import delivery
 from bot.emulator import ApiError, BotApiEmulator, EmuMessage, HoldAnswer, Params
 from bot.reminders import Dispatcher
 from storage.uow import Database
@@ -308,16 +311,25 @@ async def test_a_slot_claimed_over_several_batches_still_goes_out_in_full_messag
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The dispatcher sends each batch of claims as it comes; a ward whose 08:00 round spans
-    # batches of 7 still gets 20 + 13, not a message per batch.
+    # batches (7, then growing to 14) still gets 20 + 13, not a message per batch.
     await ward.ready()
     beds = list(range(1, 34))
     await admit_with_bid(ward, beds)
-    defaults = tasks.claim_due.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "limit", 7)
+    monkeypatch.setattr(tasks, "CLAIM_LIMIT", 7)
+    monkeypatch.setattr(delivery, "CLAIM_LIMIT_MAX", 14)
+    claim_due = tasks.claim_due
+    claims: list[tuple[int, int]] = []
+
+    async def counted(uow: UnitOfWork, **kwargs: Any) -> list[TaskOccurrence]:
+        got = await claim_due(uow, **kwargs)
+        claims.append((kwargs["limit"], len(got)))
+        return got
+
+    monkeypatch.setattr(tasks, "claim_due", counted)
     ward.clock.advance(timedelta(minutes=30))  # 08:00
     await Dispatcher(ward.runtime, owner="batches").run_once(ward.app.bot)
     await ward.emu.settle()
+    assert claims == [(7, 7), (14, 14), (14, 12), (14, 0)]
     assert [len(_LINE.findall(m.text)) for m in reminder_messages(ward)] == [20, 13]
     assert delivered_beds(ward) == Counter({str(bed): 1 for bed in beds})
     await assert_each_sent_once(ward)
