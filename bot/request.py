@@ -23,10 +23,12 @@ _HEADERS = {"Content-Type": "application/json", "User-Agent": HTTPXRequest.USER_
 
 
 def json_body(request_data: RequestData) -> bytes:
-    """The parameters as one JSON object, values in their own types (numbers, objects)."""
-    return json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
+    """The parameters as one JSON object, values in their own types (numbers, objects).
+
+    ASCII with escapes: a lone surrogate (JSON can carry one into a typed text) is written
+    as `\\udXXX` instead of failing to encode.
+    """
+    return json.dumps(request_data.parameters, separators=(",", ":")).encode("ascii")
 
 
 class JsonRequest(HTTPXRequest):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Iterable
@@ -62,14 +61,16 @@ def join(parts: Iterable[Line], sep: str = " ") -> Line:
 _BOLD = re.compile(r"(</?b>)")
 
 
-@functools.lru_cache(maxsize=4096)
 def markup(value: str) -> Line:
     """A catalogue text, formatted with escaped values, as spans.
 
     Catalogue texts carry Telegram's `<b>` and entities (their values are escaped before
-    they go in); this is the one place that reads them, so no view holds markup. A pure
-    function of its text, kept for texts met again ("二级护理", "第3天": most of a board).
+    they go in); this is the one place that reads them, so no view holds markup. Most
+    texts of a board ("二级护理", "第3天") have neither tags nor entities: one span. (Not
+    memoised: the texts hold patient data, which retention must be able to erase.)
     """
+    if "<" not in value and "&" not in value:
+        return (Span(value),) if value else ()
     out: list[Span] = []
     bold = False
     for piece in _BOLD.split(value):

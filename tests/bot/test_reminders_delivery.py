@@ -288,9 +288,8 @@ async def test_two_dispatchers_on_one_database_never_send_a_task_twice(
     beds = list(range(1, 41))
     await admit_with_bid(ward, beds)
     # Small claims, so the two interleave rather than one taking everything at once.
-    defaults = tasks.claim_due.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "limit", 3)
+    monkeypatch.setattr(tasks, "CLAIM_LIMIT", 3)
+    monkeypatch.setattr(delivery, "CLAIM_LIMIT_MAX", 3)
     ward.clock.advance(timedelta(hours=8))  # 16:00 (the fixture's own tick runs hourly)
     other = Database(database_url)
     try:

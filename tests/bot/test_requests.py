@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from telegram.error import NetworkError, TimedOut
@@ -47,19 +48,27 @@ async def test_a_sign_is_uploaded_as_multipart(ward: Ward) -> None:
 
 
 def test_the_body_is_the_parameters_as_json() -> None:
+    keyboard = {"inline_keyboard": [[{"text": "备注", "callback_data": "c:1"}]]}
     data = RequestData(
         [
             RequestParameter.from_input("chat_id", 501),
             RequestParameter.from_input("text", _NOTE),
-            RequestParameter.from_input("reply_markup", {"inline_keyboard": [[{"text": "备注"}]]}),
+            RequestParameter.from_input("reply_markup", keyboard),
             RequestParameter.from_input("disable_notification", True),
             RequestParameter.from_input("message_thread_id", None),
         ]
     )
-    assert json_body(data).decode("utf-8") == (
-        '{"chat_id":501,"text":"复测血压 \\"120/80\\" \\\\ <正常> & 50%+ 😀",'
-        '"reply_markup":{"inline_keyboard":[[{"text":"备注"}]]},"disable_notification":true}'
-    )
+    body = json_body(data)
+    assert body.isascii()
+    assert json.loads(body) == {
+        "chat_id": 501,
+        "text": _NOTE,
+        "reply_markup": keyboard,
+        "disable_notification": True,
+    }
+    # A lone surrogate (JSON updates can carry one into a note) is escaped, not a crash.
+    odd = RequestData([RequestParameter.from_input("text", "备注\ud800")])
+    assert json.loads(json_body(odd)) == {"text": "备注\ud800"}
 
 
 async def _server(answer: bool) -> tuple[asyncio.Server, int, list[asyncio.Task[None]]]:
@@ -88,8 +97,9 @@ async def test_network_failures_are_ptbs_errors(silent: bool, error: type[Except
     data = RequestData([RequestParameter.from_input("a", 1)])
     await request.initialize()
     try:
-        with pytest.raises(error):
+        with pytest.raises(NetworkError) as raised:
             await request.do_request(f"http://127.0.0.1:{port}/x", "POST", data)
+        assert type(raised.value) is error  # TimedOut is a NetworkError: the exact one
     finally:
         await request.shutdown()
         server.close()
