@@ -2,8 +2,8 @@
 
 PTB sends every parameter form-encoded, each value JSON inside a string. A board of 54
 beds is some 6 KB of UTF-8, and urllib percent-quotes it byte by byte in Python: 0.3 ms
-a board on the CI machine, where one JSON object (a single C call) takes 20 us. The Bot
-API takes `application/json` as well (not for uploads: those stay PTB's multipart).
+a board on the CI machine, where one JSON object (a single C call) takes 20-40 us. The
+Bot API takes `application/json` as well (not for uploads: those stay PTB's multipart).
 Nothing else changes: the same client, pool, timeouts and errors as `HTTPXRequest`.
 """
 
