@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -160,6 +160,12 @@ class Retention(Protocol):
 
     async def anonymise(self, ward_id: int, stay_ids: Sequence[int]) -> int:
         """Their names, diagnoses, identifiers and free texts replaced; how many stays."""
+        ...
+
+    async def claim_day(self, ward_id: int, day: date) -> bool:
+        """Whether the ward's retention of its local `day` is the caller's to apply: true
+        once a ward and day, whichever instance asks first (taken back if the caller's
+        transaction rolls back)."""
         ...
 
 

@@ -10,10 +10,15 @@ from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
 from boards.tasks import get_policy
 
-__all__ = ["CONSOLE", "Purge", "purge_ward"]
+__all__ = ["BATCH", "CONSOLE", "DAILY", "Purge", "purge_ward"]
 
 # The server console (`wardboard purge`), as audited: no Telegram user has id 0.
 CONSOLE = Actor(0, "wardboard purge")
+# The bot itself, once each ward's local day (bot/purge.py), in batches of BATCH stays.
+DAILY = Actor(0, "wardboard retention")
+# Stays anonymised in one transaction: a first run over years of a ward's past holds the
+# database's write lock for a moment at a time, not for the whole backlog.
+BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,17 +29,24 @@ class Purge:
 
 
 async def purge_ward(
-    uow: UnitOfWork, clock: Clock, *, ward: Ward, dry_run: bool, actor: Actor = CONSOLE
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ward: Ward,
+    dry_run: bool,
+    actor: Actor = CONSOLE,
+    limit: int | None = None,
 ) -> Purge:
     """Anonymise the ward's stays that ended more than its retention days ago (the caller
-    commits); with `dry_run` only count them. Each run that changes anything is audited
-    with how many stays and the cut-off, never with whom."""
+    commits), the `limit` oldest of them when given; with `dry_run` only count them all.
+    Each run that changes anything is audited with how many stays and the cut-off, never
+    with whom."""
     policy = await get_policy(uow, ward=ward)
     cutoff = clock.now() - timedelta(days=policy.retention_days)
     expired = await uow.retention.expired(ward.id, ended_before=cutoff)
     if dry_run or not expired:
         return Purge(ward, policy.retention_days, len(expired))
-    done = await uow.retention.anonymise(ward.id, expired)
+    done = await uow.retention.anonymise(ward.id, expired[:limit])
     await record_audit(
         uow,
         clock,

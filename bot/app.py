@@ -36,6 +36,7 @@ from bot.handover import on_handover_button
 from bot.hl7.feed import HisFeed
 from bot.membership import on_join_button, on_member_button
 from bot.publisher import BoardPublisher
+from bot.purge import DailyRetention
 from bot.ratelimit import PriorityRateLimiter
 from bot.reminders import dispatch_tick, on_task_button
 from bot.request import JsonRequest
@@ -280,9 +281,14 @@ def settle_heap() -> None:
 
 
 async def _refresh_boards(context: WardContext) -> None:
-    await context.runtime.publisher.refresh_stale_days()
+    runtime = context.runtime
+    await runtime.publisher.refresh_stale_days()
     # Census files nobody confirmed do not stay in the database past their half hour.
-    await sweep_imports(context.runtime)
+    await sweep_imports(runtime)
+    # Each ward's retention, once its day has begun (claimed: one instance applies it).
+    retention = runtime.extras.setdefault("retention", DailyRetention(runtime))
+    assert isinstance(retention, DailyRetention)
+    await retention.run_once()
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

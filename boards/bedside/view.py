@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from boards.bedside.patient_lines import numbered_lines
 from boards.board_data import BedsideInfo, BedsideLine, BedsideTag, BoardData, SignStatus
 from boards.lines import DEFAULT_LINES, LineKind, due_at, dwell_days, is_overdue
 from boards.masking import mask_name
+from boards.memo import patient_text_cache
 from boards.model import PatientLine, PatientTag, SignPrint, Stay, Ward
 from boards.ports import Clock, UnitOfWork
 from boards.services import board_data
@@ -81,7 +81,7 @@ def _fingerprint(
     )
 
 
-@functools.lru_cache(maxsize=4096)
+@patient_text_cache(maxsize=4096)
 def _digest(
     ward: str,
     bed: str,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
+from boards.memo import patient_text_cache
 from boards.picture.model import Badge, BedCell, BoardPicture, PictureReport, Section
 from boards.signs.canvas import Canvas
 from boards.signs.colour import INK, PAPER, text_colour_for
@@ -82,13 +83,13 @@ def _has_glyph(ch: str) -> bool:
     return ch.isspace() or _mask(ch) != _mask("\U000f0000")
 
 
-@functools.lru_cache(maxsize=4096)
+@patient_text_cache(maxsize=4096)
 def _drawable(text: str) -> str:
     """`text` with every character the font cannot draw shown as a plain box."""
     return "".join(ch if _has_glyph(ch) else _MISSING for ch in text)
 
 
-@functools.lru_cache(maxsize=8192)
+@patient_text_cache(maxsize=8192)
 def _width(text: str, size: float, bold: bool) -> float:
     # A 254-dpi canvas measures in tenths of a millimetre: ten units a millimetre.
     return Canvas.width(_MEASURE, text, size / 10, bold=bold) * 10
@@ -139,7 +140,7 @@ def _badge_width(c: Canvas, badge: Badge, size: float, pad: float) -> float:
     return c.width(badge.text, size, bold=_bold(size)) + 2 * pad
 
 
-@functools.lru_cache(maxsize=2048)
+@patient_text_cache(maxsize=2048)
 def _badge_image(text: str, fill: str, w: float, h: float, size: float, back: str) -> Image.Image:
     """One badge drawn once: a ward's board repeats the same few badges in many cells."""
     c = _Pixels(math.ceil(w) + 1, math.ceil(h) + 1, back)

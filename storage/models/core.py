@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -81,6 +82,8 @@ class WardRow(Base):
     # one at a time, so the last to post has read the latest state.
     board_lease_owner: Mapped[str | None] = mapped_column(String(64))
     board_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The ward's local day whose retention has been applied: one instance a day does it.
+    retention_day: Mapped[date | None] = mapped_column(Date)
 
 
 class MemberRow(Base):

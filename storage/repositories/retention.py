@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,6 +18,7 @@ from storage.models import (
     StayRow,
     SurgeryRow,
     TaskOccurrenceRow,
+    WardRow,
 )
 from storage.repositories._base import _Repository
 
@@ -51,6 +52,20 @@ class SqlRetention(_Repository):
             .order_by(StayRow.id)
         )
         return list(rows)
+
+    async def claim_day(self, ward_id: int, day: date) -> bool:
+        # One conditional update: on PostgreSQL a second instance waits on the row and then
+        # finds the day taken; on SQLite writers take turns anyway.
+        result = await self._session.execute(
+            update(WardRow)
+            .where(
+                WardRow.id == ward_id,
+                (WardRow.retention_day.is_(None)) | (WardRow.retention_day < day),
+            )
+            .values(retention_day=day)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def anonymise(self, ward_id: int, stay_ids: Sequence[int]) -> int:
         """Name, diagnosis and every free text of these stays (and of the audit entries

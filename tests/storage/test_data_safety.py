@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from boards import services
+from boards import retention, services
 from boards.access import Actor
 from boards.bedside import add_line, tag_patient
 from boards.clock import ManualClock
@@ -16,6 +17,7 @@ from boards.model import ANONYMISED, Age, ItemKind, Sex, StayStatus
 from boards.retention import purge_ward
 from boards.tasks import add_reminder, parse_remind_args
 from bot.cli import main
+from bot.purge import apply_daily
 from storage.backup import BackupError, backup, counts, restore
 from storage.uow import Database
 from tests.storage.factories import NOW, create_ward
@@ -169,3 +171,72 @@ async def test_retention_anonymises_stays_ended_long_ago_and_keeps_the_counts(
         assert audit[0].actor_id == 0
         # Run again: nothing left to do, nothing audited.
         assert (await purge_ward(uow, clock, ward=ward, dry_run=False)).stays == 0
+
+
+async def _discharged(db: Database, clock: ManualClock, beds: list[str]) -> None:
+    for bed in beds:
+        await _admit(db, clock, bed, f"病人{bed}", "肺炎")
+    async with db.uow() as uow:
+        ward = await uow.wards.by_name("普外科一病区")
+        assert ward is not None
+        for bed in beds:
+            await services.discharge(uow, clock, actor=HEAD, ward=ward, bed=bed)
+        await uow.commit()
+
+
+async def _retention_audits(db: Database) -> list[int]:
+    async with db.uow() as uow:
+        ward = await uow.wards.by_name("普外科一病区")
+        assert ward is not None
+        audit = await uow.audit.of_ward(ward.id, limit=100)
+    return [e.after["stays"] for e in reversed(audit) if e.action == "retention:anonymise"]
+
+
+async def test_daily_retention_is_applied_once_a_ward_day_by_one_of_two_instances(
+    database: Database, database_url: str
+) -> None:
+    clock = ManualClock(NOW)
+    async with database.uow() as uow:
+        ward = await create_ward(uow, clock, HEAD, bed_count=40)
+        await uow.commit()
+    await _discharged(database, clock, ["1", "2", "3"])
+    clock.advance(timedelta(days=91))
+    day = clock.now().astimezone(ZoneInfo(ward.timezone)).date()
+    # Two instances (two connection pools) at the same moment: one applies the day.
+    other = Database(database_url)
+    try:
+        first, second = await asyncio.gather(
+            apply_daily(database.uow, clock, ward=ward, day=day),
+            apply_daily(other.uow, clock, ward=ward, day=day),
+        )
+    finally:
+        await other.dispose()
+    done = [p for p in (first, second) if p is not None]
+    assert [p.stays for p in done] == [3]
+    assert await _retention_audits(database) == [3]
+    # Later that day, and a day before (the clock set back): nothing more to do.
+    assert await apply_daily(database.uow, clock, ward=ward, day=day) is None
+    assert await apply_daily(database.uow, clock, ward=ward, day=day - timedelta(days=1)) is None
+    # The next day is claimed even with nothing to anonymise, and audits nothing.
+    nothing = await apply_daily(database.uow, clock, ward=ward, day=day + timedelta(days=1))
+    assert nothing is not None and nothing.stays == 0
+    assert await _retention_audits(database) == [3]
+
+
+async def test_daily_retention_takes_a_long_past_in_batches(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(NOW)
+    async with database.uow() as uow:
+        ward = await create_ward(uow, clock, HEAD, bed_count=40)
+        await uow.commit()
+    await _discharged(database, clock, ["1", "2", "3", "4", "5"])
+    clock.advance(timedelta(days=365))
+    monkeypatch.setattr(retention, "BATCH", 2)
+    day = clock.now().astimezone(ZoneInfo(ward.timezone)).date()
+    done = await apply_daily(database.uow, clock, ward=ward, day=day)
+    assert done is not None and done.stays == 5
+    assert await _retention_audits(database) == [2, 2, 1]  # one transaction each
+    async with database.uow() as uow:
+        ended = await uow.stays.ended_since(ward.id, NOW - timedelta(days=1))
+    assert {s.name for s in ended} == {ANONYMISED}
