@@ -77,8 +77,8 @@ class Dispatcher:
         if self._materialised is None:
             await self._materialise(now)
         # Delivered as claimed, not after the whole round: the first ward's message leaves
-        # while the rest is still being claimed. Claims come ward by ward, so only the last
-        # ward of a batch may go on in the next one: it waits for it (one message per slot).
+        # while the rest is still being claimed. A claim takes whole wards (the one its
+        # limit cut is completed in the same claim), so one slot is one message.
         deliveries: list[asyncio.Task[None]] = []
         try:
             await self._claim_and_deliver(bot, now, deliveries)
@@ -105,7 +105,6 @@ class Dispatcher:
     async def _claim_and_deliver(
         self, bot: Bot, now: datetime, deliveries: list[asyncio.Task[None]]
     ) -> None:
-        waiting: list[TaskOccurrence] = []
         limit = tasks.CLAIM_LIMIT
         while True:
             # Each lease is committed as its block ends: visible to other instances before
@@ -115,14 +114,7 @@ class Dispatcher:
             if not batch:
                 break
             limit = tasks.next_claim_limit(limit)
-            waiting += batch
-            last = waiting[-1].ward_id
-            ready = [t for t in waiting if t.ward_id != last]
-            waiting = [t for t in waiting if t.ward_id == last]
-            if ready:
-                deliveries.append(asyncio.create_task(self._deliver(bot, ready)))
-        if waiting:
-            deliveries.append(asyncio.create_task(self._deliver(bot, waiting)))
+            deliveries.append(asyncio.create_task(self._deliver(bot, batch)))
         await _all(deliveries)
 
     async def _materialise(self, now: datetime) -> None:

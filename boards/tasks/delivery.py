@@ -66,9 +66,10 @@ async def claim_due(
     with different leads share one claim. A task due more than `late_after` before `now`
     (missed while the bot was down) comes back with `late` set. The caller sends, then
     records with `mark_sent` (or gives back with `release`) before the lease runs out;
-    an expired lease makes the task claimable again. Claim until nothing comes back before
-    grouping, so one slot is not split across messages by the limit; within one tick,
-    each claim's `limit` is `next_claim_limit` of the last (from `CLAIM_LIMIT`).
+    an expired lease makes the task claimable again. A claim takes whole wards: the
+    first `limit` tasks ward by ward and then the rest of the last ward among them, so the
+    limit never splits a ward's slot into two messages; within one tick, each claim's
+    `limit` is `next_claim_limit` of the last (from `CLAIM_LIMIT`).
 
     The caller commits the lease before anything is sent: it must be visible to other
     instances first (the dispatcher claims in a transaction of its own).

@@ -430,15 +430,39 @@ class SqlTaskOccurrences(_Repository):
         late_before: datetime,
         limit: int,
     ) -> list[TaskOccurrence]:
+        claimed = await self._lease(now, owner, lease_until, late_before, limit=limit)
+        if len(claimed) >= limit:
+            # The limit may have cut the last ward's tasks in two: the rest of that ward is
+            # taken in this claim too (on PostgreSQL under the ward's lock, this
+            # transaction's already), so no later claim, of this instance or another, can
+            # post part of its slot as a second message.
+            last = max(t.ward_id for t in claimed)
+            claimed += await self._lease(now, owner, lease_until, late_before, ward_id=last)
+        claimed.sort(key=_claim_order)
+        return claimed
+
+    async def _lease(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        late_before: datetime,
+        *,
+        limit: int | None = None,
+        ward_id: int | None = None,
+    ) -> list[TaskOccurrence]:
+        """Due tasks leased to `owner`: the first `limit` ward by ward, or all of one ward."""
         # PostgreSQL: rows and wards another claimer holds are skipped, not waited for, so
         # two instances share the due wards between them. SQLite renders no FOR UPDATE; its
         # BEGIN IMMEDIATE makes this whole transaction the only writer.
-        whole_wards = []
+        whole_wards: list[Any] = []
         if self._dialect() == "postgresql":
             # A ward's due tasks go to one claimer, not split between two instances (which
             # would post one slot as two messages): a ward another claim is taking is left
             # to it. The lock ends with this transaction; the leases carry on.
             whole_wards.append(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, _T.ward_id))
+        if ward_id is not None:
+            whole_wards.append(_T.ward_id == ward_id)
         due = (
             select(_T.id)
             .where(
@@ -450,7 +474,7 @@ class SqlTaskOccurrences(_Repository):
                 _DELIVERABLE,
                 *whole_wards,
             )
-            # Ward by ward: a batch splits at most one ward's tasks from the next batch.
+            # Ward by ward: a limit cuts at most the last ward, which `claim` completes.
             .order_by(_T.ward_id, _T.remind_at, _T.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=_T)
@@ -460,7 +484,7 @@ class SqlTaskOccurrences(_Repository):
         )
         # One statement: the leases are taken and the rows read back at once (no id list
         # bound twice, no third query); plain rows, not ORM entities, as a round at 08:00
-        # reads thousands of them. RETURNING keeps no order: sorted as they were chosen.
+        # reads thousands of them. RETURNING keeps no order: `claim` sorts them as chosen.
         rows = await self._session.execute(
             update(_T)
             .where(_T.id.in_(select(due.c.id)))
@@ -472,9 +496,7 @@ class SqlTaskOccurrences(_Repository):
             .returning(*_TASK_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        claimed = [_task_of(row) for row in rows]
-        claimed.sort(key=_claim_order)
-        return claimed
+        return [_task_of(row) for row in rows]
 
     async def mark_sent(
         self, task_ids: Sequence[int], *, owner: str, chat_id: int, message_id: int, at: datetime

@@ -309,8 +309,9 @@ async def test_two_dispatchers_on_one_database_never_send_a_task_twice(
 async def test_a_slot_claimed_over_several_batches_still_goes_out_in_full_messages(
     ward: Ward, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The dispatcher sends each batch of claims as it comes; a ward whose 08:00 round spans
-    # batches (7, then growing to 14) still gets 20 + 13, not a message per batch.
+    # The dispatcher sends each batch of claims as it comes; a ward whose 08:00 round is
+    # longer than a claim (7, then growing to 14) is claimed whole all the same, and gets
+    # 20 + 13, not a message per batch.
     await ward.ready()
     beds = list(range(1, 34))
     await admit_with_bid(ward, beds)
@@ -328,7 +329,7 @@ async def test_a_slot_claimed_over_several_batches_still_goes_out_in_full_messag
     ward.clock.advance(timedelta(minutes=30))  # 08:00
     await Dispatcher(ward.runtime, owner="batches").run_once(ward.app.bot)
     await ward.emu.settle()
-    assert claims == [(7, 7), (14, 14), (14, 12), (14, 0)]
+    assert claims == [(7, 33), (14, 0)]
     assert [len(_LINE.findall(m.text)) for m in reminder_messages(ward)] == [20, 13]
     assert delivered_beds(ward) == Counter({str(bed): 1 for bed in beds})
     await assert_each_sent_once(ward)

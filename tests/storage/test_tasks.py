@@ -422,7 +422,8 @@ async def test_a_claim_in_progress_is_skipped_not_shared(ctx: Ctx) -> None:
     other = Database(ctx.url)
     try:
         async with ctx.db.uow() as holding:
-            # "a" has locked and leased its rows but not committed yet.
+            # "a" has locked and leased its rows but not committed yet. Its limit of 5 cut
+            # the ward's 12: the claim took the rest of the ward with them.
             mine = await holding.tasks.claim(
                 now=now, owner="a", lease_until=now + tasks.LEASE, late_before=now, limit=5
             )
@@ -435,7 +436,7 @@ async def test_a_claim_in_progress_is_skipped_not_shared(ctx: Ctx) -> None:
 
             # PostgreSQL: b does not wait for a, and leaves the ward a is claiming to it
             # (one claimer a ward: its slot is not split into two messages). SQLite: b waits
-            # for a's commit, then takes the rest.
+            # for a's commit, then finds nothing left.
             pending = asyncio.ensure_future(theirs())
             await asyncio.sleep(0.3)
             if ctx.url.startswith("postgresql"):
@@ -443,13 +444,48 @@ async def test_a_claim_in_progress_is_skipped_not_shared(ctx: Ctx) -> None:
                 assert pending.result() == []
             await holding.commit()
             got = await pending
-            if ctx.url.startswith("postgresql"):
-                # a's claim is over: the rest of the ward is anyone's.
-                got = await theirs()
+            # a's claim is over, and it had the whole ward: nothing is left for b.
+            got += await theirs()
     finally:
         await other.dispose()
-    assert len(mine) == 5 and len(got) == 12 - 5
-    assert not {t.id for t in mine} & {t.id for t in got}
+    assert len(mine) == 12 and got == []
+
+
+async def test_a_claims_limit_never_cuts_a_ward_in_two(ctx: Ctx) -> None:
+    # Three wards with due tasks: 6, 6 and 6. Claims of 4 come back ward by ward, each ward
+    # whole, so no ward's slot can go out as two messages (by this instance or another).
+    async with ctx.db.uow() as uow:
+        wards = [ctx.ward]
+        for number in (2, 3):
+            ward = await create_ward(uow, ctx.clock, HEAD, name=f"病区{number}", bed_count=40)
+            wards.append(
+                await services.bind_group(
+                    uow, ctx.clock, actor=HEAD, ward=ward, chat_id=GROUP - number
+                )
+            )
+        for ward in wards:
+            for bed in ("31", "32", "33"):
+                stay = await services.admit(
+                    uow,
+                    ctx.clock,
+                    actor=HEAD,
+                    ward=ward,
+                    bed=bed,
+                    name="赵六",
+                    sex=Sex.MALE,
+                    age=Age(50),
+                )
+                await uow.orders.add(tasks_order(stay.id, Frequency.Q4H, ctx.clock.now()))
+        await uow.commit()
+    await ctx.run(tasks.materialise)
+    ctx.clock.advance(timedelta(hours=9))  # two q4h rounds due per patient
+    claims = []
+    while batch := await ctx.claim(limit=4):
+        claims.append(sorted({t.ward_id for t in batch}))
+        assert len(batch) == 6 * len(claims[-1])
+    assert claims == [[w.id] for w in wards]
+    # What each ward had is all in its claim: nothing of it is left to anyone.
+    assert await ctx.claim(owner="b", limit=100) == []
 
 
 async def test_expired_lease_is_claimable_and_a_stolen_lease_records_nothing(ctx: Ctx) -> None:
