@@ -105,6 +105,12 @@ class Wards(Protocol):
 
     async def release_board(self, ward_id: int, owner: str) -> None: ...
 
+    async def claim_retention_day(self, ward_id: int, day: date) -> bool:
+        """Whether the ward's retention of its local `day` is the caller's to apply: true
+        once a ward and day, whichever instance asks first (taken back if the caller's
+        transaction rolls back; commit it at once, as it holds the ward's row)."""
+        ...
+
 
 class Members(Protocol):
     async def get(self, ward_id: int, user_id: int) -> Member | None: ...
@@ -154,18 +160,15 @@ class ImportDrafts(Protocol):
 
 
 class Retention(Protocol):
-    async def expired(self, ward_id: int, *, ended_before: datetime) -> list[int]:
-        """Ended stays of the ward still holding personal data, ended before the cut-off."""
+    async def expired(
+        self, ward_id: int, *, ended_before: datetime, limit: int | None = None
+    ) -> list[int]:
+        """Ended stays of the ward still holding personal data, ended before the cut-off
+        (the `limit` first by id when given)."""
         ...
 
     async def anonymise(self, ward_id: int, stay_ids: Sequence[int]) -> int:
         """Their names, diagnoses, identifiers and free texts replaced; how many stays."""
-        ...
-
-    async def claim_day(self, ward_id: int, day: date) -> bool:
-        """Whether the ward's retention of its local `day` is the caller's to apply: true
-        once a ward and day, whichever instance asks first (taken back if the caller's
-        transaction rolls back)."""
         ...
 
 

@@ -38,15 +38,17 @@ async def purge_ward(
     limit: int | None = None,
 ) -> Purge:
     """Anonymise the ward's stays that ended more than its retention days ago (the caller
-    commits), the `limit` oldest of them when given; with `dry_run` only count them all.
-    Each run that changes anything is audited with how many stays and the cut-off, never
-    with whom."""
+    commits), the first `limit` of them (by id) when given; with `dry_run` only count them
+    all. Each run that changes anything is audited with how many stays, the cut-off and
+    who ran it (the console or the bot), never with whom."""
     policy = await get_policy(uow, ward=ward)
     cutoff = clock.now() - timedelta(days=policy.retention_days)
-    expired = await uow.retention.expired(ward.id, ended_before=cutoff)
+    expired = await uow.retention.expired(
+        ward.id, ended_before=cutoff, limit=None if dry_run else limit
+    )
     if dry_run or not expired:
         return Purge(ward, policy.retention_days, len(expired))
-    done = await uow.retention.anonymise(ward.id, expired[:limit])
+    done = await uow.retention.anonymise(ward.id, expired)
     await record_audit(
         uow,
         clock,
@@ -54,6 +56,11 @@ async def purge_ward(
         ward.id,
         "retention:anonymise",
         f"{done} stays",
-        after={"stays": done, "ended_before": cutoff.isoformat(), "days": policy.retention_days},
+        after={
+            "stays": done,
+            "ended_before": cutoff.isoformat(),
+            "days": policy.retention_days,
+            "by": actor.name,
+        },
     )
     return Purge(ward, policy.retention_days, done)

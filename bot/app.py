@@ -286,8 +286,9 @@ async def _refresh_boards(context: WardContext) -> None:
     # Census files nobody confirmed do not stay in the database past their half hour.
     await sweep_imports(runtime)
     # Each ward's retention, once its day has begun (claimed: one instance applies it).
-    retention = runtime.extras.setdefault("retention", DailyRetention(runtime))
-    assert isinstance(retention, DailyRetention)
+    retention = runtime.extras.get("retention")
+    if not isinstance(retention, DailyRetention):
+        retention = runtime.extras["retention"] = DailyRetention(runtime)
     await retention.run_once()
 
 

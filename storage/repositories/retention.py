@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from boards.model import ANONYMISED, StayStatus
 from storage.models import (
+    AdverseEventRow,
     AuditRow,
     BoardItemRow,
     PatientLineRow,
@@ -18,7 +19,6 @@ from storage.models import (
     StayRow,
     SurgeryRow,
     TaskOccurrenceRow,
-    WardRow,
 )
 from storage.repositories._base import _Repository
 
@@ -39,7 +39,9 @@ def _scrub(value: Any, secrets: frozenset[str]) -> Any:
 class SqlRetention(_Repository):
     __slots__ = ()
 
-    async def expired(self, ward_id: int, *, ended_before: datetime) -> list[int]:
+    async def expired(
+        self, ward_id: int, *, ended_before: datetime, limit: int | None = None
+    ) -> list[int]:
         """Stays of the ward that ended before the cut-off and still hold personal data."""
         rows = await self._session.scalars(
             select(StayRow.id)
@@ -50,27 +52,16 @@ class SqlRetention(_Repository):
                 StayRow.name != ANONYMISED,
             )
             .order_by(StayRow.id)
+            .limit(limit)
         )
         return list(rows)
 
-    async def claim_day(self, ward_id: int, day: date) -> bool:
-        # One conditional update: on PostgreSQL a second instance waits on the row and then
-        # finds the day taken; on SQLite writers take turns anyway.
-        result = await self._session.execute(
-            update(WardRow)
-            .where(
-                WardRow.id == ward_id,
-                (WardRow.retention_day.is_(None)) | (WardRow.retention_day < day),
-            )
-            .values(retention_day=day)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
     async def anonymise(self, ward_id: int, stay_ids: Sequence[int]) -> int:
-        """Name, diagnosis and every free text of these stays (and of the audit entries
+        """Name, diagnosis and every free text of these stays (notes, procedures, reminder
+        texts, tag details, line sites, adverse events' details, and the audit entries
         written about them) replaced by ANONYMISED; bed, sex, age band, times, levels, tags,
-        lines and tasks stay, so patient days, line days and timeliness still count."""
+        lines, tasks and events stay, so patient days, line days, timeliness and event
+        rates still count."""
         if not stay_ids:
             return 0
         ids = list(stay_ids)
@@ -96,6 +87,7 @@ class SqlRetention(_Repository):
             PatientTagRow.detail,
             PatientLineRow.site,
             PatientLineRow.purpose,
+            AdverseEventRow.details,
         ):
             table = column.class_
             found = await self._session.scalars(select(column).where(table.stay_id.in_(ids)))
@@ -118,6 +110,11 @@ class SqlRetention(_Repository):
             update(PatientTagRow)
             .where(PatientTagRow.stay_id.in_(ids), PatientTagRow.detail.is_not(None))
             .values(detail=ANONYMISED)
+        )
+        await self._session.execute(
+            update(AdverseEventRow)
+            .where(AdverseEventRow.stay_id.in_(ids), AdverseEventRow.details.is_not(None))
+            .values(details=ANONYMISED)
         )
         await self._session.execute(
             update(PatientLineRow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Row, bindparam, select, update
@@ -141,6 +141,21 @@ class SqlWards(_Repository):
                 | (WardRow.board_lease_until < now),
             )
             .values(board_lease_owner=owner, board_lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def claim_retention_day(self, ward_id: int, day: date) -> bool:
+        self._stored(WardRow, ward_id)
+        # One conditional update: on PostgreSQL a second instance waits on the row and then
+        # finds the day taken; on SQLite writers take turns anyway.
+        result = await self._session.execute(
+            update(WardRow)
+            .where(
+                WardRow.id == ward_id,
+                (WardRow.retention_day.is_(None)) | (WardRow.retention_day < day),
+            )
+            .values(retention_day=day)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
