@@ -304,6 +304,9 @@ async def test_two_dispatchers_on_one_database_never_send_a_task_twice(
     assert delivered_beds(ward) == Counter({str(bed): 2 for bed in beds})
     due = await assert_each_sent_once(ward)
     assert len(due) == 80
+    # Claims of 3 from two instances, yet the ward's two slots (the late one and 16:00's)
+    # went out whole, by one claimer each: full messages of 20, none cut by a claim.
+    assert sorted(len(_LINE.findall(m.text)) for m in reminder_messages(ward)) == [20] * 4
 
 
 async def test_a_slot_claimed_over_several_batches_still_goes_out_in_full_messages(
