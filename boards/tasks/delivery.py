@@ -30,8 +30,9 @@ __all__ = [
 LEASE = timedelta(minutes=2)
 # A tick's first claim: small, so the first wards' messages go out at once.
 CLAIM_LIMIT = 500
-# The largest claim: a claim holds SQLite's write lock (and on PostgreSQL its rows) for
-# as long as it runs, and a nurse's command waits that long.
+# The largest limit of a claim (which takes the rest of the ward the limit cuts too, so
+# may come back a ward larger): a claim holds SQLite's write lock (and on PostgreSQL its
+# rows) for as long as it runs, and a nurse's command waits that long.
 CLAIM_LIMIT_MAX = 2000
 # Claimed more than this after its due time, a task was missed (downtime, a dead sender)
 # and goes out marked late.
@@ -87,10 +88,10 @@ async def claim_due(
 def next_claim_limit(limit: int) -> int:
     """The next claim's size in one tick: twice the last, up to `CLAIM_LIMIT_MAX`.
 
-    Each claim looks through every task of the slot still unclaimed to take the next
-    ones ward by ward (the index is by reminder time, so SQLite sorts them), so a slot of
-    n tasks claimed L at a time costs about n * n / 2L tasks looked at: 150,000 for 12,000
-    at 500, 56,000 growing from 500 to 2,000.
+    Each claim looks through the slot's tasks still unclaimed (or unsent) to take the next
+    ones ward by ward, so a slot of n tasks claimed L at a time costs about n * n / 2L
+    tasks looked at: 150,000 for 12,000 at 500, 56,000 growing from 500 to 2,000. (The
+    rest of the wards a claim met is one more statement, by ward: their own due tasks.)
     """
     return min(limit * 2, CLAIM_LIMIT_MAX)
 

@@ -20,6 +20,7 @@ __all__ = [
     "PENDING_TRANSFER_INDEX",
     "PRESENT_TAG_INDEX",
     "TASK_CLAIM_INDEX",
+    "TASK_CLAIM_WARD_INDEX",
     "TASK_ESCALATION_INDEX",
     "TASK_SOURCE_INDEX",
     "Base",
@@ -42,6 +43,7 @@ ACTIVE_VISIT_INDEX = "uq_stays_ward_id_visit_no_active"
 PRESENT_TAG_INDEX = "uq_patient_tags_stay_id_code_present"
 TASK_SOURCE_INDEX = "uq_task_occurrences_source_planned"
 TASK_CLAIM_INDEX = "ix_task_occurrences_claim"
+TASK_CLAIM_WARD_INDEX = "ix_task_occurrences_claim_ward"
 TASK_ESCALATION_INDEX = "ix_task_occurrences_escalation"
 PENDING_TRANSFER_INDEX = "uq_transfers_stay_id_pending"
 

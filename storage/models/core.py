@@ -27,6 +27,7 @@ from storage.models._base import (
     PENDING_TRANSFER_INDEX,
     PRESENT_TAG_INDEX,
     TASK_CLAIM_INDEX,
+    TASK_CLAIM_WARD_INDEX,
     TASK_ESCALATION_INDEX,
     TASK_SOURCE_INDEX,
     Base,
@@ -425,6 +426,14 @@ class TaskOccurrenceRow(Base):
         # The scheduler tick's claim: only what may still need sending.
         Index(
             TASK_CLAIM_INDEX,
+            "remind_at",
+            sqlite_where=text("status = 'pending' AND sent_at IS NULL"),
+            postgresql_where=text("status = 'pending' AND sent_at IS NULL"),
+        ),
+        # A claim's leases, ward by ward: the same rows, by ward and reminder time.
+        Index(
+            TASK_CLAIM_WARD_INDEX,
+            "ward_id",
             "remind_at",
             sqlite_where=text("status = 'pending' AND sent_at IS NULL"),
             postgresql_where=text("status = 'pending' AND sent_at IS NULL"),

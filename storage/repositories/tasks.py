@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, text, update
+from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boards.model import (
@@ -25,7 +25,7 @@ from storage.models import (
     TaskOccurrenceRow,
     WardRow,
 )
-from storage.repositories._base import _Repository, _utc, _utc_or_none
+from storage.repositories._base import _Repository, _utc, _utc_or_none, among
 
 # --- task occurrences: materialising, closing, claiming and delivering --------------------
 
@@ -245,6 +245,53 @@ _DELIVERABLE = (
     .exists()
 )
 
+# What may be claimed now: pending, not sent, its reminder time come, no live lease, its
+# patient still here (and its line, for a line's care), its ward's group reachable.
+_CLAIMABLE = (
+    _T.status == _PENDING,
+    _T.sent_at.is_(None),
+    _T.remind_at <= bindparam("now"),
+    or_(_T.lease_until.is_(None), _T.lease_until <= bindparam("now")),
+    *_STILL_WANTED,
+    _DELIVERABLE,
+)
+
+
+def _lease(chosen: Select[Any]) -> Update:
+    """The chosen tasks leased, and read back in the same statement (no id list bound
+    twice, no third query); plain rows, not ORM entities, as a round at 08:00 reads
+    thousands of them. RETURNING keeps no order."""
+    # A CTE: chosen (and locked) once, whatever plan the UPDATE gets; PostgreSQL never
+    # folds it into the UPDATE (it locks rows, and may call a volatile function).
+    due = chosen.with_for_update(skip_locked=True, of=_T).cte("due")
+    return (
+        update(_T)
+        .where(_T.id.in_(select(due.c.id)))
+        .values(
+            lease_owner=bindparam("owner"),
+            lease_until=bindparam("lease_until"),
+            late=or_(_T.late, _T.due_at < bindparam("late_before")),
+        )
+        .returning(*_TASK_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# The first `limit` claimable tasks, ward by ward: a limit cuts at most the last ward. On
+# PostgreSQL each row's ward is taken with a try-lock, held to the end of the transaction,
+# and a ward another claimer holds is left to it; a ward's rows met while another claim
+# held its lock are skipped, so a ward can come back in part whoever cut it.
+_FIRST = select(_T.id).order_by(_T.ward_id, _T.remind_at, _T.id).limit(bindparam("limit"))
+_LEASE_FIRST = _lease(_FIRST.where(*_CLAIMABLE))
+_LEASE_FIRST_PG = _lease(
+    _FIRST.where(*_CLAIMABLE, func.pg_try_advisory_xact_lock(_CLAIM_LOCK, _T.ward_id))
+)
+# The rest of these wards' claimable tasks: whole wards, so no later claim, of this
+# instance or another, posts part of a ward's slot as a second message. No try-lock: a
+# ward of the first lease is this transaction's already. By ward and reminder time
+# (ix_task_occurrences_claim_ward), not the ward's other 48 hours.
+_LEASE_REST = _lease(select(_T.id).where(among(_T.ward_id, "wards"), *_CLAIMABLE))
+
 
 class SqlTaskOccurrences(_Repository):
     __slots__ = ()
@@ -430,73 +477,33 @@ class SqlTaskOccurrences(_Repository):
         late_before: datetime,
         limit: int,
     ) -> list[TaskOccurrence]:
-        claimed = await self._lease(now, owner, lease_until, late_before, limit=limit)
-        if len(claimed) >= limit:
-            # The limit may have cut the last ward's tasks in two: the rest of that ward is
-            # taken in this claim too (on PostgreSQL under the ward's lock, this
-            # transaction's already), so no later claim, of this instance or another, can
-            # post part of its slot as a second message.
-            last = max(t.ward_id for t in claimed)
-            claimed += await self._lease(now, owner, lease_until, late_before, ward_id=last)
+        if lease_until <= now:
+            raise ValueError("a lease ends after the claim")
+        if limit <= 0:
+            return []
+        postgres = self._dialect() == "postgresql"
+        params = {
+            "now": now,
+            "owner": owner,
+            "lease_until": lease_until,
+            "late_before": late_before,
+        }
+        first = _LEASE_FIRST_PG if postgres else _LEASE_FIRST
+        claimed = [
+            _task_of(row) for row in await self._session.execute(first, {**params, "limit": limit})
+        ]
+        # Then the rest of the wards the first lease met, so each is claimed whole. On
+        # SQLite this transaction is the only writer: only the last ward, and only when the
+        # limit was reached, can have more. On PostgreSQL any of them can (see _FIRST).
+        if postgres:
+            wards = sorted({t.ward_id for t in claimed})
+        else:
+            wards = [max(t.ward_id for t in claimed)] if len(claimed) >= limit else []
+        if wards:
+            rest = await self._session.execute(_LEASE_REST, {**params, "wards": wards})
+            claimed += [_task_of(row) for row in rest]
         claimed.sort(key=_claim_order)
         return claimed
-
-    async def _lease(
-        self,
-        now: datetime,
-        owner: str,
-        lease_until: datetime,
-        late_before: datetime,
-        *,
-        limit: int | None = None,
-        ward_id: int | None = None,
-    ) -> list[TaskOccurrence]:
-        """Due tasks leased to `owner`: the first `limit` ward by ward, or all of one ward."""
-        # PostgreSQL: rows and wards another claimer holds are skipped, not waited for, so
-        # two instances share the due wards between them. SQLite renders no FOR UPDATE; its
-        # BEGIN IMMEDIATE makes this whole transaction the only writer.
-        whole_wards: list[Any] = []
-        if self._dialect() == "postgresql":
-            # A ward's due tasks go to one claimer, not split between two instances (which
-            # would post one slot as two messages): a ward another claim is taking is left
-            # to it. The lock ends with this transaction; the leases carry on.
-            whole_wards.append(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, _T.ward_id))
-        if ward_id is not None:
-            whole_wards.append(_T.ward_id == ward_id)
-        due = (
-            select(_T.id)
-            .where(
-                _T.status == _PENDING,
-                _T.sent_at.is_(None),
-                _T.remind_at <= now,
-                or_(_T.lease_until.is_(None), _T.lease_until <= now),
-                *_STILL_WANTED,
-                _DELIVERABLE,
-                *whole_wards,
-            )
-            # Ward by ward: a limit cuts at most the last ward, which `claim` completes.
-            .order_by(_T.ward_id, _T.remind_at, _T.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=_T)
-            # A CTE: chosen (and locked) once, whatever plan the UPDATE gets; PostgreSQL
-            # never folds it into the UPDATE (it locks rows, it calls a volatile function).
-            .cte("due")
-        )
-        # One statement: the leases are taken and the rows read back at once (no id list
-        # bound twice, no third query); plain rows, not ORM entities, as a round at 08:00
-        # reads thousands of them. RETURNING keeps no order: `claim` sorts them as chosen.
-        rows = await self._session.execute(
-            update(_T)
-            .where(_T.id.in_(select(due.c.id)))
-            .values(
-                lease_owner=owner,
-                lease_until=lease_until,
-                late=or_(_T.late, _T.due_at < late_before),
-            )
-            .returning(*_TASK_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-        return [_task_of(row) for row in rows]
 
     async def mark_sent(
         self, task_ids: Sequence[int], *, owner: str, chat_id: int, message_id: int, at: datetime

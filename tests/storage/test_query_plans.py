@@ -11,7 +11,7 @@ from sqlalchemy.dialects import sqlite
 
 from storage.repositories.bedside import _LINES_OF, _PRESENT_TAGS, _SIGNS_OF
 from storage.repositories.patients import _ITEMS_BETWEEN, _MANY, _ON_BOARD, _SURGERIES_OF
-from storage.repositories.tasks import _OPEN_DUE_OF_WARD
+from storage.repositories.tasks import _LEASE_FIRST, _LEASE_REST, _OPEN_DUE_OF_WARD
 
 __all__: list[str] = []
 
@@ -46,3 +46,38 @@ def test_a_board_read_searches_an_index(_sqlite_template: Path, read: str) -> No
     plan = _plan(_sqlite_template, statement)
     assert any(step.startswith(f"SEARCH {table} ") for step in plan), plan
     assert not any(step.startswith(f"SCAN {table}") for step in plan), plan
+
+
+# The 08:00 claim reads only the partial indexes of unsent pending tasks (the 48 hours
+# ahead), never the table nor an index of every task the ward ever had (they grow with
+# every year): the first lease by either, the rest of its wards by ward and reminder time
+# (not each ward's other 48 hours).
+CLAIMS = {
+    "first lease": (_LEASE_FIRST, "ix_task_occurrences_claim"),
+    "rest of its wards": (
+        _LEASE_REST,
+        "ix_task_occurrences_claim_ward (ward_id=? AND remind_at<?)",
+    ),
+}
+
+
+@pytest.mark.parametrize("claim", sorted(CLAIMS))
+def test_a_claim_reads_only_the_unsent_tasks_indexes(_sqlite_template: Path, claim: str) -> None:
+    statement, index = CLAIMS[claim]
+    compiled = statement.compile(dialect=sqlite.dialect())
+    at = "2026-11-23 00:00:00.000000"
+    # Bound as the bot binds them: the status is in the parameters, as SQLite must see it
+    # to use a partial index.
+    given = {"now": at, "lease_until": at, "late_before": at, "owner": "a", "limit": 500}
+    params = compiled.construct_params({**given, "wards": "[1, 2]"})
+    values = [params[name] for name in compiled.positiontup]
+    with sqlite3.connect(_sqlite_template) as connection:
+        rows = connection.execute(f"EXPLAIN QUERY PLAN {compiled}", values).fetchall()
+    plan = [row[-1] for row in rows]
+    reads = [
+        step
+        for step in plan
+        if step.split()[:2] in (["SCAN", "task_occurrences"], ["SEARCH", "task_occurrences"])
+        and "INTEGER PRIMARY KEY" not in step
+    ]
+    assert reads and all(f"USING INDEX {index}" in step for step in reads), plan

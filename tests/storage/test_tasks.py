@@ -32,6 +32,7 @@ from boards.model import (
 from boards.schedule import Frequency, LineCarePolicy, Route, default_ward_policy
 from boards.tasks import MedArgs, RemindArgs
 from storage import Database
+from storage.repositories import tasks as task_repository
 from tests.storage.factories import create_ward
 
 __all__: list[str] = []
@@ -451,9 +452,15 @@ async def test_a_claim_in_progress_is_skipped_not_shared(ctx: Ctx) -> None:
     assert len(mine) == 12 and got == []
 
 
-async def test_a_claims_limit_never_cuts_a_ward_in_two(ctx: Ctx) -> None:
-    # Three wards with due tasks: 6, 6 and 6. Claims of 4 come back ward by ward, each ward
-    # whole, so no ward's slot can go out as two messages (by this instance or another).
+@pytest.mark.parametrize(
+    ("limit", "expected"), [(4, [[0], [1], [2]]), (8, [[0, 1], [2]]), (100, [[0, 1, 2]])]
+)
+async def test_a_claims_limit_never_cuts_a_ward_in_two(
+    ctx: Ctx, limit: int, expected: list[list[int]]
+) -> None:
+    # Three wards with due tasks: 6, 6 and 6. Claims come back ward by ward, each ward
+    # whole, so no ward's slot can go out as two messages (by this instance or another):
+    # a limit of 4 cuts the first ward, of 8 the second, and each is claimed whole.
     async with ctx.db.uow() as uow:
         wards = [ctx.ward]
         for number in (2, 3):
@@ -480,10 +487,11 @@ async def test_a_claims_limit_never_cuts_a_ward_in_two(ctx: Ctx) -> None:
     await ctx.run(tasks.materialise)
     ctx.clock.advance(timedelta(hours=9))  # two q4h rounds due per patient
     claims = []
-    while batch := await ctx.claim(limit=4):
+    while batch := await ctx.claim(limit=limit):
         claims.append(sorted({t.ward_id for t in batch}))
         assert len(batch) == 6 * len(claims[-1])
-    assert claims == [[w.id] for w in wards]
+        assert len({t.id for t in batch}) == len(batch)
+    assert claims == [[wards[i].id for i in claim] for claim in expected]
     # What each ward had is all in its claim: nothing of it is left to anyone.
     assert await ctx.claim(owner="b", limit=100) == []
 
@@ -852,3 +860,37 @@ async def test_policy_without_a_line_types_rules_cancels_its_future_care(ctx: Ct
     assert {t.rule_code for t in change.cancelled} == {"dressing", "flush_connector"}
     assert change.added == 0
     assert all(t.status is TaskStatus.CANCELLED for t in await ctx.tasks())
+
+
+async def test_a_ward_being_claimed_is_left_whole_to_its_claimer(ctx: Ctx) -> None:
+    if not ctx.url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: a claim never meets another one under way")
+    async with ctx.db.uow() as uow:
+        for bed in [str(n) for n in range(20, 26)]:
+            stay = await _admit(uow, ctx.clock, ctx.ward, bed)
+            await uow.orders.add(tasks_order(stay.id, Frequency.Q4H, ctx.clock.now()))
+        await uow.commit()
+    await ctx.run(tasks.materialise)
+    ctx.clock.advance(timedelta(hours=9))
+    now = ctx.clock.now()
+    other = Database(ctx.url)
+    try:
+        async with ctx.db.uow() as holding:
+            # "a" has leased the first 5 of the ward's 12 and holds the ward's claim lock,
+            # its claim not yet finished: "b" takes none of the other 7.
+            first = await holding.tasks._session.execute(  # type: ignore[attr-defined]
+                task_repository._LEASE_FIRST_PG,
+                {
+                    "now": now,
+                    "owner": "a",
+                    "lease_until": now + tasks.LEASE,
+                    "late_before": now,
+                    "limit": 5,
+                },
+            )
+            assert len(first.all()) == 5
+            async with other.uow() as uow:
+                assert await tasks.claim_due(uow, now=now, owner="b", limit=100) == []
+                await uow.commit()
+    finally:
+        await other.dispose()
