@@ -1,21 +1,76 @@
-"""The board's data assembled in one place: lists, bedside state, reminders, transfers."""
+"""The board's data assembled in one place: lists, bedside state, reminders, transfers.
+
+A board is read as of the current minute, and kept: the same ward read again in the same
+minute, at the same version of its board (kept by the database, migration 0016), is the
+same board, and is not read again. Its group's refresh after a change and a nurse's
+/board just after it, or the station screen's poll, read it once. A transaction that has
+changed something reads it afresh and keeps nothing (its changes may yet roll back).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
+from collections.abc import Hashable
+from datetime import datetime
 
 from boards import bedside, quality, tasks, transfers
 from boards.board_data import BoardData, TransferLine
+from boards.memo import remember_patient_text
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
 
-__all__ = ["load_board"]
+__all__ = ["KEPT_BOARDS", "forget_boards", "load_board"]
+
+# Boards kept, the least recently read dropped first: a 60-bed board is some 60 KB, and a process
+# serves a few dozen wards' boards in a minute.
+KEPT_BOARDS = 64
+_kept: OrderedDict[tuple[Hashable, Ward, datetime], BoardData] = OrderedDict()
+
+
+def forget_boards() -> int:
+    """Drop every kept board (they hold names and diagnoses); how many there were."""
+    dropped = len(_kept)
+    _kept.clear()
+    return dropped
+
+
+remember_patient_text(forget_boards)
+
+
+class _Stopped:
+    """A clock stopped at one instant: every part of a board is read as of the same one."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
 
 
 async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     """Everything the board and the station screen show: today's lists, bedside tags and
     lines, the reminder area and each bed's overdue tasks, pending transfers both ways, the
-    ward's safety days."""
+    ward's safety days; as of the current minute."""
+    now = clock.now().replace(second=0, microsecond=0)
+    stamp = await uow.board_stamp(ward.id)
+    if stamp is None:
+        return await _read(uow, _Stopped(now), ward)
+    key = (stamp, ward, now)
+    data = _kept.get(key)
+    if data is not None:
+        _kept.move_to_end(key)
+        return data
+    data = await _read(uow, _Stopped(now), ward)
+    _kept[key] = data
+    while len(_kept) > KEPT_BOARDS:
+        _kept.popitem(last=False)
+    return data
+
+
+async def _read(uow: UnitOfWork, clock: Clock, ward: Ward) -> BoardData:
     data = await bedside.board_with_bedside(uow, clock, ward=ward)
     policy = await tasks.get_policy(uow, ward=ward)
     # Both ways in one read: offers waiting here, and this ward's own still undecided.

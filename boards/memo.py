@@ -6,10 +6,18 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["forget_patient_text", "patient_text_cache"]
+__all__ = ["forget_patient_text", "patient_text_cache", "remember_patient_text"]
 
 _T = TypeVar("_T")
 _CACHES: list[functools._lru_cache_wrapper[object]] = []
+# Other keepers of patient text (boards.board_load's boards): each empties itself, says how
+# many entries it dropped.
+_KEEPERS: list[Callable[[], int]] = []
+
+
+def remember_patient_text(forget: Callable[[], int]) -> None:
+    """Register a keeper of patient text that is not an lru_cache: `forget` empties it."""
+    _KEEPERS.append(forget)
 
 
 def patient_text_cache(
@@ -33,4 +41,6 @@ def forget_patient_text() -> int:
     for cached in _CACHES:
         dropped += cached.cache_info().currsize
         cached.cache_clear()
+    for forget in _KEEPERS:
+        dropped += forget()
     return dropped

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -576,6 +576,11 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     async def commit(self) -> None: ...
+    async def board_stamp(self, ward_id: int) -> Hashable | None:
+        """The ward board's version as this transaction sees it, naming the database too:
+        equal stamps, equal boards (at the same minute). None when unknown, or when this
+        transaction has changed something (its changes are not yet everyone's)."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

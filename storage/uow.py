@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
+from collections.abc import Hashable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -51,6 +53,7 @@ from boards.ports import (
     Wards,
     WardTags,
 )
+from storage.models.core import BoardVersionRow
 from storage.repositories import (
     SqlAdverseEvents,
     SqlAuditLog,
@@ -198,6 +201,31 @@ def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool, one_trip: b
             dbapi_connection.rollback()
 
 
+# Set on a connection by the first statement of its transaction that changed a row.
+_WROTE = "wardboard_wrote"
+_BOARD_VERSION = select(BoardVersionRow.version).where(
+    BoardVersionRow.ward_id == bindparam("ward_id")
+)
+
+
+def _track_writes(engine: AsyncEngine) -> None:
+    """Whether the transaction in hand changed anything yet: a board it reads then holds its
+    own uncommitted changes, under a version that is not everyone's (`board_stamp`)."""
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _began(connection: Connection) -> None:
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _executed(
+        connection: Connection, cursor: Any, sql: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        # Anything but a SELECT that may have changed a row (an UPDATE that matched none
+        # changed nothing, and fired no trigger either).
+        if sql.lstrip()[:6].upper() != "SELECT" and getattr(cursor, "rowcount", -1) != 0:
+            connection.info[_WROTE] = True
+
+
 class SqlUnitOfWork:
     """One transaction over the repositories; leaving without `commit()` rolls it back."""
 
@@ -231,9 +259,10 @@ class SqlUnitOfWork:
     facts: QualityFacts
     checks: QualityChecks
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], database: Hashable) -> None:
         # A session does not touch the database until first used: creating it here is free.
         self._session = sessions()
+        self._database = database
         self.wards = SqlWards(self._session)
         self.members = SqlMembers(self._session)
         self.invites = SqlInvites(self._session)
@@ -282,16 +311,32 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         await self._session.commit()
 
+    async def board_stamp(self, ward_id: int) -> Hashable | None:
+        """The version of the ward's board this transaction sees (migration 0016), with the
+        database's identity; None when this transaction changed something already."""
+        session = self._session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        connection = await session.connection()
+        synced = connection.sync_connection
+        if synced is None or synced.info.get(_WROTE, True):
+            return None
+        version = (await connection.execute(_BOARD_VERSION, {"ward_id": ward_id})).scalar()
+        return None if version is None else (self._database, ward_id, version)
+
 
 class Database:
     """The engine and session factory; `Database.uow` is the domain's UnitOfWorkFactory."""
 
     def __init__(self, url: str) -> None:
         self._engine = make_engine(url)
+        _track_writes(self._engine)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        # Names this Database in board stamps: versions of two databases never compare.
+        self._identity = uuid.uuid4().hex
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self._identity)
 
     @property
     def one_writer(self) -> bool:

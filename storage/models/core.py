@@ -38,6 +38,7 @@ __all__ = [
     "AuditRow",
     "BedSignRow",
     "BoardItemRow",
+    "BoardVersionRow",
     "InviteRow",
     "MedicationOrderRow",
     "MemberRow",
@@ -85,6 +86,16 @@ class WardRow(Base):
     board_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The ward's local day whose retention has been applied: one instance a day does it.
     retention_day: Mapped[date | None] = mapped_column(Date)
+
+
+class BoardVersionRow(Base):
+    """The version of a ward's board: kept by the database's own triggers (migration 0016),
+    one more at every change of something the board shows; never written by the code."""
+
+    __tablename__ = "board_versions"
+
+    ward_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class MemberRow(Base):

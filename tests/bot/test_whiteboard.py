@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 from datetime import timedelta
 
+from boards.access import Actor
+from boards.bedside import tag_patient
+from storage.uow import Database
 from tests.bot.conftest import GROUP_ID, Shift, Ward
 
 
@@ -281,3 +284,35 @@ async def test_a_started_bot_keeps_what_it_built_to_start_out_of_full_collection
     await ward.ready()
     assert gc.get_freeze_count() > 10_000
     assert await ward.reply(ward.nurse, "/admit 12 张三 男 45") == "✅ 已入院：12床 张三"
+
+
+async def test_board_shows_at_once_a_change_made_elsewhere_in_the_same_minute(
+    ward: Ward, database_url: str
+) -> None:
+    # The board a process read is shown again only while the ward's version (kept by the
+    # database, whoever writes) and the minute are the same: another instance's change,
+    # or the HIS feed's, is on the very next /board.
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎 二级")
+    first = await ward.reply(ward.nurse, "/board")
+    assert await ward.reply(ward.nurse, "/board") == first
+    other = Database(database_url)
+    try:
+        async with other.uow() as uow:
+            record = await uow.wards.get(await ward.ward_id())
+            assert record is not None
+            await tag_patient(
+                uow, ward.clock, actor=Actor(ward.nurse.id, "李娜"), ward=record, bed="12",
+                word="防坠床",
+            )  # fmt: skip
+            await uow.commit()
+    finally:
+        await other.dispose()
+    board = await ward.reply(ward.nurse, "/board")
+    assert "防坠床" not in first
+    assert "12床 张三 男 45岁 急性阑尾炎 二级护理" in board and "防坠床" in board
+    # The next minute the board is read again: its time says so.
+    ward.clock.advance(timedelta(minutes=1))
+    later = await ward.reply(ward.nurse, "/board")
+    assert board.endswith("更新于 08:00")
+    assert later == board.replace("更新于 08:00", "更新于 08:01")

@@ -56,7 +56,7 @@ def _diff(metadata: MetaData) -> Any:
 def test_one_head_in_code_and_in_the_operators_ini() -> None:
     from_code = ScriptDirectory.from_config(alembic_config())
     from_ini = ScriptDirectory.from_config(Config(str(_INI)))
-    assert from_code.get_heads() == from_ini.get_heads() == ["0015"]
+    assert from_code.get_heads() == from_ini.get_heads() == ["0016"]
 
 
 async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: str) -> None:
@@ -65,7 +65,7 @@ async def test_upgrade_from_empty_to_head_and_down_to_base(empty_database_url: s
 
     await upgrade(url)
     assert await _sync(url, _tables) == {*Base.metadata.tables, "alembic_version"}
-    assert await _sync(url, _revision) == "0015"
+    assert await _sync(url, _revision) == "0016"
 
     await downgrade(url, "base")
     assert await _sync(url, _tables) <= {"alembic_version"}
@@ -88,7 +88,7 @@ async def test_two_instances_starting_together_migrate_once(empty_database_url: 
     # Two `wardboard run` started at once on an empty database (compose brings both up):
     # both come up, the schema is at head, nothing was created twice.
     await asyncio.gather(upgrade(empty_database_url), upgrade(empty_database_url))
-    assert await _sync(empty_database_url, _revision) == "0015"
+    assert await _sync(empty_database_url, _revision) == "0016"
     assert await _sync(empty_database_url, _tables) == {*Base.metadata.tables, "alembic_version"}
 
 

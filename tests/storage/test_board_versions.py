@@ -1,0 +1,245 @@
+"""A ward's board version is the database's (migration 0016): every change to what the
+board shows moves it, whoever makes it, and a board read again at the same version and
+minute is the one kept; a change from another connection is never missed."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, inspect, text
+
+from boards import bedside, services
+from boards.access import Actor
+from boards.board_load import forget_boards, load_board
+from boards.clock import ManualClock
+from boards.memo import forget_patient_text
+from boards.model import Age, Sex, Ward
+from storage import Database
+from tests.storage.factories import create_ward
+
+__all__: list[str] = []
+
+NOW = datetime(2025, 11, 23, 6, 30, 10, tzinfo=UTC)  # 14:30:10 in the ward
+HEAD = Actor(7_123_456_789, "李护士长")
+# Read by the board, versioned by a row's own identity instead: the ward is part of the
+# kept board's key; json_each is SQLite's list of ids.
+_NOT_TABLES = {"wards", "json_each", "board_versions"}
+_QUIET = {"sent_at", "message_chat_id", "message_id", "lease_owner", "lease_until"}
+
+
+async def _ward_with_patients(database: Database, clock: ManualClock) -> Ward:
+    async with database.uow() as uow:
+        ward = await create_ward(uow, clock, HEAD, bed_count=6)
+        for bed, name in (("2", "欧阳明华"), ("5", "张三")):
+            await services.admit(
+                uow, clock, actor=HEAD, ward=ward, bed=bed, name=name, sex=Sex.FEMALE, age=Age(70)
+            )
+        await uow.commit()
+    return ward
+
+
+async def _stamp(database: Database, ward: Ward) -> Any:
+    async with database.uow() as uow:
+        return await uow.board_stamp(ward.id)
+
+
+async def _triggers(database: Database) -> dict[str, set[str]]:
+    """Table -> the events (INSERT, UPDATE, DELETE) a trigger of it acts on."""
+    found: dict[str, set[str]] = {}
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        if connection.dialect.name == "sqlite":
+            rows = await connection.execute(
+                text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+            for table, sql in rows:
+                match = re.search(r"AFTER (INSERT|UPDATE|DELETE)", sql)
+                assert match is not None
+                found.setdefault(table, set()).add(match.group(1))
+        else:
+            rows = await connection.execute(
+                text(
+                    "SELECT event_object_table, event_manipulation "
+                    "FROM information_schema.triggers"
+                )
+            )
+            for table, manipulation in rows:
+                found.setdefault(table, set()).add(manipulation)
+    return found
+
+
+async def _conditions(database: Database, table: str) -> list[str]:
+    """The WHEN of the table's update triggers."""
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        if connection.dialect.name == "sqlite":
+            rows = await connection.execute(
+                text(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t "
+                    "AND sql LIKE '%AFTER UPDATE%'"
+                ),
+                {"t": table},
+            )
+            return [re.search(r"WHEN (.*) BEGIN", sql, re.S).group(1) for (sql,) in rows]  # type: ignore[union-attr]
+        rows = await connection.execute(
+            text(
+                "SELECT action_condition FROM information_schema.triggers "
+                "WHERE event_object_table = :t AND event_manipulation = 'UPDATE'"
+            ),
+            {"t": table},
+        )
+        return [condition or "" for (condition,) in rows]
+
+
+async def test_every_table_the_board_reads_has_its_version_moved_on_every_change(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    statements: list[str] = []
+
+    def seen(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    engine = database._engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with database.uow() as uow:
+            await load_board(uow, clock, ward=ward)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    read = {
+        name for sql in statements for name in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql)
+    } - _NOT_TABLES
+    assert {"stays", "patient_tags", "patient_lines", "task_occurrences"} <= read
+    triggers = await _triggers(database)
+    missing = {t: {"INSERT", "UPDATE", "DELETE"} - triggers.get(t, set()) for t in read}
+    assert {t: e for t, e in missing.items() if e} == {}
+    assert {"INSERT", "UPDATE", "DELETE"} <= triggers["wards"]
+    # The board reads none of a task's quiet columns, and an update of any other one counts.
+    task_reads = " ".join(s for s in statements if "FROM task_occurrences" in s)
+    assert not [c for c in _QUIET if f"task_occurrences.{c}" in task_reads]
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        columns = await connection.run_sync(
+            lambda sync: {c["name"] for c in inspect(sync).get_columns("task_occurrences")}
+        )
+    (condition,) = await _conditions(database, "task_occurrences")
+    watched = set(re.findall(r"\bold\.(\w+)", condition, re.IGNORECASE))
+    assert watched == columns - _QUIET
+
+
+async def test_a_change_from_another_connection_moves_the_version_and_shows(
+    database: Database, database_url: str
+) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        first = await load_board(uow, clock, ward=ward)
+    before = await _stamp(database, ward)
+    assert before is not None and await _stamp(database, ward) == before
+    async with database.uow() as uow:
+        assert await load_board(uow, clock, ward=ward) is first  # kept: not read again
+
+    other = Database(database_url)  # another instance on the same database
+    try:
+        async with other.uow() as uow:
+            await bedside.tag_patient(uow, clock, actor=HEAD, ward=ward, bed="2", word="防坠床")
+            await uow.commit()
+    finally:
+        await other.dispose()
+    assert await _stamp(database, ward) != before
+    async with database.uow() as uow:
+        data = await load_board(uow, clock, ward=ward)
+    two = next(s for s in data.active if s.bed == "2")
+    assert [t.tag.code for t in data.bedside[two.id].tags] == ["bed_fall"]
+
+
+async def test_a_transaction_that_wrote_neither_uses_nor_keeps_a_board(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        await bedside.tag_patient(uow, clock, actor=HEAD, ward=ward, bed="2", word="防坠床")
+        assert await uow.board_stamp(ward.id) is None
+        shown = await load_board(uow, clock, ward=ward)
+        # rolled back: never committed
+    two = next(s for s in shown.active if s.bed == "2")
+    assert [t.tag.code for t in shown.bedside[two.id].tags] == ["bed_fall"]
+    # Another change brings the version where the rolled-back one had it: the tag that
+    # was never committed is not shown under it.
+    async with database.uow() as uow:
+        await bedside.tag_patient(uow, clock, actor=HEAD, ward=ward, bed="5", word="防跌倒")
+        await uow.commit()
+    async with database.uow() as uow:
+        data = await load_board(uow, clock, ward=ward)
+    five = next(s for s in data.active if s.bed == "5")
+    assert data.bedside[two.id].tags == ()
+    assert [t.tag.code for t in data.bedside[five.id].tags] == ["fall"]
+
+
+async def test_a_board_is_read_as_of_its_minute_and_again_at_the_next(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        first = await load_board(uow, clock, ward=ward)
+    assert first.now == NOW.replace(second=0)
+    clock.advance(timedelta(seconds=45))  # 14:30:55: the same minute
+    async with database.uow() as uow:
+        assert await load_board(uow, clock, ward=ward) is first
+    clock.advance(timedelta(seconds=10))  # 14:31:05
+    async with database.uow() as uow:
+        later = await load_board(uow, clock, ward=ward)
+    assert later is not first and later.now == datetime(2025, 11, 23, 6, 31, tzinfo=UTC)
+
+
+async def test_only_board_changes_move_a_version(database: Database) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
+        await uow.commit()
+    here, there = await _stamp(database, ward), await _stamp(database, other)
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        # What the claim and the sending write: nothing the board shows.
+        await connection.execute(
+            text(
+                "UPDATE task_occurrences SET lease_owner = 'x', lease_until = :t, "
+                "sent_at = :t WHERE ward_id = :w"
+            ),
+            {"t": NOW, "w": ward.id},
+        )
+        await uow.commit()
+    assert await _stamp(database, ward) == here
+    async with database.uow() as uow:
+        await services.admit(
+            uow, clock, actor=HEAD, ward=other, bed="1", name="李四", sex=Sex.MALE, age=Age(50)
+        )
+        await uow.commit()
+    assert await _stamp(database, ward) == here  # another ward's change
+    assert await _stamp(database, other) != there
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        # Renamed, a ward's name may be on another's board (its transfers): every one moves.
+        await connection.execute(
+            text("UPDATE wards SET name = '心内科二病区' WHERE id = :w"), {"w": other.id}
+        )
+        await uow.commit()
+    assert await _stamp(database, ward) != here
+
+
+async def test_retention_forgets_the_kept_boards(database: Database) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    forget_boards()
+    async with database.uow() as uow:
+        first = await load_board(uow, clock, ward=ward)
+    assert forget_patient_text() >= 1
+    async with database.uow() as uow:
+        assert await load_board(uow, clock, ward=ward) is not first
