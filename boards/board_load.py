@@ -4,7 +4,8 @@ A board is read as of the current minute, and kept: the same ward read again in 
 minute, at the same version of its board (kept by the database, migration 0016), is the
 same board, and is not read again. Its group's refresh after a change and a nurse's
 /board just after it, or the station screen's poll, read it once. A transaction that has
-changed something reads it afresh and keeps nothing (its changes may yet roll back).
+changed something reads it afresh and keeps nothing (its changes may yet roll back), and
+so does a board with a transfer pending (it shows another ward's patient and name).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
         _kept.move_to_end(key)
         return data
     data = await _read(uow, _Stopped(now), ward)
+    if data.arrivals or data.outgoing:
+        # Another ward's patient and name are on it, which that ward's changes do not
+        # version here: read afresh each time while a transfer is pending.
+        return data
     _kept[key] = data
     while len(_kept) > KEPT_BOARDS:
         _kept.popitem(last=False)

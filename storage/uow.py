@@ -201,8 +201,10 @@ def _tune_sqlite(engine: AsyncEngine, *, enforce_foreign_keys: bool, one_trip: b
             dbapi_connection.rollback()
 
 
-# Set on a connection by the first statement of its transaction that changed a row.
+# Set on a connection by the first statement of its transaction that may have changed a
+# row; what it was before the statement in hand (an UPDATE that matched none changed none).
 _WROTE = "wardboard_wrote"
+_WROTE_BEFORE = "wardboard_wrote_before"
 _BOARD_VERSION = select(BoardVersionRow.version).where(
     BoardVersionRow.ward_id == bindparam("ward_id")
 )
@@ -216,14 +218,25 @@ def _track_writes(engine: AsyncEngine) -> None:
     def _began(connection: Connection) -> None:
         connection.info[_WROTE] = False
 
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _executing(
+        connection: Connection, _cursor: Any, sql: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        # Anything but a SELECT may write (a WITH, a statement that fails part-way): set
+        # before it runs, so a statement that raises leaves the transaction marked.
+        if sql.lstrip()[:6].upper() != "SELECT":
+            connection.info[_WROTE_BEFORE] = connection.info.get(_WROTE, True)
+            connection.info[_WROTE] = True
+
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _executed(
-        connection: Connection, cursor: Any, sql: str, _params: Any, _context: Any, _many: bool
+        connection: Connection, cursor: Any, sql: str, _params: Any, _context: Any, many: bool
     ) -> None:
-        # Anything but a SELECT that may have changed a row (an UPDATE that matched none
-        # changed nothing, and fired no trigger either).
-        if sql.lstrip()[:6].upper() != "SELECT" and getattr(cursor, "rowcount", -1) != 0:
-            connection.info[_WROTE] = True
+        # A plain UPDATE or DELETE that matched no row changed nothing and fired no trigger
+        # (a command that ends no dialogue, a lease not taken).
+        verb = sql.lstrip()[:6].upper()
+        if not many and verb in ("UPDATE", "DELETE") and getattr(cursor, "rowcount", -1) == 0:
+            connection.info[_WROTE] = connection.info.get(_WROTE_BEFORE, True)
 
 
 class SqlUnitOfWork:
@@ -317,6 +330,9 @@ class SqlUnitOfWork:
         session = self._session
         if session.new or session.dirty or session.deleted:
             await session.flush()
+        # Rows held from earlier in this session (a ward's policy) may be older than the
+        # version about to be read: the board reads them afresh (_Repository._get).
+        session.info.pop("held", None)
         connection = await session.connection()
         synced = connection.sync_connection
         if synced is None or synced.info.get(_WROTE, True):

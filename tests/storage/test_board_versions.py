@@ -4,11 +4,14 @@ minute is the one kept; a change from another connection is never missed."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from boards import bedside, services
 from boards.access import Actor
@@ -16,6 +19,7 @@ from boards.board_load import forget_boards, load_board
 from boards.clock import ManualClock
 from boards.memo import forget_patient_text
 from boards.model import Age, Sex, Ward
+from boards.transfers import offer_transfer
 from storage import Database
 from tests.storage.factories import create_ward
 
@@ -56,13 +60,14 @@ async def _triggers(database: Database) -> dict[str, set[str]]:
             )
             for table, sql in rows:
                 match = re.search(r"AFTER (INSERT|UPDATE|DELETE)", sql)
-                assert match is not None
+                if match is None:
+                    continue  # a BEFORE trigger: a check, not a version
                 found.setdefault(table, set()).add(match.group(1))
         else:
             rows = await connection.execute(
                 text(
                     "SELECT event_object_table, event_manipulation "
-                    "FROM information_schema.triggers"
+                    "FROM information_schema.triggers WHERE action_timing = 'AFTER'"
                 )
             )
             for table, manipulation in rows:
@@ -117,7 +122,18 @@ async def test_every_table_the_board_reads_has_its_version_moved_on_every_change
     triggers = await _triggers(database)
     missing = {t: {"INSERT", "UPDATE", "DELETE"} - triggers.get(t, set()) for t in read}
     assert {t: e for t, e in missing.items() if e} == {}
-    assert {"INSERT", "UPDATE", "DELETE"} <= triggers["wards"]
+    assert {"INSERT", "DELETE"} <= triggers["wards"]  # its version row made and removed
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        if connection.dialect.name == "postgresql":
+            # There the versions are added to at commit, by a deferred trigger of each table.
+            flushed = await connection.execute(
+                text(
+                    "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgdeferrable "
+                    "AND tginitdeferred AND tgname LIKE 'board_version_flush%'"
+                )
+            )
+            assert read <= {table for (table,) in flushed}
     # The board reads none of a task's quiet columns, and an update of any other one counts.
     task_reads = " ".join(s for s in statements if "FROM task_occurrences" in s)
     assert not [c for c in _QUIET if f"task_occurrences.{c}" in task_reads]
@@ -126,9 +142,11 @@ async def test_every_table_the_board_reads_has_its_version_moved_on_every_change
         columns = await connection.run_sync(
             lambda sync: {c["name"] for c in inspect(sync).get_columns("task_occurrences")}
         )
-    (condition,) = await _conditions(database, "task_occurrences")
-    watched = set(re.findall(r"\bold\.(\w+)", condition, re.IGNORECASE))
-    assert watched == columns - _QUIET
+    conditions = await _conditions(database, "task_occurrences")
+    assert conditions
+    for condition in conditions:
+        watched = set(re.findall(r"\bold\.(\w+)", condition, re.IGNORECASE))
+        assert watched == columns - _QUIET
 
 
 async def test_a_change_from_another_connection_moves_the_version_and_shows(
@@ -224,14 +242,91 @@ async def test_only_board_changes_move_a_version(database: Database) -> None:
         await uow.commit()
     assert await _stamp(database, ward) == here  # another ward's change
     assert await _stamp(database, other) != there
+
+
+async def test_a_board_with_a_transfer_pending_is_read_afresh_each_time(
+    database: Database,
+) -> None:
+    # It shows the other ward's patient: her name corrected there is on it at once.
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
+        stay = await uow.stays.active_in_bed(ward.id, "2")
+        assert stay is not None
+        await offer_transfer(
+            uow, clock, actor=HEAD, ward=ward, bed="2", stay_id=stay.id,
+            target_ward_id=other.id, target_bed="3",
+        )  # fmt: skip
+        await uow.commit()
+    async with database.uow() as uow:
+        first = await load_board(uow, clock, ward=other)
+    assert [a.name for a in first.arrivals] == ["欧阳明华"]
     async with database.uow() as uow:
         connection = await uow._session.connection()
-        # Renamed, a ward's name may be on another's board (its transfers): every one moves.
         await connection.execute(
-            text("UPDATE wards SET name = '心内科二病区' WHERE id = :w"), {"w": other.id}
+            text("UPDATE stays SET name = '欧阳明辉' WHERE id = :s"), {"s": stay.id}
         )
         await uow.commit()
-    assert await _stamp(database, ward) != here
+    async with database.uow() as uow:
+        again = await load_board(uow, clock, ward=other)
+    assert [a.name for a in again.arrivals] == ["欧阳明辉"]
+
+
+async def test_a_stay_never_changes_wards(database: Database) -> None:
+    # What lets a tag, a line or a note version only its stay's ward.
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
+        await uow.commit()
+    with pytest.raises(DBAPIError, match="a stay does not change wards"):
+        async with database.uow() as uow:
+            connection = await uow._session.connection()
+            await connection.execute(
+                text("UPDATE stays SET ward_id = :o WHERE ward_id = :w"),
+                {"o": other.id, "w": ward.id},
+            )
+
+
+async def _tag(database: Database, clock: ManualClock, ward: Ward, bed: str) -> Any:
+    uow = database.uow()
+    await uow.__aenter__()
+    await bedside.tag_patient(uow, clock, actor=HEAD, ward=ward, bed=bed, word="防坠床")
+    return uow
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_writers_of_one_ward_do_not_wait_for_each_other_nor_deadlock(
+    database: Database,
+) -> None:
+    # PostgreSQL: a version is added to as a transaction commits, its rows locked in ward
+    # order; held from the first write, a long transaction (the tasks' top-up of every
+    # ward) would stop every nurse's change in those wards until it ends, and two writers
+    # of two wards in opposite orders would deadlock.
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
+        await services.admit(
+            uow, clock, actor=HEAD, ward=other, bed="1", name="李四", sex=Sex.MALE, age=Age(50)
+        )
+        await services.admit(
+            uow, clock, actor=HEAD, ward=other, bed="2", name="王五", sex=Sex.MALE, age=Age(50)
+        )
+        await uow.commit()
+    here, there = await _stamp(database, ward), await _stamp(database, other)
+    first = await _tag(database, clock, ward, "2")  # ward, then other
+    second = await _tag(database, clock, other, "1")  # other, then ward
+    await bedside.tag_patient(first, clock, actor=HEAD, ward=other, bed="2", word="防跌倒")
+    await asyncio.wait_for(
+        bedside.tag_patient(second, clock, actor=HEAD, ward=ward, bed="5", word="防跌倒"), 5
+    )
+    await asyncio.wait_for(asyncio.gather(first.commit(), second.commit()), 10)
+    for uow in (first, second):
+        await uow.__aexit__(None, None, None)
+    assert await _stamp(database, ward) == (*here[:2], here[2] + 2)
+    assert await _stamp(database, other) == (*there[:2], there[2] + 2)
 
 
 async def test_retention_forgets_the_kept_boards(database: Database) -> None:

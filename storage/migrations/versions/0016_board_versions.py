@@ -1,17 +1,24 @@
-"""Each ward's board version, kept by the database itself: every insert, update or delete
-in a table the board reads adds one to the version of each ward whose board it changes, in
-the same transaction, whoever writes (a bot instance, the HIS feed, the reminder claims,
-retention, an operator's SQL). A process may then keep a board it read and show it again
-while the version and the minute are the same (boards/board_load.py).
+"""Each ward's board version, kept by the database itself: a transaction that inserts,
+updates or deletes a row the board of a ward shows adds one to that ward's version, as it
+commits, whoever writes (a bot instance, the HIS feed, the reminder claims, retention, an
+operator's SQL). A process may then keep a board it read and show it again while the
+version and the minute are the same (boards/board_load.py).
 
-What the board of a ward reads, and whose version a row changes:
+Whose version a row changes:
 - a row with a ward_id: that ward's (a task's reminder bookkeeping excepted: the claim's
   lease and the sent message's ids, which the board does not show);
-- a row of a stay (its surgeries, items, tags, lines, signs): the stay's ward;
-- a stay: its ward, and the ward any transfer of it goes to (which shows its arrivals);
-- a transfer: both wards;
-- a ward: created, it has a version; renamed, every ward's changes (a ward's board names
-  the wards its transfers come from and go to).
+- a row of a stay (its surgeries, items, tags, lines, signs): the stay's ward (a stay never
+  changes wards: a transfer is a new stay, and a trigger refuses the change);
+- a transfer: both wards'. A board showing a pending transfer shows another ward's patient
+  or name too, so it is never kept (boards/board_load.py); no version need follow those.
+- a ward created has a version; deleted, it has none.
+
+SQLite has one writer at a time: each row's trigger adds one at once. PostgreSQL runs
+writers side by side, and a version row locked from a write until its commit would queue
+every write of that ward behind a long transaction (the tasks' top-up of every ward), and
+let two multi-ward transactions deadlock. There each row's trigger only notes the ward in
+the transaction (a transaction-local setting), and a deferred trigger adds one to each noted
+ward as the transaction commits, locking their rows in ward order.
 
 Revision ID: 0016
 Revises: 0015
@@ -73,29 +80,17 @@ _TASK_COLUMNS = (
     "lease_until",
     "late",
 )
+_OPS = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
+_TOUCHED = "wardboard.board_touched"
 
 
-def _wards_of(table: str, rows: Sequence[str]) -> str:
-    """The condition on board_versions.ward_id naming the wards these rows (OLD, NEW)
-    change."""
-
-    def of(column: str) -> str:
-        return ", ".join(f"{row}.{column}" for row in rows)
-
+def _wards_of(table: str, row: str) -> list[str]:
+    """The wards (SQL expressions) whose board this row (OLD or NEW) is on."""
     if table == "transfers":
-        return f"ward_id IN ({of('from_ward_id')}, {of('to_ward_id')})"
+        return [f"{row}.from_ward_id", f"{row}.to_ward_id"]
     if table in _BY_STAY:
-        return f"ward_id IN (SELECT ward_id FROM stays WHERE id IN ({of('stay_id')}))"
-    condition = f"ward_id IN ({of('ward_id')})"
-    if table == "stays":
-        condition += (
-            f" OR ward_id IN (SELECT to_ward_id FROM transfers WHERE stay_id IN ({of('id')}))"
-        )
-    return condition
-
-
-def _bump(table: str, rows: Sequence[str]) -> str:
-    return f"UPDATE board_versions SET version = version + 1 WHERE {_wards_of(table, rows)}"
+        return [f"(SELECT ward_id FROM stays WHERE id = {row}.stay_id)"]
+    return [f"{row}.ward_id"]
 
 
 def _changed(table: str, distinct: str) -> str | None:
@@ -103,30 +98,30 @@ def _changed(table: str, distinct: str) -> str | None:
     quiet = _QUIET.get(table)
     if quiet is None:
         return None
-    columns = [c for c in _TASK_COLUMNS if c not in quiet]
-    return " OR ".join(f"OLD.{c} {distinct} NEW.{c}" for c in columns)
+    return " OR ".join(f"OLD.{c} {distinct} NEW.{c}" for c in _TASK_COLUMNS if c not in quiet)
 
 
-_OPS = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
+_STAY_STAYS = "a stay does not change wards"
 
 
 def _sqlite_upgrade() -> None:
     for table in _TABLES:
         for event, rows in _OPS.items():
             when = _changed(table, "IS NOT") if event == "UPDATE" else None
+            wards = ", ".join(w for row in rows for w in _wards_of(table, row))
             op.execute(
                 f"CREATE TRIGGER board_version_{table}_{event.lower()} AFTER {event} ON {table} "
-                f"FOR EACH ROW {f'WHEN {when} ' if when else ''}"
-                f"BEGIN {_bump(table, rows)}; END"
+                f"FOR EACH ROW {f'WHEN {when} ' if when else ''}BEGIN "
+                f"UPDATE board_versions SET version = version + 1 WHERE ward_id IN ({wards}); END"
             )
+    op.execute(
+        "CREATE TRIGGER board_version_stays_ward BEFORE UPDATE OF ward_id ON stays "
+        "FOR EACH ROW WHEN OLD.ward_id IS NOT NEW.ward_id "
+        f"BEGIN SELECT RAISE(ABORT, '{_STAY_STAYS}'); END"
+    )
     op.execute(
         "CREATE TRIGGER board_version_wards_insert AFTER INSERT ON wards FOR EACH ROW "
         "BEGIN INSERT INTO board_versions (ward_id, version) VALUES (NEW.id, 1); END"
-    )
-    op.execute(
-        "CREATE TRIGGER board_version_wards_update AFTER UPDATE OF name ON wards FOR EACH ROW "
-        "WHEN OLD.name IS NOT NEW.name "
-        "BEGIN UPDATE board_versions SET version = version + 1; END"
     )
     op.execute(
         "CREATE TRIGGER board_version_wards_delete AFTER DELETE ON wards FOR EACH ROW "
@@ -135,47 +130,104 @@ def _sqlite_upgrade() -> None:
 
 
 def _postgresql_upgrade() -> None:
+    # Note a ward in this transaction (once), for board_version_flush at its commit.
+    op.execute(
+        "CREATE FUNCTION board_version_note(ward bigint) RETURNS void LANGUAGE plpgsql AS $$\n"
+        "DECLARE\n"
+        f"  noted text := coalesce(current_setting('{_TOUCHED}', true), '');\n"
+        "BEGIN\n"
+        "  IF ward IS NOT NULL AND position(',' || ward || ',' IN noted) = 0 THEN\n"
+        f"    PERFORM set_config('{_TOUCHED}',\n"
+        "      CASE WHEN noted = '' THEN ',' ELSE noted END || ward || ',', true);\n"
+        "  END IF;\n"
+        "END $$"
+    )
+    # As the transaction commits: one more for every noted ward, rows locked in ward order.
+    # The first of its deferred calls does it all; the others find nothing noted.
+    op.execute(
+        "CREATE FUNCTION board_version_flush() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "DECLARE\n"
+        f"  noted text := coalesce(current_setting('{_TOUCHED}', true), '');\n"
+        "  wards bigint[];\n"
+        "BEGIN\n"
+        "  IF noted NOT IN ('', ',') THEN\n"
+        f"    PERFORM set_config('{_TOUCHED}', '', true);\n"
+        "    wards := string_to_array(trim(BOTH ',' FROM noted), ',')::bigint[];\n"
+        "    PERFORM 1 FROM board_versions WHERE ward_id = ANY(wards)\n"
+        "      ORDER BY ward_id FOR UPDATE;\n"
+        "    UPDATE board_versions SET version = version + 1 WHERE ward_id = ANY(wards);\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    )
+    # TRUNCATE (an operator's): every ward's board may have changed.
+    op.execute(
+        "CREATE FUNCTION board_version_all() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  PERFORM 1 FROM board_versions ORDER BY ward_id FOR UPDATE;\n"
+        "  UPDATE board_versions SET version = version + 1;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    )
     for table in _TABLES:
+        old = "; ".join(f"PERFORM board_version_note({w})" for w in _wards_of(table, "OLD"))
+        new = "; ".join(f"PERFORM board_version_note({w})" for w in _wards_of(table, "NEW"))
         op.execute(
             f"CREATE FUNCTION board_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "BEGIN\n"
-            f"  IF TG_OP = 'INSERT' THEN {_bump(table, _OPS['INSERT'])};\n"
-            f"  ELSIF TG_OP = 'UPDATE' THEN {_bump(table, _OPS['UPDATE'])};\n"
-            f"  ELSE {_bump(table, _OPS['DELETE'])};\n"
-            "  END IF;\n"
+            f"  IF TG_OP <> 'INSERT' THEN {old}; END IF;\n"
+            f"  IF TG_OP <> 'DELETE' THEN {new}; END IF;\n"
             "  RETURN NULL;\n"
             "END $$"
         )
         when = _changed(table, "IS DISTINCT FROM")
-        run = f"FOR EACH ROW EXECUTE FUNCTION board_version_{table}()"
+        note = f"FOR EACH ROW EXECUTE FUNCTION board_version_{table}()"
+        flush = "FOR EACH ROW EXECUTE FUNCTION board_version_flush()"
+        deferred = "DEFERRABLE INITIALLY DEFERRED"
         if when is None:
-            op.execute(
-                f"CREATE TRIGGER board_version AFTER INSERT OR UPDATE OR DELETE ON {table} {run}"
-            )
+            events = "INSERT OR UPDATE OR DELETE"
         else:
-            op.execute(f"CREATE TRIGGER board_version AFTER INSERT OR DELETE ON {table} {run}")
+            events = "INSERT OR DELETE"
             op.execute(
                 f"CREATE TRIGGER board_version_update AFTER UPDATE ON {table} "
                 f"FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION board_version_{table}()"
             )
+            op.execute(
+                f"CREATE CONSTRAINT TRIGGER board_version_flush_update AFTER UPDATE ON {table} "
+                f"{deferred} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION board_version_flush()"
+            )
+        op.execute(f"CREATE TRIGGER board_version AFTER {events} ON {table} {note}")
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER board_version_flush AFTER {events} ON {table} "
+            f"{deferred} {flush}"
+        )
+        op.execute(
+            f"CREATE TRIGGER board_version_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION board_version_all()"
+        )
+    op.execute(
+        "CREATE FUNCTION board_version_stays_ward() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN RAISE EXCEPTION '{_STAY_STAYS}'; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER board_version_stays_ward BEFORE UPDATE OF ward_id ON stays "
+        "FOR EACH ROW WHEN (OLD.ward_id IS DISTINCT FROM NEW.ward_id) "
+        "EXECUTE FUNCTION board_version_stays_ward()"
+    )
     op.execute(
         "CREATE FUNCTION board_version_wards() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         "    INSERT INTO board_versions (ward_id, version) VALUES (NEW.id, 1);\n"
-        "  ELSIF TG_OP = 'UPDATE' THEN\n"
-        "    UPDATE board_versions SET version = version + 1;\n"
         "  ELSE\n"
         "    DELETE FROM board_versions WHERE ward_id = OLD.id;\n"
         "  END IF;\n"
         "  RETURN NULL;\n"
         "END $$"
     )
-    run = "FOR EACH ROW EXECUTE FUNCTION board_version_wards()"
-    op.execute(f"CREATE TRIGGER board_version AFTER INSERT OR DELETE ON wards {run}")
     op.execute(
-        "CREATE TRIGGER board_version_update AFTER UPDATE OF name ON wards FOR EACH ROW "
-        "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION board_version_wards()"
+        "CREATE TRIGGER board_version AFTER INSERT OR DELETE ON wards "
+        "FOR EACH ROW EXECUTE FUNCTION board_version_wards()"
     )
 
 
@@ -195,12 +247,24 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for table in (*_TABLES, "wards"):
-            op.execute(f"DROP TRIGGER IF EXISTS board_version ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS board_version_update ON {table}")
-            op.execute(f"DROP FUNCTION board_version_{table}()")
+        for table in (*_TABLES, "stays", "wards"):
+            for name in (
+                "board_version",
+                "board_version_update",
+                "board_version_flush",
+                "board_version_flush_update",
+                "board_version_truncate",
+                "board_version_stays_ward",
+            ):
+                op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for table in (*_TABLES, "wards", "stays_ward"):
+            op.execute(f"DROP FUNCTION IF EXISTS board_version_{table}()")
+        op.execute("DROP FUNCTION board_version_flush()")
+        op.execute("DROP FUNCTION board_version_all()")
+        op.execute("DROP FUNCTION board_version_note(bigint)")
     else:
         for table in (*_TABLES, "wards"):
             for event in _OPS:
                 op.execute(f"DROP TRIGGER IF EXISTS board_version_{table}_{event.lower()}")
+        op.execute("DROP TRIGGER IF EXISTS board_version_stays_ward")
     op.drop_table("board_versions")
