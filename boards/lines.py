@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -175,10 +176,15 @@ def line_candidates(text: str, kinds: Sequence[LineKind]) -> tuple[LineKind, ...
     key = normalise_key(text)
     if not key:
         return ()
-    return tuple(
-        k
-        for k in kinds
-        if any(normalise_key(n) == key for n in (k.code, k.name_zh, k.name_en, k.abbr, *k.aliases))
+    return tuple(k for k in kinds if key in _line_keys(k))
+
+
+@functools.lru_cache(maxsize=256)
+def _line_keys(kind: LineKind) -> frozenset[str]:
+    """The lookup keys of a kind's names, made once (as `boards.tags._keys`): a catalogue's
+    words, no patient's."""
+    return frozenset(
+        normalise_key(n) for n in (kind.code, kind.name_zh, kind.name_en, kind.abbr, *kind.aliases)
     )
 
 

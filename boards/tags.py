@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -298,7 +299,15 @@ def tag_candidates(text: str, kinds: Sequence[TagKind]) -> tuple[TagKind, ...]:
     key = normalise_key(text)
     if not key:
         return ()
-    return tuple(k for k in kinds if any(normalise_key(n) == key for n in _names(k)))
+    return tuple(k for k in kinds if key in _keys(k))
+
+
+@functools.lru_cache(maxsize=1024)
+def _keys(kind: TagKind) -> frozenset[str]:
+    """The lookup keys of a kind's names, made once: every /tag compares the typed word with
+    every name of the ward's catalogue (some 200; normalising them each time was a
+    millisecond a command). A catalogue's words, a ward's own tags' included: no patient's."""
+    return frozenset(normalise_key(n) for n in _names(kind))
 
 
 def resolve_tag(text: str, kinds: Sequence[TagKind]) -> TagKind | None:

@@ -10,8 +10,9 @@ from boards.memo import forget_patient_text
 from boards.picture.draw import _badge_image, _drawable, _width
 
 ROOT = Path(__file__).resolve().parents[2]
-# Plain caches, each of what carries no patient: fonts, catalogues, colours, bed numbers,
-# single characters, a clock time's policy, and the process's own start.
+# Plain caches, each of what carries no patient: fonts, catalogues (and their names' lookup
+# keys), colours, bed numbers, single characters, a clock time's policy, and the process's
+# own start.
 NO_PATIENT_TEXT = {
     "_font_family",
     "_font_file",
@@ -27,6 +28,8 @@ NO_PATIENT_TEXT = {
     "_has_glyph",
     "_ink",
     "settle_heap",
+    "_keys",
+    "_line_keys",
 }
 
 
