@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from boards import bedside, services
+from boards import bedside, services, tasks
 from boards.access import Actor
 from boards.board_load import forget_boards, load_board
 from boards.clock import ManualClock
 from boards.memo import forget_patient_text
 from boards.model import Age, Sex, Ward
+from boards.schedule import Frequency, Route
+from boards.tasks import MedArgs
 from boards.transfers import offer_transfer
 from storage import Database
 from tests.storage.factories import create_ward
@@ -130,7 +132,7 @@ async def test_every_table_the_board_reads_has_its_version_moved_on_every_change
             flushed = await connection.execute(
                 text(
                     "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgdeferrable "
-                    "AND tginitdeferred AND tgname LIKE 'board_version_flush%'"
+                    "AND tginitdeferred AND tgname LIKE 'board_version_b_flush%'"
                 )
             )
             assert read <= {table for (table,) in flushed}
@@ -338,3 +340,56 @@ async def test_retention_forgets_the_kept_boards(database: Database) -> None:
     assert forget_patient_text() >= 1
     async with database.uow() as uow:
         assert await load_board(uow, clock, ward=ward) is not first
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    "before",
+    [
+        "SET CONSTRAINTS ALL IMMEDIATE",  # the triggers fire as each statement ends
+        "SELECT 1",  # deferred, as the bot writes
+    ],
+)
+@pytest.mark.parametrize("between", ["RESET ALL", "SET LOCAL wardboard.board_touched = 'x,y'"])
+async def test_every_committed_change_moves_its_version_however_the_transaction_runs(
+    database: Database, before: str, between: str
+) -> None:
+    clock = ManualClock(NOW)
+    ward = await _ward_with_patients(database, clock)
+    async with database.uow() as uow:
+        med = MedArgs(drug="头孢呋辛", dose="1.5g", route=Route.IVGTT, freq=Frequency.BID)
+        await tasks.prescribe(uow, clock, actor=HEAD, ward=ward, bed="2", args=med)
+        await uow.commit()
+        connection = await uow._session.connection()
+        count = "SELECT count(*) FROM task_occurrences WHERE ward_id = :w"
+        assert (await connection.execute(text(count), {"w": ward.id})).scalar_one() > 0
+    start = await _stamp(database, ward)
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        await connection.execute(text(before))
+        await connection.execute(
+            text("UPDATE task_occurrences SET status = 'done' WHERE ward_id = :w"),
+            {"w": ward.id},
+        )
+        await connection.execute(text(between))  # what noted the ward is gone or garbled
+        await connection.execute(
+            text("UPDATE stays SET diagnosis = '肺炎' WHERE ward_id = :w"), {"w": ward.id}
+        )
+        await uow.commit()
+    after = await _stamp(database, ward)
+    assert after is not None and after[2] > start[2]
+    # And a second transaction's change after the first's bump moves it again.
+    async with database.uow() as uow:
+        connection = await uow._session.connection()
+        await connection.execute(text(before))
+        await connection.execute(
+            text("UPDATE task_occurrences SET status = 'pending' WHERE ward_id = :w"),
+            {"w": ward.id},
+        )
+        await connection.execute(
+            text("UPDATE task_occurrences SET status = 'done' WHERE ward_id = :w"),
+            {"w": ward.id},
+        )
+        await uow.commit()
+    again = await _stamp(database, ward)
+    assert again is not None and again[2] > after[2]

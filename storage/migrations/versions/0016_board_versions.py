@@ -18,7 +18,10 @@ writers side by side, and a version row locked from a write until its commit wou
 every write of that ward behind a long transaction (the tasks' top-up of every ward), and
 let two multi-ward transactions deadlock. There each row's trigger only notes the ward in
 the transaction (a transaction-local setting), and a deferred trigger adds one to each noted
-ward as the transaction commits, locking their rows in ward order.
+ward as the transaction commits, locking their rows in ward order. Writers run at READ
+COMMITTED (the bot's, the feed's); one at REPEATABLE READ or SERIALIZABLE writing a ward
+another writer committed to meanwhile fails at commit with a serialization error, to be
+retried, as on any shared row.
 
 Revision ID: 0016
 Revises: 0015
@@ -82,6 +85,7 @@ _TASK_COLUMNS = (
 )
 _OPS = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
 _TOUCHED = "wardboard.board_touched"
+_BUMPED = "wardboard.board_bumped"
 
 
 def _wards_of(table: str, row: str) -> list[str]:
@@ -142,22 +146,33 @@ def _postgresql_upgrade() -> None:
         "  END IF;\n"
         "END $$"
     )
-    # As the transaction commits: one more for every noted ward, rows locked in ward order.
-    # The first of its deferred calls does it all; the others find nothing noted.
+    # As the transaction commits: one more for every noted ward, rows locked in ward order,
+    # each ward once (the wards bumped are kept too). The first of its deferred calls does
+    # it all; the others find nothing noted. Only ward ids are taken from the settings.
     op.execute(
-        "CREATE FUNCTION board_version_flush() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "CREATE FUNCTION board_version_bump(own bigint[]) RETURNS void LANGUAGE plpgsql AS $$\n"
         "DECLARE\n"
-        f"  noted text := coalesce(current_setting('{_TOUCHED}', true), '');\n"
+        f"  bumped text := coalesce(current_setting('{_BUMPED}', true), '');\n"
+        "  noted text;\n"
         "  wards bigint[];\n"
+        "  ward bigint;\n"
         "BEGIN\n"
-        "  IF noted NOT IN ('', ',') THEN\n"
-        f"    PERFORM set_config('{_TOUCHED}', '', true);\n"
-        "    wards := string_to_array(trim(BOTH ',' FROM noted), ',')::bigint[];\n"
-        "    PERFORM 1 FROM board_versions WHERE ward_id = ANY(wards)\n"
-        "      ORDER BY ward_id FOR UPDATE;\n"
-        "    UPDATE board_versions SET version = version + 1 WHERE ward_id = ANY(wards);\n"
-        "  END IF;\n"
-        "  RETURN NULL;\n"
+        "  FOREACH ward IN ARRAY own LOOP\n"
+        "    IF ward IS NOT NULL AND position(',' || ward || ',' IN bumped) = 0 THEN\n"
+        "      PERFORM board_version_note(ward);\n"
+        "    END IF;\n"
+        "  END LOOP;\n"
+        f"  noted := coalesce(current_setting('{_TOUCHED}', true), '');\n"
+        "  IF noted IN ('', ',') THEN RETURN; END IF;\n"
+        f"  PERFORM set_config('{_TOUCHED}', '', true);\n"
+        "  SELECT array_agg(w::bigint) INTO wards\n"
+        "    FROM unnest(string_to_array(noted, ',')) AS w WHERE w ~ '^[0-9]{1,18}$';\n"
+        "  IF wards IS NULL THEN RETURN; END IF;\n"
+        "  PERFORM 1 FROM board_versions WHERE ward_id = ANY(wards) ORDER BY ward_id FOR UPDATE;\n"
+        "  UPDATE board_versions SET version = version + 1 WHERE ward_id = ANY(wards);\n"
+        f"  PERFORM set_config('{_BUMPED}',\n"
+        "    CASE WHEN bumped = '' THEN ',' ELSE bumped END\n"
+        "      || array_to_string(wards, ',') || ',', true);\n"
         "END $$"
     )
     # TRUNCATE (an operator's): every ward's board may have changed.
@@ -172,33 +187,52 @@ def _postgresql_upgrade() -> None:
     for table in _TABLES:
         old = "; ".join(f"PERFORM board_version_note({w})" for w in _wards_of(table, "OLD"))
         new = "; ".join(f"PERFORM board_version_note({w})" for w in _wards_of(table, "NEW"))
-        op.execute(
-            f"CREATE FUNCTION board_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "BEGIN\n"
+        noting = (
             f"  IF TG_OP <> 'INSERT' THEN {old}; END IF;\n"
             f"  IF TG_OP <> 'DELETE' THEN {new}; END IF;\n"
-            "  RETURN NULL;\n"
-            "END $$"
+        )
+        op.execute(
+            f"CREATE FUNCTION board_version_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{noting}  RETURN NULL;\nEND $$"
+        )
+
+        # The flush brings its own row's wards too, unless bumped already in this
+        # transaction: whatever ran between (RESET ALL, a garbled setting) and in whichever
+        # order a row's triggers fire (SET CONSTRAINTS ... IMMEDIATE fires them by name),
+        # every ward written is added to once before the transaction commits, which is all
+        # a reader elsewhere can tell (it sees the version only once committed).
+        def bump(rows: Sequence[str], table: str = table) -> str:
+            wards = ", ".join(w for row in rows for w in _wards_of(table, row))
+            return f"PERFORM board_version_bump(ARRAY[{wards}]::bigint[]);"
+
+        op.execute(
+            f"CREATE FUNCTION board_version_flush_{table}() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$\nBEGIN\n"
+            f"  IF TG_OP = 'INSERT' THEN {bump(('NEW',))}\n"
+            f"  ELSIF TG_OP = 'DELETE' THEN {bump(('OLD',))}\n"
+            f"  ELSE {bump(('OLD', 'NEW'))}\n"
+            "  END IF;\n"
+            "  RETURN NULL;\nEND $$"
         )
         when = _changed(table, "IS DISTINCT FROM")
         note = f"FOR EACH ROW EXECUTE FUNCTION board_version_{table}()"
-        flush = "FOR EACH ROW EXECUTE FUNCTION board_version_flush()"
+        flush = f"FOR EACH ROW EXECUTE FUNCTION board_version_flush_{table}()"
         deferred = "DEFERRABLE INITIALLY DEFERRED"
         if when is None:
             events = "INSERT OR UPDATE OR DELETE"
         else:
             events = "INSERT OR DELETE"
             op.execute(
-                f"CREATE TRIGGER board_version_update AFTER UPDATE ON {table} "
+                f"CREATE TRIGGER board_version_a_update AFTER UPDATE ON {table} "
                 f"FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION board_version_{table}()"
             )
             op.execute(
-                f"CREATE CONSTRAINT TRIGGER board_version_flush_update AFTER UPDATE ON {table} "
-                f"{deferred} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION board_version_flush()"
+                f"CREATE CONSTRAINT TRIGGER board_version_b_flush_update AFTER UPDATE ON {table} "
+                f"{deferred} FOR EACH ROW WHEN ({when}) {flush[len('FOR EACH ROW ') :]}"
             )
-        op.execute(f"CREATE TRIGGER board_version AFTER {events} ON {table} {note}")
+        op.execute(f"CREATE TRIGGER board_version_a AFTER {events} ON {table} {note}")
         op.execute(
-            f"CREATE CONSTRAINT TRIGGER board_version_flush AFTER {events} ON {table} "
+            f"CREATE CONSTRAINT TRIGGER board_version_b_flush AFTER {events} ON {table} "
             f"{deferred} {flush}"
         )
         op.execute(
@@ -250,16 +284,19 @@ def downgrade() -> None:
         for table in (*_TABLES, "stays", "wards"):
             for name in (
                 "board_version",
-                "board_version_update",
-                "board_version_flush",
-                "board_version_flush_update",
+                "board_version_a",
+                "board_version_a_update",
+                "board_version_b_flush",
+                "board_version_b_flush_update",
                 "board_version_truncate",
                 "board_version_stays_ward",
             ):
                 op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for table in _TABLES:
+            op.execute(f"DROP FUNCTION IF EXISTS board_version_flush_{table}()")
         for table in (*_TABLES, "wards", "stays_ward"):
             op.execute(f"DROP FUNCTION IF EXISTS board_version_{table}()")
-        op.execute("DROP FUNCTION board_version_flush()")
+        op.execute("DROP FUNCTION board_version_bump(bigint[])")
         op.execute("DROP FUNCTION board_version_all()")
         op.execute("DROP FUNCTION board_version_note(bigint)")
     else:
