@@ -72,13 +72,20 @@ async def _untag(tn: Turn, args: list[str]) -> None:
     bed, rest = _bed(tn, ward, args)
     if not rest:
         raise BadInput("err.missing_args")
+    # Read once for the untag and the reply's name of the tag.
+    catalogue = await bedside.ward_catalogue(tn.uow, ward)
     stay, tag = await bedside.untag_patient(
-        tn.uow, tn.runtime.clock, actor=tn.actor, ward=ward, bed=bed, word=" ".join(rest)
+        tn.uow,
+        tn.runtime.clock,
+        actor=tn.actor,
+        ward=ward,
+        bed=bed,
+        word=" ".join(rest),
+        catalogue=catalogue,
     )
     tn.changed(ward.id)
     await tn.commit()
-    kinds = await bedside.ward_tag_kinds(tn.uow, ward=ward)
-    kind = next((k for k in kinds if k.code == tag.code), None)
+    kind = next((k for k in catalogue.enabled if k.code == tag.code), None)
     name = tag.code if kind is None else tn.t.pick(kind.name_zh, kind.name_en)
     await tn.reply(tn.t("untag.ok", who=html.escape(tn.who(stay)), tag=html.escape(name)))
 

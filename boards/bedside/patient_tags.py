@@ -81,16 +81,24 @@ async def tag_patient(
 
 
 async def untag_patient(
-    uow: UnitOfWork, clock: Clock, *, actor: Actor, ward: Ward, bed: str, word: str
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Actor,
+    ward: Ward,
+    bed: str,
+    word: str,
+    catalogue: Catalogue | None = None,
 ) -> tuple[Stay, PatientTag]:
     """Take a warning tag off: its row stays, marked removed.
 
     A word naming several kinds is fine when only one of them is up ("隔离" with only
-    contact isolation on the patient).
+    contact isolation on the patient). `catalogue`: the ward's, if read already.
     """
     await require_member(uow, ward.id, actor.user_id)
     stay = await occupant(uow, ward, bed)
-    catalogue = await ward_catalogue(uow, ward)
+    if catalogue is None:
+        catalogue = await ward_catalogue(uow, ward)
     named = tag_candidates(word, catalogue.every)
     if not named:
         raise BadInput("err.tag_unknown", word=excerpt(word))

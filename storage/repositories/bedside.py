@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
+from boards.errors import Conflict
 from boards.model import (
     PatientLine,
     PatientTag,
@@ -93,12 +95,27 @@ class SqlPatientTags(_Repository):
         return _patient_tag(row)
 
     async def update(self, tag: PatientTag) -> PatientTag:
-        row = await self._session.get(PatientTagRow, tag.id)
-        if row is None:
+        # One UPDATE by id (as SqlStays.update): the tag was just read as a plain row, and
+        # loading it again into the session was a SELECT more on every /untag.
+        try:
+            result = await self._session.execute(
+                update(PatientTagRow)
+                .where(PatientTagRow.id == tag.id)
+                .values(
+                    stay_id=tag.stay_id,
+                    code=tag.code,
+                    detail=tag.detail,
+                    added_at=tag.added_at,
+                    added_by=tag.added_by,
+                    removed_at=tag.removed_at,
+                    removed_by=tag.removed_by,
+                )
+            )
+        except IntegrityError as error:
+            raise Conflict("err.changed_meanwhile") from error
+        if getattr(result, "rowcount", 0) != 1:
             raise _missing("patient tag", tag.id)
-        _fill_patient_tag(row, tag)
-        await self._flush()
-        return _patient_tag(row)
+        return tag
 
     async def present(self, stay_ids: Sequence[int]) -> list[PatientTag]:
         """Tags not removed, of these stays, in the order they were added."""
