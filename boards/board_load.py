@@ -17,6 +17,7 @@ from datetime import datetime
 
 from boards import bedside, quality, tasks, transfers
 from boards.board_data import BoardData, TransferLine
+from boards.clock import ManualClock
 from boards.memo import remember_patient_text
 from boards.model import Ward
 from boards.ports import Clock, UnitOfWork
@@ -39,32 +40,21 @@ def forget_boards() -> int:
 remember_patient_text(forget_boards)
 
 
-class _Stopped:
-    """A clock stopped at one instant: every part of a board is read as of the same one."""
-
-    __slots__ = ("_now",)
-
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
 async def load_board(uow: UnitOfWork, clock: Clock, *, ward: Ward) -> BoardData:
     """Everything the board and the station screen show: today's lists, bedside tags and
     lines, the reminder area and each bed's overdue tasks, pending transfers both ways, the
     ward's safety days; as of the current minute."""
+    # Every part of the board is read as of this one instant (a clock that does not move).
     now = clock.now().replace(second=0, microsecond=0)
     stamp = await uow.board_stamp(ward.id)
     if stamp is None:
-        return await _read(uow, _Stopped(now), ward)
+        return await _read(uow, ManualClock(now), ward)
     key = (stamp, ward, now)
     data = _kept.get(key)
     if data is not None:
         _kept.move_to_end(key)
         return data
-    data = await _read(uow, _Stopped(now), ward)
+    data = await _read(uow, ManualClock(now), ward)
     if data.arrivals or data.outgoing:
         # Another ward's patient and name are on it, which that ward's changes do not
         # version here: read afresh each time while a transfer is pending.

@@ -46,6 +46,13 @@ async def _ward_with_patients(database: Database, clock: ManualClock) -> Ward:
     return ward
 
 
+async def _other_ward(database: Database, clock: ManualClock) -> Ward:
+    async with database.uow() as uow:
+        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
+        await uow.commit()
+    return other
+
+
 async def _stamp(database: Database, ward: Ward) -> Any:
     async with database.uow() as uow:
         return await uow.board_stamp(ward.id)
@@ -221,9 +228,7 @@ async def test_a_board_is_read_as_of_its_minute_and_again_at_the_next(
 async def test_only_board_changes_move_a_version(database: Database) -> None:
     clock = ManualClock(NOW)
     ward = await _ward_with_patients(database, clock)
-    async with database.uow() as uow:
-        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
-        await uow.commit()
+    other = await _other_ward(database, clock)
     here, there = await _stamp(database, ward), await _stamp(database, other)
     async with database.uow() as uow:
         connection = await uow._session.connection()
@@ -279,9 +284,7 @@ async def test_a_stay_never_changes_wards(database: Database) -> None:
     # What lets a tag, a line or a note version only its stay's ward.
     clock = ManualClock(NOW)
     ward = await _ward_with_patients(database, clock)
-    async with database.uow() as uow:
-        other = await create_ward(uow, clock, HEAD, bed_count=4, name="心内科")
-        await uow.commit()
+    other = await _other_ward(database, clock)
     with pytest.raises(DBAPIError, match="a stay does not change wards"):
         async with database.uow() as uow:
             connection = await uow._session.connection()
