@@ -171,11 +171,30 @@ async def on_text(update: Update, context: WardContext) -> None:
         await _answer(tn, message.text)
 
 
-async def on_dialogue_button(tn: Turn, data: str) -> None:
-    """`d:…`: an answer button; it must belong to the dialogue open in this chat."""
+async def _answered_after(tn: Turn, work: Coroutine[Any, Any, None]) -> None:
+    """The press answered once its work is done and her reply sent: not before, as a round
+    trip to Telegram inside the turn's transaction, ahead of the reply. Refused, it is
+    answered plainly in her own chat (the refusal is the chat's reply) and in a group by
+    the refusal's alert (`button_handler`), the one place the presser reads it there."""
     query = tn.update.callback_query
     assert query is not None
-    await query.answer()
+    try:
+        await work
+    except WardError:
+        if tn.private:
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+        raise
+    with contextlib.suppress(TelegramError):
+        await query.answer()
+
+
+async def on_dialogue_button(tn: Turn, data: str) -> None:
+    """`d:…`: an answer button; it must belong to the dialogue open in this chat."""
+    await _answered_after(tn, _dialogue_button(tn, data))
+
+
+async def _dialogue_button(tn: Turn, data: str) -> None:
     if data == CANCEL:
         await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
         await tn.commit()
@@ -193,9 +212,10 @@ async def on_dialogue_button(tn: Turn, data: str) -> None:
 async def on_card_button(tn: Turn, data: str) -> None:
     """`g:<command>:<ward>:<stay>:<bed>`: a card's button starts that command for that
     patient, in that bed: if either changed since the card was drawn, nothing happens."""
-    query = tn.update.callback_query
-    assert query is not None
-    await query.answer()
+    await _answered_after(tn, _card_button(tn, data))
+
+
+async def _card_button(tn: Turn, data: str) -> None:
     parts = data.split(":")
     if len(parts) != 5 or not is_number(parts[2]) or not is_number(parts[3]):
         raise Forbidden("err.not_member")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, bindparam, select
 
-from boards.errors import Conflict
 from boards.model import (
     PatientLine,
     PatientTag,
@@ -22,9 +20,11 @@ from storage.models import (
     WardTagRow,
 )
 from storage.repositories._base import (
+    _inserting,
     _missing,
     _plain,
     _Repository,
+    _updating_by_id,
     _utc,
     _utc_or_none,
     among,
@@ -46,14 +46,25 @@ def _patient_tag(row: PatientTagRow | Row[Any]) -> PatientTag:
     )
 
 
-def _fill_patient_tag(row: PatientTagRow, tag: PatientTag) -> None:
-    row.stay_id = tag.stay_id
-    row.code = tag.code
-    row.detail = tag.detail
-    row.added_at = tag.added_at
-    row.added_by = tag.added_by
-    row.removed_at = tag.removed_at
-    row.removed_by = tag.removed_by
+def _patient_tag_values(tag: PatientTag) -> dict[str, Any]:
+    """The tag's columns as stored, but its id."""
+    return {
+        "stay_id": tag.stay_id,
+        "code": tag.code,
+        "detail": tag.detail,
+        "added_at": tag.added_at,
+        "added_by": tag.added_by,
+        "removed_at": tag.removed_at,
+        "removed_by": tag.removed_by,
+    }
+
+
+# A tag's writes, prebuilt: one a /tag, one an /untag. What a tag's change can change: its
+# detail (an allergy's drug written again) and its removal; never its stay, code or adding.
+_INSERT_TAG = _inserting(PatientTagRow)
+_UPDATE_TAG = _updating_by_id(
+    PatientTagRow, ("detail", "removed_at", "removed_by"), within=("stay_id",)
+)
 
 
 # The bedside reads of every board and card, built once; the values are bound when run.
@@ -88,33 +99,26 @@ class SqlPatientTags(_Repository):
 
         A second present tag of the same code on the same stay is a Conflict.
         """
-        row = PatientTagRow()
-        _fill_patient_tag(row, tag)
-        self._session.add(row)
-        await self._flush()
-        return _patient_tag(row)
+        values = _patient_tag_values(tag)
+        tag_id = (await self._write(_INSERT_TAG, values)).scalar_one()
+        return _patient_tag(PatientTagRow(id=tag_id, **values))
 
     async def update(self, tag: PatientTag) -> PatientTag:
-        # One UPDATE by id (as SqlStays.update): the tag was just read as a plain row, and
-        # loading it again into the session was a SELECT more on every /untag.
-        try:
-            result = await self._session.execute(
-                update(PatientTagRow)
-                .where(PatientTagRow.id == tag.id)
-                .values(
-                    stay_id=tag.stay_id,
-                    code=tag.code,
-                    detail=tag.detail,
-                    added_at=tag.added_at,
-                    added_by=tag.added_by,
-                    removed_at=tag.removed_at,
-                    removed_by=tag.removed_by,
-                )
-            )
-        except IntegrityError as error:
-            raise Conflict("err.changed_meanwhile") from error
+        """Its detail and removal, one UPDATE by id (the tag was just read as a plain row;
+        loading it into the session was a SELECT more)."""
+        result = await self._write(
+            _UPDATE_TAG,
+            {
+                "row_id": tag.id,
+                "of_stay_id": tag.stay_id,
+                "detail": tag.detail,
+                "removed_at": tag.removed_at,
+                "removed_by": tag.removed_by,
+            },
+        )
         if getattr(result, "rowcount", 0) != 1:
             raise _missing("patient tag", tag.id)
+        self._expire(PatientTagRow, tag.id)
         return tag
 
     async def present(self, stay_ids: Sequence[int]) -> list[PatientTag]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from boards.model import AuditEntry, HisMessage
 from storage.models import AuditRow, HisMessageRow
-from storage.repositories._base import _Repository, _utc
+from storage.repositories._base import _Repository, _table, _utc
 
 # --- messages from the hospital system ------------------------------------------------------
 
@@ -65,23 +65,27 @@ def _audit(row: AuditRow) -> AuditEntry:
     )
 
 
+_INSERT_AUDIT = insert(_table(AuditRow))
+
+
 class SqlAuditLog(_Repository):
     __slots__ = ()
 
     async def add(self, entry: AuditEntry) -> None:
-        self._session.add(
-            AuditRow(
-                ward_id=entry.ward_id,
-                actor_id=entry.actor_id,
-                at=entry.at,
-                action=entry.action,
-                target=entry.target,
-                before=entry.before,
-                after=entry.after,
-            )
+        # Prebuilt, past the ORM (every change writes one); a refusal (a foreign key)
+        # fails the whole change.
+        await self._write(
+            _INSERT_AUDIT,
+            {
+                "ward_id": entry.ward_id,
+                "actor_id": entry.actor_id,
+                "at": entry.at,
+                "action": entry.action,
+                "target": entry.target,
+                "before": entry.before,
+                "after": entry.after,
+            },
         )
-        # No flush of its own: nothing needs the entry's id; it goes with the unit of work's
-        # next flush (or its commit), where a refusal (a foreign key) fails the whole change.
 
     async def of_ward(self, ward_id: int, limit: int = 50) -> list[AuditEntry]:
         """The ward's latest `limit` entries, newest first."""

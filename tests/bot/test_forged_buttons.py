@@ -174,3 +174,33 @@ async def test_forged_numbers_are_refused_plainly_and_change_nothing(
     assert after == before and still == stay
     # A bed count too long is refused, never taken into the ward's name.
     assert not [n for n in names if "999" in n], names
+
+
+async def test_a_refused_card_button_is_explained_where_the_presser_reads_it(ward: Ward) -> None:
+    """The press is answered after its work: refused in the group, by an alert to the
+    presser alone (the group is not told); in her own chat by the chat's reply, the press
+    answered plainly. Before, the press was answered first, and the group's alert was
+    refused as a second answer: the presser there read nothing."""
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎")
+    ward_id = await ward.ward_id()
+    async with ward.database.uow() as uow:
+        stay = await uow.stays.active_in_bed(ward_id, "12")
+    assert stay is not None
+    stale = f"g:critical:{ward_id}:{stay.id}:13"  # drawn when bed 13 held this stay
+    in_group = await ward.say(ward.head, "/board", group=True)
+    group_message = next(m for m in in_group if m.chat_id == GROUP_ID)
+    answers = len(ward.emu.callback_answers)
+    sent = await ward.nurse.press(group_message, callback_data=stale, settle=0.05)
+    assert [m for m in sent if m.chat_id == GROUP_ID] == []
+    alert = ward.emu.callback_answers[answers:]
+    assert len(alert) == 1 and alert[0]["show_alert"] is True
+    assert alert[0]["text"] == "13床的患者已变更，请重新打开床头卡或重新开始。"
+    card = [m for m in await ward.say(ward.nurse, "/card 12") if m.chat_id == ward.nurse.id]
+    answers = len(ward.emu.callback_answers)
+    sent = await ward.nurse.press(card[-1], callback_data=stale, settle=0.05)
+    assert [m.text for m in sent if m.chat_id == ward.nurse.id] == [
+        "13床的患者已变更，请重新打开床头卡或重新开始。"
+    ]
+    assert [a["show_alert"] for a in ward.emu.callback_answers[answers:]] == [False]
+    assert ward.emu.unanswered_callback_queries == []
