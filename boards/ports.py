@@ -195,9 +195,13 @@ class Transfers(Protocol):
 
 
 class Users(Protocol):
-    async def get(self, user_id: int, *, chat_id: int | None = None) -> UserPrefs | None:
+    async def get(
+        self, user_id: int, *, chat_id: int | None = None, memberships: bool = False
+    ) -> UserPrefs | None:
         """Her preferences; with `chat_id`, that chat's dialogue is read in the same
-        statement (every update asks for both), for `Dialogues.get` to answer."""
+        statement (every update asks for both), for `Dialogues.get` to answer; with
+        `memberships` too, her memberships and their wards (her own chat's commands ask
+        for them next), for `Members.of_user` and `get` and `Wards.get` to answer."""
         ...
 
     async def put(self, prefs: UserPrefs) -> UserPrefs: ...

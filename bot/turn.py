@@ -57,8 +57,11 @@ class Turn:
         self.drop_dialogue = False
 
     async def load_locale(self) -> None:
-        # With the chat's dialogue, which the command asks for next, in one statement.
-        prefs = await self.uow.users.get(self.user_id, chat_id=self.chat_id)
+        # With the chat's dialogue, which the command asks for next, in one statement; in
+        # her own chat with her memberships and their wards too (`ward` asks for them).
+        prefs = await self.uow.users.get(
+            self.user_id, chat_id=self.chat_id, memberships=self.private
+        )
         # Her own choice (/lang), else the language her Telegram app is set to, if we speak it.
         self._user_locale = (prefs.locale if prefs is not None else None) or normalise_locale(
             self._language_code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import BigInteger, Row, bindparam, select, update
@@ -27,7 +28,13 @@ from storage.models import (
     WardDisplayRow,
     WardRow,
 )
-from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
+from storage.repositories._base import (
+    _missing,
+    _plain,
+    _Repository,
+    _utc,
+    _utc_or_none,
+)
 
 # --- wards --------------------------------------------------------------------------------
 
@@ -241,14 +248,18 @@ class SqlMembers(_Repository):
 
     async def of_user(self, user_id: int) -> list[Member]:
         """Every membership of the user, whatever its status, by ward id."""
-        rows = (await self._plain_rows(_OF_USER, {"user_id": user_id})).all()
         held = self._session.info.setdefault("held", {})
+        known = held.get((_ALL_OF, user_id))
+        if known is not None:
+            # Read with her preferences at the update's start (`SqlUsers.get`).
+            return [_member(row) for row in known]
+        rows = (await self._plain_rows(_OF_USER, {"user_id": user_id})).all()
         for row in rows:
             # A row of both tables' columns (no name is in both): her membership and its
             # ward, for `get` and `SqlWards.get` to answer from.
             held[MemberRow, (row.ward_id, row.user_id)] = row
             held.setdefault((WardRow, row.id), row)
-        held[_ALL_OF, user_id] = True
+        held[_ALL_OF, user_id] = rows
         return [_member(row) for row in rows]
 
 
@@ -352,11 +363,51 @@ _PREFS_AND_DIALOGUE = (
 )
 
 
+# With her memberships and their wards too, in her own chat (where nearly every command
+# asks for them next): the two opening reads of a private update in one statement, a row a
+# membership (one with their half all None if she has none). The columns are labelled by
+# table, and each row is taken apart into each table's row again (`_part`).
+_OPENING_PARTS = (
+    ("p_", UserPrefsRow),
+    ("d_", DialogueRow),
+    ("m_", MemberRow),
+    ("w_", WardRow),
+)
+_OPENING = (
+    select(
+        *(
+            column.label(f"{prefix}{column.key}")
+            for prefix, model in _OPENING_PARTS
+            for column in _plain(model)
+        )
+    )
+    .select_from(_KEYS)
+    .outerjoin(UserPrefsRow, UserPrefsRow.user_id == _KEYS.c.user_key)
+    .outerjoin(DialogueRow, DialogueRow.chat_id == _KEYS.c.chat_key)
+    .outerjoin(MemberRow, MemberRow.user_id == _KEYS.c.user_key)
+    # Each membership has its ward (a foreign key): joined after it, not nested with it,
+    # which SQLite would answer by scanning every membership of the hospital first.
+    .outerjoin(WardRow, WardRow.id == MemberRow.ward_id)
+    .order_by(MemberRow.ward_id)
+)
+_NAMES = {model: [column.key for column in _plain(model)] for _, model in _OPENING_PARTS}
+
+
+def _part(row: Row[Any], prefix: str, model: type[Any]) -> SimpleNamespace:
+    """One table's columns of a row of `_OPENING`, under their own names."""
+    values = row._mapping
+    return SimpleNamespace(**{name: values[prefix + name] for name in _NAMES[model]})
+
+
 class SqlUsers(_Repository):
     __slots__ = ()
 
-    async def get(self, user_id: int, *, chat_id: int | None = None) -> UserPrefs | None:
+    async def get(
+        self, user_id: int, *, chat_id: int | None = None, memberships: bool = False
+    ) -> UserPrefs | None:
         held = self._session.info.setdefault("held", {})
+        if chat_id is not None and memberships and (UserPrefsRow, user_id) not in held:
+            await self._opening(user_id, chat_id)
         if chat_id is not None and (UserPrefsRow, user_id) not in held:
             row = (
                 await self._plain_rows(
@@ -370,6 +421,27 @@ class SqlUsers(_Repository):
                 held[DialogueRow, chat_id] = row if row.chat_id is not None else None
         row = await self._get(UserPrefsRow, user_id)
         return None if row is None else _prefs(row)
+
+    async def _opening(self, user_id: int, chat_id: int) -> None:
+        rows = (await self._plain_rows(_OPENING, {"user_id": user_id, "chat_id": chat_id})).all()
+        held = self._session.info.setdefault("held", {})
+        first = rows[0]
+        held[UserPrefsRow, user_id] = (
+            None if first.p_user_id is None else _part(first, "p_", UserPrefsRow)
+        )
+        if (DialogueRow, chat_id) not in held:
+            held[DialogueRow, chat_id] = (
+                None if first.d_chat_id is None else _part(first, "d_", DialogueRow)
+            )
+        mine = []
+        for row in rows:
+            if row.m_ward_id is None:
+                continue  # she is a member nowhere
+            member = _part(row, "m_", MemberRow)
+            held[MemberRow, (member.ward_id, member.user_id)] = member
+            held.setdefault((WardRow, row.w_id), _part(row, "w_", WardRow))
+            mine.append(member)
+        held[_ALL_OF, user_id] = mine
 
     async def put(self, prefs: UserPrefs) -> UserPrefs:
         """Insert or replace the user's preferences."""

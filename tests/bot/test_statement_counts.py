@@ -35,18 +35,19 @@ COMMANDS = (
 # and 16, 10, 6, 23, 24, 22 before her memberships brought their wards along; 15, 9, 5,
 # 22, 23, 21 before the board read its active and today's ended stays in one statement;
 # 14, 9, 5, 21, 22, 20 before a board read asked its ward's version first (4 Dec), which
-# spares the other twelve when the board was read at that version this minute.
+# spares the other twelve when the board was read at that version this minute; 15, 9, 5,
+# 22, 23, 21 before her own chat's opening read brought her memberships along (6 Dec).
 CEILING = {
-    "/board": 15,
-    "/card 3": 9,
-    "/tasks": 5,
-    "/note 3 复测血压": 22,
-    "/tag 3 防跌倒": 23,
-    "/admit 40 新患者 女 50": 21,
+    "/board": 14,
+    "/card 3": 8,
+    "/tasks": 4,
+    "/note 3 复测血压": 21,
+    "/tag 3 防跌倒": 22,
+    "/admit 40 新患者 女 50": 20,
 }
-# A /board of a board read at the same version this minute: the turn's own reads (her
-# preferences with her chat's dialogue, her memberships with their wards) and the version.
-KEPT_BOARD = 3
+# A /board of a board read at the same version this minute: the turn's opening read (her
+# preferences, her chat's dialogue, her memberships with their wards) and the version.
+KEPT_BOARD = 2
 
 
 @contextlib.contextmanager

@@ -4,6 +4,9 @@ served stale: a write in the same unit of work is what the next read sees."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+from sqlalchemy import event
 
 from boards.model import DialogueState, Member, MemberStatus, Role, UserPrefs
 from storage import Database
@@ -62,3 +65,58 @@ async def test_her_dialogue_read_with_her_preferences_follows_its_writes(
         prefs = await uow.users.get(BIG_USER, chat_id=BIG_USER)
         assert prefs is not None and prefs.current_ward_id == ward.id
         assert await uow.dialogues.get(BIG_USER) == state
+
+
+async def test_her_opening_read_answers_her_wards_and_memberships_in_one_statement(
+    database: Database,
+) -> None:
+    """A private update's first read brings her preferences, her chat's dialogue, her
+    memberships and their wards in one statement; what the command asks next is answered
+    from it, and a write of her membership is read again."""
+    async with database.uow() as uow:
+        first = await add_ward(uow)
+        second = await add_ward(uow, "心内科病区", 30)
+        await uow.members.put(
+            Member(first.id, BIG_USER, "李娜", Role.NURSE, MemberStatus.APPROVED, NOW)
+        )
+        await uow.members.put(
+            Member(second.id, BIG_USER, "李娜", Role.NURSE, MemberStatus.PENDING, NOW)
+        )
+        await uow.commit()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    def selects(since: int) -> int:
+        return sum(1 for text in statements[since:] if text.lstrip().startswith("SELECT"))
+
+    engine = database._engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with database.uow() as uow:
+            assert await uow.users.get(BIG_USER, chat_id=BIG_USER, memberships=True) is None
+            opening = len(statements)
+            assert selects(0) == 1
+            mine = await uow.members.of_user(BIG_USER)
+            assert [(m.ward_id, m.status) for m in mine] == [
+                (first.id, MemberStatus.APPROVED),
+                (second.id, MemberStatus.PENDING),
+            ]
+            assert await uow.wards.get(second.id) == second
+            assert await uow.members.get(first.id, BIG_USER) == mine[0]
+            assert await uow.members.get(first.id + second.id, BIG_USER) is None
+            assert await uow.dialogues.get(BIG_USER) is None
+            assert len(statements) == opening  # all answered by the opening read
+            await uow.members.put(dataclasses.replace(mine[1], status=MemberStatus.APPROVED))
+            again = await uow.members.of_user(BIG_USER)
+            assert [m.status for m in again] == [MemberStatus.APPROVED] * 2
+        async with database.uow() as uow:
+            # A stranger: no preferences, no dialogue, no memberships, in one statement too.
+            before = len(statements)
+            assert await uow.users.get(7, chat_id=7, memberships=True) is None
+            assert await uow.members.of_user(7) == []
+            assert await uow.dialogues.get(7) is None
+            assert selects(before) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import sqlite
 from storage.repositories.bedside import _LINES_OF, _PRESENT_TAGS, _SIGNS_OF
 from storage.repositories.patients import _ITEMS_BETWEEN, _MANY, _ON_BOARD, _SURGERIES_OF
 from storage.repositories.tasks import _LEASE_FIRST, _LEASE_REST, _OPEN_DUE_OF_WARD
+from storage.repositories.wards import _OPENING
 
 __all__: list[str] = []
 
@@ -31,9 +32,19 @@ READS = {
 }
 
 
+def test_a_private_updates_opening_read_searches_every_table(_sqlite_template: Path) -> None:
+    """Her preferences, her chat's dialogue, her memberships and their wards, read at the
+    start of every private update: each by its key, never the hospital's memberships."""
+    plan = _plan(_sqlite_template, _OPENING)
+    for table in ("user_prefs", "dialogues", "members", "wards"):
+        assert any(step.startswith(f"SEARCH {table} ") for step in plan), plan
+    assert not any(step.startswith("SCAN members") for step in plan), plan
+    assert not any("MATERIALIZE" in step for step in plan), plan
+
+
 def _plan(path: Path, statement: Any) -> list[str]:
     compiled = statement.compile(dialect=sqlite.dialect())
-    values = {"ids": "[1, 2, 3]", "ward_id": 1}
+    values = {"ids": "[1, 2, 3]", "ward_id": 1, "user_id": 501, "chat_id": 501}
     params = [values.get(name, "2026-11-23 00:00:00.000000") for name in compiled.positiontup]
     with sqlite3.connect(path) as connection:
         rows = connection.execute(f"EXPLAIN QUERY PLAN {compiled}", params).fetchall()
