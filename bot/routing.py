@@ -171,30 +171,9 @@ async def on_text(update: Update, context: WardContext) -> None:
         await _answer(tn, message.text)
 
 
-async def _answered_after(tn: Turn, work: Coroutine[Any, Any, None]) -> None:
-    """The press answered once its work is done and her reply sent: not before, as a round
-    trip to Telegram inside the turn's transaction, ahead of the reply. Refused, it is
-    answered plainly in her own chat (the refusal is the chat's reply) and in a group by
-    the refusal's alert (`button_handler`), the one place the presser reads it there."""
-    query = tn.update.callback_query
-    assert query is not None
-    try:
-        await work
-    except WardError:
-        if tn.private:
-            with contextlib.suppress(TelegramError):
-                await query.answer()
-        raise
-    with contextlib.suppress(TelegramError):
-        await query.answer()
-
-
 async def on_dialogue_button(tn: Turn, data: str) -> None:
     """`d:…`: an answer button; it must belong to the dialogue open in this chat."""
-    await _answered_after(tn, _dialogue_button(tn, data))
-
-
-async def _dialogue_button(tn: Turn, data: str) -> None:
+    tn.answer_press_later()
     if data == CANCEL:
         await tn.runtime.dialogues.end(tn.uow, tn.chat_id)
         await tn.commit()
@@ -204,6 +183,7 @@ async def _dialogue_button(tn: Turn, data: str) -> None:
     dialogue = await tn.runtime.dialogues.get(tn.uow, tn.chat_id)
     if answer is None or dialogue is None or dialogue.ward_id != answer.ward_id:
         # A button of a finished or other dialogue (or a forged one) answers nothing.
+        tn.answer_press()
         await tn.reply(tn.t("dialogue.stale"))
         return
     await _answer(tn, answer.value, stay_id=answer.stay_id)
@@ -212,10 +192,7 @@ async def _dialogue_button(tn: Turn, data: str) -> None:
 async def on_card_button(tn: Turn, data: str) -> None:
     """`g:<command>:<ward>:<stay>:<bed>`: a card's button starts that command for that
     patient, in that bed: if either changed since the card was drawn, nothing happens."""
-    await _answered_after(tn, _card_button(tn, data))
-
-
-async def _card_button(tn: Turn, data: str) -> None:
+    tn.answer_press_later()
     parts = data.split(":")
     if len(parts) != 5 or not is_number(parts[2]) or not is_number(parts[3]):
         raise Forbidden("err.not_member")
@@ -254,9 +231,15 @@ def button_handler(action: Button) -> Handler:
             try:
                 await action(tn, query.data)
             except WardError as error:
-                # Shown on the press itself; a press already answered keeps the chat reply.
-                with contextlib.suppress(TelegramError):
-                    await query.answer(tn.explain(error)[:190], show_alert=True)
+                # Shown on the press itself; a press already answered keeps the chat reply. A
+                # press the turn answers is answered when the turn ends: by the alert in a
+                # group, plainly in her own chat (the turn's refusal is her chat's reply).
+                text = tn.explain(error)[:190]
+                if not tn.answers_press:
+                    with contextlib.suppress(TelegramError):
+                        await query.answer(text, show_alert=True)
+                elif not tn.private:
+                    tn.refuse_press(text)
                 if tn.private:
                     raise
                 # In a group only the presser reads it: the group is not told of every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -10,6 +11,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from boards import access, services
 from boards.errors import Conflict, Forbidden, WardError
@@ -55,6 +57,11 @@ class Turn:
         self._changed: set[int] = set()
         # The chat's dialogue ends even if this turn is refused (its own delete rolls back).
         self.drop_dialogue = False
+        # A press answered by the turn (`answer_press_later`): its alert if refused, and the
+        # answer on its way.
+        self._press_later = False
+        self._press_alert: str | None = None
+        self._press: asyncio.Future[None] | None = None
 
     async def load_locale(self) -> None:
         # With the chat's dialogue, which the command asks for next, in one statement; in
@@ -145,6 +152,40 @@ class Turn:
         for ward_id in self._changed:
             self.runtime.publisher.request(ward_id)
         self._changed.clear()
+        self.answer_press()
+
+    def answer_press_later(self) -> None:
+        """This turn answers its button press itself: once its transaction is over (when it
+        commits, or ends), not as a round trip to Telegram inside it ahead of her reply.
+        The answer is sent beside the reply, not after it: a reply may wait its turn behind
+        the 08:00 reminders, an answer does not (Telegram drops a press answered late)."""
+        self._press_later = True
+
+    @property
+    def answers_press(self) -> bool:
+        return self._press_later
+
+    def refuse_press(self, text: str) -> None:
+        """The press, refused, is answered by this alert when the turn ends."""
+        self._press_alert = text
+
+    def answer_press(self) -> None:
+        """Send the press's answer now, once (plainly, or the refusal's alert)."""
+        query = self.update.callback_query
+        if not self._press_later or self._press is not None or query is None:
+            return
+        alert = self._press_alert
+
+        async def answer() -> None:
+            with contextlib.suppress(TelegramError):
+                await query.answer(alert, show_alert=alert is not None)
+
+        self._press = asyncio.ensure_future(answer())
+
+    async def _pressed(self) -> None:
+        self.answer_press()
+        if self._press is not None:
+            await self._press
 
     async def reply(
         self,
@@ -187,18 +228,26 @@ async def texts_for(tn: Turn, user_id: int, fallback: str, tz: str) -> Texts:
 async def turn(update: Update, context: WardContext, command: str | None) -> AsyncIterator[Turn]:
     """A transaction for one update; a refusal rolls it back and tells the nurse why."""
     refused: WardError | None = None
-    async with context.runtime.uow() as uow:
-        current = Turn(update, context, uow, command)
-        await current.load_locale()
-        try:
-            yield current
-        except WardError as error:
-            refused = error
-    if refused is not None and current.drop_dialogue:
+    current: Turn | None = None
+    try:
         async with context.runtime.uow() as uow:
-            await uow.dialogues.delete(current.chat_id)
-            await uow.commit()
-    if refused is not None:
-        # Nothing of a refused command is kept: the unit of work ended uncommitted. The
-        # refusal is sent after it ended, so no transaction waits on Telegram's rate limits.
-        await current.refuse(refused)
+            current = Turn(update, context, uow, command)
+            await current.load_locale()
+            try:
+                yield current
+            except WardError as error:
+                refused = error
+        if refused is not None and current.drop_dialogue:
+            async with context.runtime.uow() as uow:
+                await uow.dialogues.delete(current.chat_id)
+                await uow.commit()
+        if refused is not None:
+            # Nothing of a refused command is kept: the unit of work ended uncommitted. The
+            # refusal is sent after it ended, so no transaction waits on Telegram's rate
+            # limits; a press the turn answers is answered first (it waits on none).
+            current.answer_press()
+            await current.refuse(refused)
+    finally:
+        # A press the turn answers is answered whatever happened, even a failure.
+        if current is not None:
+            await current._pressed()

@@ -197,10 +197,29 @@ async def test_a_refused_card_button_is_explained_where_the_presser_reads_it(war
     assert len(alert) == 1 and alert[0]["show_alert"] is True
     assert alert[0]["text"] == "13床的患者已变更，请重新打开床头卡或重新开始。"
     card = [m for m in await ward.say(ward.nurse, "/card 12") if m.chat_id == ward.nurse.id]
-    answers = len(ward.emu.callback_answers)
+    answers, calls = len(ward.emu.callback_answers), len(ward.emu.requests)
     sent = await ward.nurse.press(card[-1], callback_data=stale, settle=0.05)
     assert [m.text for m in sent if m.chat_id == ward.nurse.id] == [
         "13床的患者已变更，请重新打开床头卡或重新开始。"
     ]
     assert [a["show_alert"] for a in ward.emu.callback_answers[answers:]] == [False]
+    # Answered once: no alert tried first and refused as a second answer.
+    methods = [call.method for call in ward.emu.requests[calls:]]
+    assert methods.count("answerCallbackQuery") == 1, methods
     assert ward.emu.unanswered_callback_queries == []
+
+
+async def test_a_card_button_whose_reply_fails_is_answered_all_the_same(ward: Ward) -> None:
+    """The press is answered once its change is kept, beside the reply and not behind it:
+    a reply that fails (or waits its turn behind the 08:00 reminders) leaves no spinner."""
+    await ward.ready()
+    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎")
+    card = [m for m in await ward.say(ward.nurse, "/card 12") if m.chat_id == ward.nurse.id]
+    ward.emu.inject_failures("sendMessage", 1, error_code=400, description="Bad Request")
+    await ward.nurse.press(card[-1], "备注", settle=0.05)
+    assert ward.emu.unanswered_callback_queries == []
+    # The dialogue it started was kept: her next message answers its question.
+    sent = await ward.say(ward.nurse, "复测血压")
+    assert any("备注" in m.text for m in sent if m.chat_id == ward.nurse.id), [
+        m.text for m in sent
+    ]
