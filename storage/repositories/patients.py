@@ -201,27 +201,6 @@ def _stay_values(stay: Stay) -> dict[str, Any]:
     }
 
 
-# The keys of `_stay_values`, for the statements bound by them.
-_STAY_VALUE_NAMES = (
-    "ward_id",
-    "bed",
-    "name",
-    "sex",
-    "age",
-    "diagnosis",
-    "level",
-    "admitted_at",
-    "token",
-    "status",
-    "ended_at",
-    "critical",
-    "transferred_from",
-    "transferred_to",
-    "admission_no",
-    "visit_no",
-)
-
-
 # A Stay's columns in the order of its fields, for reading thousands at once (08:00): rows
 # unpacked by position, an order of magnitude cheaper than by name; UtcDateTime hands
 # datetimes back as aware UTC already.
@@ -244,6 +223,8 @@ _STAY_COLUMNS = (
     StayRow.admission_no,
     StayRow.visit_no,
 )
+# The keys of `_stay_values` (every column but the id), for the statements bound by them.
+_STAY_VALUE_NAMES = tuple(column.key for column in _STAY_COLUMNS[1:])
 
 # The statements of every board and card, built once (a select of twenty columns costs
 # more to build than SQLite takes to run it); the values are bound when run.

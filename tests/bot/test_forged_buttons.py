@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from boards.model import Stay
 from bot.emulator import EmuMessage
 from tests.bot.conftest import GROUP_ID, Ward
 
@@ -143,15 +144,21 @@ _FORGED_BUTTONS = tuple(
 )
 
 
-async def test_forged_numbers_are_refused_plainly_and_change_nothing(
-    ward: Ward, caplog: pytest.LogCaptureFixture
-) -> None:
+async def _patient_in_bed_12(ward: Ward) -> tuple[int, Stay]:
     await ward.ready()
     await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎")
     ward_id = await ward.ward_id()
     async with ward.database.uow() as uow:
         stay = await uow.stays.active_in_bed(ward_id, "12")
-        assert stay is not None
+    assert stay is not None
+    return ward_id, stay
+
+
+async def test_forged_numbers_are_refused_plainly_and_change_nothing(
+    ward: Ward, caplog: pytest.LogCaptureFixture
+) -> None:
+    ward_id, stay = await _patient_in_bed_12(ward)
+    async with ward.database.uow() as uow:
         before = len(await uow.audit.of_ward(ward_id, limit=10_000))
     caplog.set_level(logging.ERROR)
     for text in _FORGED_COMMANDS:
@@ -181,12 +188,7 @@ async def test_a_refused_card_button_is_explained_where_the_presser_reads_it(war
     presser alone (the group is not told); in her own chat by the chat's reply, the press
     answered plainly. Before, the press was answered first, and the group's alert was
     refused as a second answer: the presser there read nothing."""
-    await ward.ready()
-    await ward.say(ward.nurse, "/admit 12 张三 男 45 急性阑尾炎")
-    ward_id = await ward.ward_id()
-    async with ward.database.uow() as uow:
-        stay = await uow.stays.active_in_bed(ward_id, "12")
-    assert stay is not None
+    ward_id, stay = await _patient_in_bed_12(ward)
     stale = f"g:critical:{ward_id}:{stay.id}:13"  # drawn when bed 13 held this stay
     in_group = await ward.say(ward.head, "/board", group=True)
     group_message = next(m for m in in_group if m.chat_id == GROUP_ID)
