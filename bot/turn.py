@@ -109,14 +109,11 @@ class Turn:
 
     async def ward_of(self, ward_id: int) -> tuple[Ward, Member]:
         """A named ward (a button's, a scanned sign's), checking membership like `ward()`."""
-        # In her own chat her memberships come first: one read answers the ward, the
-        # membership check and whether replies name the ward (they bring their wards along).
-        mine = await self.uow.members.of_user(self.user_id) if self.private else None
         ward = await self.uow.wards.get(ward_id)
         if ward is None:
             raise Forbidden("err.not_member")
         self._ward = (ward, await access.require_member(self.uow, ward_id, self.user_id))
-        await self._label(ward, mine)
+        await self._label(ward)
         return self._ward
 
     async def _label(self, ward: Ward, memberships: Sequence[Member] | None = None) -> None:

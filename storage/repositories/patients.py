@@ -308,7 +308,7 @@ class SqlStays(_Repository):
     async def add(self, stay: Stay) -> Stay:
         """Insert; the id of the given stay is ignored and the stored one returned.
 
-        A second active stay in an occupied bed raises IntegrityError.
+        A second active stay in an occupied bed is a Conflict.
         """
         values = _stay_values(stay)
         stay_id = (await self._write(_INSERT_STAY, values)).scalar_one()

@@ -28,13 +28,7 @@ from storage.models import (
     WardDisplayRow,
     WardRow,
 )
-from storage.repositories._base import (
-    _missing,
-    _plain,
-    _Repository,
-    _utc,
-    _utc_or_none,
-)
+from storage.repositories._base import _missing, _plain, _Repository, _utc, _utc_or_none
 
 # --- wards --------------------------------------------------------------------------------
 
